@@ -1,0 +1,101 @@
+# gqlauth: the single entry point. `make demo` and `make test` set up what
+# they need on a fresh Debian machine (apt browsers, npm packages, Go tools).
+
+SHELL        := /bin/bash
+GO           ?= go
+GOROOT       := $(shell $(GO) env GOROOT)
+DIST         := build/dist
+BIN          := build/bin
+WASM_FLAGS   := -trimpath -ldflags='-s -w'
+BROWSERS     ?= chromium firefox
+DEMO_ADDR    ?= 127.0.0.1:8080
+FUZZTIME     ?= 3s
+# wasmbrowsertest copies the environment into the page, and wasm_exec.js
+# refuses to start past 8 KiB of it: run Go-in-the-browser tests with a
+# trimmed one.
+WASM_TEST_ENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env GOCACHE)" \
+                 GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" \
+                 GOFLAGS="$(shell $(GO) env GOFLAGS)" GOOS=js GOARCH=wasm
+
+.PHONY: all build server wasm demo test test-go test-fuzz test-wasm test-e2e lint fuzz deps deps-apt deps-npm clean
+
+all: build
+
+## build: the module, wasm_exec.js, the JS entry and types in build/dist; the server in build/bin
+build: wasm server
+	cp web/gqlauth.js web/gqlauth.d.ts $(DIST)/
+
+wasm:
+	@mkdir -p $(DIST)
+	GOOS=js GOARCH=wasm $(GO) build $(WASM_FLAGS) -o $(DIST)/gqlauth.wasm ./wasm
+	cp "$(GOROOT)/lib/wasm/wasm_exec.js" $(DIST)/wasm_exec.js
+
+server:
+	@mkdir -p $(BIN)
+	$(GO) build -o $(BIN)/gqlauth-server ./web/server
+
+## demo: build, then serve the demo app, the module and the API on loopback
+demo: build
+	@echo "gqlauth demo: open http://$(DEMO_ADDR)/ and log in as demo / demo-password"
+	$(BIN)/gqlauth-server -addr $(DEMO_ADDR) -static $(DIST),web/demo
+
+## test: everything, installing what is missing first
+test: deps lint test-go test-fuzz test-wasm test-e2e
+
+test-go:
+	$(GO) test -race -count=1 ./...
+
+# Each fuzz target briefly, on top of its committed seed corpus.
+test-fuzz:
+	@set -e; for spec in \
+	  ./wasm/session:FuzzParseHeader \
+	  ./wasm/graphql:FuzzParseResponse \
+	  ./wasm/graphql:FuzzEncode; do \
+	  pkg=$${spec%%:*}; fn=$${spec##*:}; \
+	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
+	  $(GO) test $$pkg -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME); \
+	done
+
+## fuzz: the same targets for longer
+fuzz:
+	$(MAKE) test-fuzz FUZZTIME=2m
+
+test-wasm: $(BIN)/wasmbrowsertest
+	$(WASM_TEST_ENV) $(GO) test -count=1 -exec="$(CURDIR)/$(BIN)/wasmbrowsertest" ./jsbridge/... ./wasm/...
+
+test-e2e: build deps-npm
+	@set -e; for b in $(BROWSERS); do \
+	  echo "end-to-end suite in $$b"; \
+	  (cd web/test && BROWSER=$$b node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs); \
+	done
+
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+	GOOS=js GOARCH=wasm $(GO) vet ./wasm/... ./jsbridge/...
+
+$(BIN)/wasmbrowsertest: go.mod
+	@mkdir -p $(BIN)
+	GOOS= GOARCH= $(GO) build -o $@ github.com/agnivade/wasmbrowsertest
+
+## deps: apt browsers and tools, npm packages for the browser suites
+deps: deps-apt deps-npm
+
+APT_NEEDS := /usr/bin/chromium:chromium /usr/bin/firefox-esr:firefox-esr /usr/bin/brotli:brotli
+deps-apt:
+	@missing=""; for pair in $(APT_NEEDS); do \
+	  [ -x "$${pair%%:*}" ] || missing="$$missing $${pair##*:}"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+deps-npm: web/test/node_modules/.package-lock.json
+
+web/test/node_modules/.package-lock.json: web/test/package-lock.json
+	cd web/test && npm ci --no-audit --no-fund --loglevel=error
+
+clean:
+	rm -rf build/dist build/bin build/bench build/screenshots build/tmp web/test/node_modules
