@@ -1,0 +1,189 @@
+package graphql
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"testing"
+)
+
+func TestEncode(t *testing.T) {
+	tests := []struct {
+		name    string
+		req     Request
+		want    string
+		wantErr error
+	}{
+		{"query only", Request{Query: "{ me { id } }"}, `{"query":"{ me { id } }"}`, nil},
+		{"variables kept as sent", Request{Query: "q", Variables: `{"a":[1,{"b":null}]}`}, `{"query":"q","variables":{"a":[1,{"b":null}]}}`, nil},
+		{"null variables are none", Request{Query: "q", Variables: "null"}, `{"query":"q"}`, nil},
+		{"operation name", Request{Query: "query A { a } query B { b }", OperationName: "B"}, `{"query":"query A { a } query B { b }","operationName":"B"}`, nil},
+		{"quotes and newlines escaped", Request{Query: "{\n  a(s: \"x\")\n}"}, `{"query":"{\n  a(s: \"x\")\n}"}`, nil},
+		{"variables an array", Request{Query: "q", Variables: `[1]`}, "", ErrInvalidVariables},
+		{"variables not JSON", Request{Query: "q", Variables: `{a:1}`}, "", ErrInvalidVariables},
+		{"variables trailing garbage", Request{Query: "q", Variables: `{"a":1}}`}, "", ErrInvalidVariables},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := tt.req.Encode()
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("Encode() error = %v, want %v", err, tt.wantErr)
+			}
+			if string(got) != tt.want {
+				t.Errorf("Encode() = %s, want %s", got, tt.want)
+			}
+			if err == nil && !json.Valid(got) {
+				t.Errorf("Encode() produced invalid JSON %s", got)
+			}
+		})
+	}
+}
+
+// The seed's Unauthorized answer, byte for byte.
+const seedUnauthorized = `{
+  "errors": [
+    {
+      "message": "Unauthorized",
+      "locations": [
+        {
+          "line": 2,
+          "column": 3
+        }
+      ],
+      "customer_facing": false
+    }
+  ]
+}`
+
+func TestParseResponseReadsSeedUnauthorized(t *testing.T) {
+	r, err := ParseResponse([]byte(seedUnauthorized))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.Unauthorized() {
+		t.Fatal("Unauthorized() = false for the seed's answer")
+	}
+	f := false
+	want := []Error{{Message: "Unauthorized", Locations: []Location{{2, 3}}, CustomerFacing: &f}}
+	if got := r.Errors(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Errors() = %+v, want %+v", got, want)
+	}
+	var raw []map[string]any
+	if err := json.Unmarshal([]byte(r.ErrorsJSON()), &raw); err != nil || raw[0]["customer_facing"] != false {
+		t.Errorf("ErrorsJSON() = %s, want the list as sent", r.ErrorsJSON())
+	}
+}
+
+func TestParseResponse(t *testing.T) {
+	tests := []struct {
+		name             string
+		body             string
+		wantErr          error
+		wantErrors       bool
+		wantUnauthorized bool
+	}{
+		{"data only", `{"data":{"me":{"id":"1"}}}`, nil, false, false},
+		{"partial data with errors", `{"data":{"a":1,"b":null},"errors":[{"message":"boom","path":["b"]}]}`, nil, true, false},
+		{"empty errors list", `{"data":{},"errors":[]}`, nil, false, false},
+		{"unauthorized among others", `{"errors":[{"message":"nope"},{"message":"Unauthorized"}]}`, nil, true, true},
+		{"message only looks alike", `{"errors":[{"message":"Unauthorized access"}]}`, nil, true, false},
+		{"empty", ``, ErrBadResponse, false, false},
+		{"truncated", `{"data":{"me":{"id":"1"`, ErrBadResponse, false, false},
+		{"not an object", `[1,2]`, ErrBadResponse, false, false},
+		{"html", `<html>oops</html>`, ErrBadResponse, false, false},
+		{"neither data nor errors", `{"hello":"world"}`, ErrBadResponse, false, false},
+		{"errors not a list", `{"errors":"bad"}`, ErrBadResponse, false, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r, err := ParseResponse([]byte(tt.body))
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("ParseResponse() error = %v, want %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if got := r.HasErrors(); got != tt.wantErrors {
+				t.Errorf("HasErrors() = %t, want %t", got, tt.wantErrors)
+			}
+			if got := r.Unauthorized(); got != tt.wantUnauthorized {
+				t.Errorf("Unauthorized() = %t, want %t", got, tt.wantUnauthorized)
+			}
+		})
+	}
+}
+
+func TestErrorsKeepPathAndExtensions(t *testing.T) {
+	r, err := ParseResponse([]byte(`{"data":null,"errors":[{"message":"m","path":["items",3,"name"],"extensions":{"code":"X"},"customer_facing":true},"odd"]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := true
+	want := []Error{
+		{Message: "m", Path: []any{"items", 3, "name"}, Extensions: json.RawMessage(`{"code":"X"}`), CustomerFacing: &tr},
+		{Message: `"odd"`},
+	}
+	if got := r.Errors(); !reflect.DeepEqual(got, want) {
+		t.Errorf("Errors() = %+v, want %+v", got, want)
+	}
+}
+
+func TestDataField(t *testing.T) {
+	r, err := ParseResponse([]byte(`{"data":{"loginUser":{"id":"1"},"nothing":null,"a.b":2}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"loginUser": `{"id":"1"}`, "nothing": "", "missing": "", "a.b": "2"} {
+		if got := r.DataField(name); got != want {
+			t.Errorf("DataField(%q) = %q, want %q", name, got, want)
+		}
+	}
+}
+
+func ExampleParseResponse() {
+	r, err := ParseResponse([]byte(`{"errors":[{"message":"Unauthorized","locations":[{"line":2,"column":3}],"customer_facing":false}]}`))
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(r.Unauthorized(), r.Errors()[0].Locations)
+	// Output: true [{2 3}]
+}
+
+func FuzzParseResponse(f *testing.F) {
+	for _, seed := range []string{seedUnauthorized, `{"data":{"me":null}}`, `{"data":`, ``, `[]`, `{"errors":[1,"x",{"locations":[{"line":"a"}]}]}`} {
+		f.Add([]byte(seed))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		r, err := ParseResponse(body)
+		if err != nil {
+			return
+		}
+		if !json.Valid(body) {
+			t.Fatalf("accepted invalid JSON %q", body)
+		}
+		for _, e := range r.Errors() {
+			_ = e.Error()
+		}
+		_ = r.Unauthorized()
+		_ = r.DataField("loginUser")
+		if r.HasErrors() && !json.Valid([]byte(r.ErrorsJSON())) {
+			t.Fatalf("ErrorsJSON() = %q is not JSON", r.ErrorsJSON())
+		}
+	})
+}
+
+func FuzzEncode(f *testing.F) {
+	f.Add("{ me { id } }", `{"a":1}`, "")
+	f.Add("q\x00\xff", `null`, "Op")
+	f.Fuzz(func(t *testing.T, query, vars, op string) {
+		body, err := Request{Query: query, Variables: vars, OperationName: op}.Encode()
+		if err != nil {
+			return
+		}
+		if !json.Valid(body) {
+			t.Fatalf("Encode() = %q is not JSON", body)
+		}
+	})
+}

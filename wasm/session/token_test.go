@@ -1,0 +1,87 @@
+package session
+
+import (
+	"errors"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A token minted by the reference server's claims: sub, jti and
+// millisecond-precise iat/exp.
+const sampleJWT = "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9." +
+	"eyJzdWIiOiIxIiwianRpIjoiYWJjIiwiaWF0IjoxNzY0MjQ0ODAwLjEyMywiZXhwIjoxNzY0MjQ4NDAwLjEyM30." +
+	"c2lnbmF0dXJl"
+
+func TestParseHeader(t *testing.T) {
+	tests := []struct {
+		name    string
+		header  string
+		wantErr error
+	}{
+		{"bearer prefix", "Bearer " + sampleJWT, nil},
+		{"bearer in lower case", "bearer " + sampleJWT, nil},
+		{"bare token", sampleJWT, nil},
+		{"surrounding space", "  Bearer  " + sampleJWT + " ", nil},
+		{"empty", "", ErrNoToken},
+		{"only spaces", "   ", ErrNoToken},
+		{"CRLF injection", "Bearer " + sampleJWT + "\r\nX-Evil: 1", ErrUnsafeHeader},
+		{"LF inside", sampleJWT[:10] + "\n" + sampleJWT[10:], ErrUnsafeHeader},
+		{"non-ASCII", "Bearer é" + sampleJWT, ErrUnsafeHeader},
+		{"other scheme", "Basic " + sampleJWT, ErrUnsafeHeader},
+		{"not a JWT", "Bearer not-a-jwt", ErrMalformed},
+		{"two parts", "Bearer a.b", ErrMalformed},
+		{"huge", "Bearer " + strings.Repeat("a", MaxTokenBytes), ErrMalformed},
+		{"no exp", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", ErrMalformed},
+		{"exp not a number", "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOiJ0b21vcnJvdyJ9.c2ln", ErrMalformed},
+		{"negative exp", "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOi0xfQ.c2ln", ErrMalformed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ParseHeader(tt.header)
+			if !errors.Is(err, tt.wantErr) {
+				t.Fatalf("ParseHeader() error = %v, want %v", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestParseHeaderReadsClaims(t *testing.T) {
+	tok, err := ParseHeader("Bearer " + sampleJWT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Token{
+		Raw:       sampleJWT,
+		Subject:   "1",
+		ID:        "abc",
+		IssuedAt:  time.Date(2025, 11, 27, 12, 0, 0, 123e6, time.UTC),
+		ExpiresAt: time.Date(2025, 11, 27, 13, 0, 0, 123e6, time.UTC),
+	}
+	if tok.Raw != want.Raw || tok.Subject != want.Subject || tok.ID != want.ID ||
+		!tok.IssuedAt.Equal(want.IssuedAt) || !tok.ExpiresAt.Equal(want.ExpiresAt) {
+		t.Fatalf("ParseHeader() = %+v (iat %v exp %v), want iat %v exp %v",
+			tok, tok.IssuedAt, tok.ExpiresAt, want.IssuedAt, want.ExpiresAt)
+	}
+}
+
+func FuzzParseHeader(f *testing.F) {
+	for _, seed := range []string{"Bearer " + sampleJWT, sampleJWT, "", "Bearer ", "a.b.c", "Bearer a\r\nb", "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOjF9.c2ln"} {
+		f.Add(seed)
+	}
+	f.Fuzz(func(t *testing.T, header string) {
+		tok, err := ParseHeader(header)
+		if err != nil {
+			if !tok.IsZero() {
+				t.Fatalf("error %v with a token", err)
+			}
+			return
+		}
+		if !isTokenText(tok.Raw) || tok.ExpiresAt.IsZero() {
+			t.Fatalf("accepted %q as %v", header, tok)
+		}
+		if !strings.Contains(header, tok.Raw) {
+			t.Fatalf("raw %q is not part of the header %q", tok.Raw, header)
+		}
+	})
+}
