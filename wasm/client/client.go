@@ -1,0 +1,512 @@
+// Package client logs in to a JWT-protected GraphQL API and sends requests
+// with the held token, over any Transport. It orchestrates package session
+// (which token to send and keep) and package graphql (what to send and what
+// came back), and turns every failure into an error CodeOf can classify.
+//
+// It is pure Go: it must not import syscall/js or net/http. The browser's
+// fetch reaches it through the Transport interface.
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/gqlauth/gqlauth/wasm/graphql"
+	"github.com/gqlauth/gqlauth/wasm/session"
+)
+
+// Request is one HTTP request a Transport sends: always a POST of JSON.
+type Request struct {
+	URL string
+	// Header holds the request headers, canonical names as keys.
+	Header map[string]string
+	Body   []byte
+	// ResponseHeaders names the response headers the client reads; a
+	// Transport need not return any others.
+	ResponseHeaders []string
+}
+
+// Response is what a Transport returns for a request that got an answer.
+type Response struct {
+	Status int
+	// Header maps the requested response header names, as spelled in
+	// Request.ResponseHeaders, to their values; a missing header is absent.
+	Header map[string]string
+	Body   []byte
+	// Native is the transport's own copy of the body (a JS Uint8Array for
+	// fetch). The client hands it back untouched in Result.Native so that the
+	// body never has to be copied out of Go again.
+	Native any
+}
+
+// Transport sends one request. It returns an error wrapping ErrNetwork when
+// no answer arrived, ErrResponseTooLarge when the body is over the limit,
+// and the context's error or cause when ctx ended first.
+type Transport interface {
+	RoundTrip(ctx context.Context, req *Request) (*Response, error)
+}
+
+// Token header names, in the order they are read.
+const (
+	HeaderXAuthorization = "X-Authorization"
+	HeaderAuthorization  = "Authorization"
+)
+
+var tokenHeaders = []string{HeaderXAuthorization, HeaderAuthorization}
+
+// DefaultTimeout bounds each request unless WithTimeout says otherwise.
+const DefaultTimeout = 30 * time.Second
+
+const loginQuery = `query Login($email: String, $username: String, $password: String!) {
+  loginUser(email: $email, username: $username, password: $password) { id }
+}`
+
+// Option configures a Client.
+type Option func(*Client) error
+
+// WithTimeout bounds each request, from send to the end of the body.
+func WithTimeout(d time.Duration) Option {
+	return func(c *Client) error {
+		if d <= 0 {
+			return invalidArg("timeout must be positive, got %v", d)
+		}
+		c.timeout = d
+		return nil
+	}
+}
+
+// WithLeeway makes a token count as expired d before its exp.
+func WithLeeway(d time.Duration) Option {
+	return func(c *Client) error {
+		if d < 0 {
+			return invalidArg("expiry leeway must not be negative, got %v", d)
+		}
+		c.sessionOpts = append(c.sessionOpts, session.WithLeeway(d))
+		return nil
+	}
+}
+
+// WithClock makes the client read time from clock (tests).
+func WithClock(clock session.Clock) Option {
+	return func(c *Client) error {
+		c.sessionOpts = append(c.sessionOpts, session.WithClock(clock))
+		return nil
+	}
+}
+
+// AllowInsecureHTTP permits a plain http endpoint on a non-loopback host.
+func AllowInsecureHTTP() Option {
+	return func(c *Client) error { c.allowInsecure = true; return nil }
+}
+
+// WithHeaders adds static headers to every request. Names must be HTTP
+// tokens, values must not hold control characters, and the headers the
+// client sets itself (Authorization, Content-Type) cannot be overridden.
+func WithHeaders(h map[string]string) Option {
+	return func(c *Client) error {
+		for name, value := range h {
+			if !isHeaderName(name) {
+				return invalidArg("header name %q is not a valid HTTP header name", name)
+			}
+			if !isHeaderValue(value) {
+				return invalidArg("header %q has a value with control characters", name)
+			}
+			switch strings.ToLower(name) {
+			case "authorization", "content-type", "x-authorization":
+				return invalidArg("header %q is set by gqlauth and cannot be overridden", name)
+			}
+			c.headers[name] = value
+		}
+		return nil
+	}
+}
+
+// OnEvent registers the function that receives token changes. It is called
+// outside any lock, on the goroutine that caused the change.
+func OnEvent(f func(session.Event)) Option {
+	return func(c *Client) error { c.onEvent = f; return nil }
+}
+
+// OnWarning registers the function told why a token offered by a response
+// was not installed. The error never holds the token.
+func OnWarning(f func(error)) Option {
+	return func(c *Client) error { c.onWarning = f; return nil }
+}
+
+// Client talks to one GraphQL endpoint on behalf of one user session. It is
+// safe for concurrent use.
+type Client struct {
+	endpoint      string
+	transport     Transport
+	timeout       time.Duration
+	headers       map[string]string
+	allowInsecure bool
+	sessionOpts   []session.Option
+	onEvent       func(session.Event)
+	onWarning     func(error)
+	// afterFunc schedules the expiry check; tests replace it.
+	afterFunc func(time.Duration, func()) (stop func() bool)
+
+	sess *session.Session
+
+	mu          sync.Mutex
+	closed      bool
+	expiryTimer func() bool
+}
+
+// New returns a client for endpoint, an absolute http(s) URL. Plain http is
+// accepted only for loopback hosts unless AllowInsecureHTTP is given.
+func New(endpoint string, t Transport, opts ...Option) (*Client, error) {
+	c := &Client{
+		transport: t,
+		timeout:   DefaultTimeout,
+		headers:   map[string]string{},
+		onEvent:   func(session.Event) {},
+		onWarning: func(error) {},
+		afterFunc: func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop },
+	}
+	if t == nil {
+		return nil, invalidArg("a transport is required")
+	}
+	for _, o := range opts {
+		if err := o(c); err != nil {
+			return nil, err
+		}
+	}
+	u, err := checkEndpoint(endpoint, c.allowInsecure)
+	if err != nil {
+		return nil, err
+	}
+	c.endpoint = u
+	c.sess = session.New(c.sessionOpts...)
+	return c, nil
+}
+
+func checkEndpoint(endpoint string, allowInsecure bool) (string, error) {
+	u, err := url.Parse(endpoint)
+	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
+		return "", invalidArg("endpoint must be an absolute http(s) URL, got %q", endpoint)
+	}
+	if u.User != nil {
+		return "", invalidArg("endpoint must not carry user:password; log in with login()")
+	}
+	u.Fragment = ""
+	switch u.Scheme {
+	case "https":
+	case "http":
+		if !allowInsecure && !isLoopback(u.Hostname()) {
+			return "", fmt.Errorf("%w: %s would send credentials in clear text; use https, or pass allowInsecureHTTP: true", ErrInsecureEndpoint, u.Redacted())
+		}
+	default:
+		return "", invalidArg("endpoint scheme must be http or https, got %q", u.Scheme)
+	}
+	return u.String(), nil
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
+}
+
+// Credentials identify the user: a password, and a username or an email.
+type Credentials struct {
+	Username string `json:"username,omitempty"`
+	Email    string `json:"email,omitempty"`
+	Password string `json:"password"`
+}
+
+// LoginResult is what a successful login returns.
+type LoginResult struct {
+	// User is the raw JSON of data.loginUser.
+	User string
+	// ExpiresAt is the new token's exp.
+	ExpiresAt time.Time
+}
+
+// Login sends the loginUser query and installs the token from the response
+// headers. A newer Login or a Logout while it runs makes it fail with
+// ErrOvertaken and install nothing.
+func (c *Client) Login(ctx context.Context, cr Credentials) (LoginResult, error) {
+	if cr.Password == "" {
+		return LoginResult{}, invalidArg("password is required")
+	}
+	if cr.Username == "" && cr.Email == "" {
+		return LoginResult{}, invalidArg("a username or an email is required")
+	}
+	if err := c.checkOpen(); err != nil {
+		return LoginResult{}, err
+	}
+	vars, err := json.Marshal(cr)
+	if err != nil {
+		return LoginResult{}, invalidArg("credentials: %v", err)
+	}
+	body, err := graphql.Request{Query: loginQuery, Variables: string(vars), OperationName: "Login"}.Encode()
+	clear(vars)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	ticket := c.sess.BeginLogin()
+	resp, err := c.send(ctx, body, "")
+	clear(body)
+	if err != nil {
+		return LoginResult{}, err
+	}
+	parsed, err := graphql.ParseResponse(resp.Body)
+	if err != nil {
+		return LoginResult{}, &ResponseError{Status: resp.Status, Err: statusOr(resp.Status, err)}
+	}
+	user := parsed.DataField("loginUser")
+	if parsed.HasErrors() || user == "" || !ok2xx(resp.Status) {
+		return LoginResult{}, &ResponseError{
+			Status:        resp.Status,
+			GraphQLErrors: parsed.ErrorsJSON(),
+			Err:           fmt.Errorf("%w: %s", ErrLoginFailed, firstMessage(parsed, "the server returned no user")),
+		}
+	}
+	tok, err := tokenFrom(resp)
+	if err == session.ErrNoToken {
+		err = fmt.Errorf("%w: the login succeeded but neither X-Authorization nor Authorization could be read; "+
+			"a cross-origin API must list both in Access-Control-Expose-Headers", ErrTokenHeaderMissing)
+	}
+	if err != nil {
+		return LoginResult{}, &ResponseError{Status: resp.Status, Err: err}
+	}
+	ev, err := c.sess.CompleteLogin(ticket, tok)
+	switch {
+	case err == session.ErrStale:
+		return LoginResult{}, ErrOvertaken
+	case err != nil:
+		return LoginResult{}, fmt.Errorf("the login token: %w", err)
+	}
+	c.changed(&ev)
+	return LoginResult{User: user, ExpiresAt: tok.ExpiresAt}, nil
+}
+
+// Result is the answer to a protected request that was not refused. GraphQL
+// errors in the body (partial data) are part of a Result, not an error.
+type Result struct {
+	Status int
+	// Body is the response body: a GraphQL response.
+	Body []byte
+	// Native is the Transport's own copy of Body, see Response.Native.
+	Native any
+}
+
+// Do sends a protected request with the held token, rotates the token from
+// the response, and returns the GraphQL response. If the server refuses a
+// token that was superseded while the request was in flight, the request is
+// sent once more with the current token.
+func (c *Client) Do(ctx context.Context, r graphql.Request) (Result, error) {
+	if r.Query == "" {
+		return Result{}, invalidArg("query must be a non-empty string")
+	}
+	if err := c.checkOpen(); err != nil {
+		return Result{}, err
+	}
+	body, err := r.Encode()
+	if err != nil {
+		return Result{}, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	}
+	for attempt := 0; ; attempt++ {
+		ticket, ev, err := c.sess.Begin()
+		c.changed(ev)
+		if err != nil {
+			return Result{}, err
+		}
+		resp, err := c.send(ctx, body, ticket.Token.Raw)
+		if err != nil {
+			return Result{}, err
+		}
+		c.rotateFrom(ticket, resp)
+		parsed, perr := graphql.ParseResponse(resp.Body)
+		if perr == nil && parsed.Unauthorized() {
+			replay, ev := c.sess.Refused(ticket)
+			c.changed(ev)
+			if replay && attempt == 0 {
+				continue
+			}
+			return Result{}, &ResponseError{
+				Status:        resp.Status,
+				GraphQLErrors: parsed.ErrorsJSON(),
+				Err:           fmt.Errorf("%w: the server refused the token; log in again", ErrUnauthorized),
+			}
+		}
+		if perr != nil || !ok2xx(resp.Status) {
+			re := &ResponseError{Status: resp.Status, Err: statusOr(resp.Status, perr)}
+			if perr == nil {
+				re.GraphQLErrors = parsed.ErrorsJSON()
+			}
+			return Result{}, re
+		}
+		return Result{Status: resp.Status, Body: resp.Body, Native: resp.Native}, nil
+	}
+}
+
+// rotateFrom offers the response's token header, if any, to the session.
+func (c *Client) rotateFrom(t session.Ticket, resp *Response) {
+	tok, err := tokenFrom(resp)
+	if err == session.ErrNoToken {
+		return
+	}
+	var ev *session.Event
+	if err == nil {
+		ev, err = c.sess.Rotate(t, tok)
+	}
+	if err != nil && err != session.ErrStale {
+		c.onWarning(fmt.Errorf("gqlauth: ignored the token in a response: %w", err))
+	}
+	c.changed(ev)
+}
+
+// tokenFrom reads the token from X-Authorization, else Authorization.
+func tokenFrom(resp *Response) (session.Token, error) {
+	for _, name := range tokenHeaders {
+		if v := resp.Header[name]; strings.TrimSpace(v) != "" {
+			return session.ParseHeader(v)
+		}
+	}
+	return session.Token{}, session.ErrNoToken
+}
+
+// send posts body with the client's headers and, if token is not empty, the
+// bearer token, bounded by the client's timeout.
+func (c *Client) send(ctx context.Context, body []byte, token string) (*Response, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout, ErrTimeout)
+	defer cancel()
+	header := make(map[string]string, len(c.headers)+2)
+	for k, v := range c.headers {
+		header[k] = v
+	}
+	header["Content-Type"] = "application/json"
+	if token != "" {
+		header[HeaderAuthorization] = "Bearer " + token
+	}
+	req := &Request{URL: c.endpoint, Header: header, Body: body, ResponseHeaders: tokenHeaders}
+	resp, err := c.transport.RoundTrip(ctx, req)
+	if err != nil {
+		if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
+			return nil, cause
+		}
+		return nil, err
+	}
+	if resp.Header == nil {
+		resp.Header = map[string]string{}
+	}
+	return resp, nil
+}
+
+// Logout drops the token. Answers to requests in flight no longer install
+// theirs, and a login in flight fails with ErrOvertaken.
+func (c *Client) Logout() {
+	c.changed(c.sess.Logout())
+}
+
+// Close logs out and makes every later call fail with ErrClosed.
+func (c *Client) Close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.Logout()
+}
+
+// ExpiresAt returns the held token's exp as the server set it, or the zero
+// time when no token is held.
+func (c *Client) ExpiresAt() time.Time { return c.sess.ExpiresAt() }
+
+// ExpiresIn returns the time left until exp on the server's clock, or zero.
+func (c *Client) ExpiresIn() time.Duration { return c.sess.ExpiresIn() }
+
+// Authenticated reports whether a request now would be sent with a token.
+func (c *Client) Authenticated() bool { return c.sess.Usable() }
+
+func (c *Client) checkOpen() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return fmt.Errorf("%w: create a new client", ErrClosed)
+	}
+	return nil
+}
+
+// changed publishes ev, if any, and re-arms the expiry timer.
+func (c *Client) changed(ev *session.Event) {
+	if ev == nil {
+		return
+	}
+	c.mu.Lock()
+	if c.expiryTimer != nil {
+		c.expiryTimer()
+		c.expiryTimer = nil
+	}
+	if d := c.sess.UsableFor(); d > 0 && !c.closed {
+		c.expiryTimer = c.afterFunc(d, c.checkExpiry)
+	}
+	c.mu.Unlock()
+	c.onEvent(*ev)
+}
+
+// checkExpiry runs when the token should have become unusable. The
+// session's clock may disagree with the timer's; if the token is still
+// usable the timer is armed again.
+func (c *Client) checkExpiry() {
+	if ev := c.sess.CheckExpiry(); ev != nil {
+		c.onEvent(*ev)
+		return
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if d := c.sess.UsableFor(); d > 0 && !c.closed {
+		c.expiryTimer = c.afterFunc(d, c.checkExpiry)
+	}
+}
+
+func ok2xx(status int) bool { return status >= 200 && status <= 299 }
+
+// statusOr explains a response that is not a usable GraphQL answer: by its
+// status when that is not 2xx, else by the parse error.
+func statusOr(status int, parseErr error) error {
+	if !ok2xx(status) {
+		return fmt.Errorf("%w: the server answered %d", ErrHTTPStatus, status)
+	}
+	return parseErr
+}
+
+func firstMessage(r *graphql.Response, fallback string) string {
+	if errs := r.Errors(); len(errs) > 0 && errs[0].Message != "" {
+		return errs[0].Message
+	}
+	return fallback
+}
+
+// isHeaderName reports whether s is an HTTP token (RFC 9110 tchar).
+func isHeaderName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("!#$%&'*+-.^_`|~", c) >= 0) {
+			return false
+		}
+	}
+	return true
+}
+
+// isHeaderValue reports whether s has no control characters (tab allowed).
+func isHeaderValue(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+			return false
+		}
+	}
+	return true
+}

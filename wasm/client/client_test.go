@@ -1,0 +1,536 @@
+package client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/gqlauth/gqlauth/wasm/graphql"
+	"github.com/gqlauth/gqlauth/wasm/session"
+)
+
+const endpoint = "https://api.example.com/graphql"
+
+var t0 = time.Date(2026, 11, 27, 12, 0, 0, 0, time.UTC)
+
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.now }
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// fakeAPI is a Transport that plays the seed's API: it issues a token on
+// login and a fresh one on every authenticated request, and records what it
+// was sent.
+type fakeAPI struct {
+	t      testing.TB
+	clock  *fakeClock
+	issued atomic.Int64
+
+	mu       sync.Mutex
+	sent     []*Request // copies, as the server received them
+	bodies   [][]byte   // the caller's own body slices
+	valid    map[string]bool
+	override func(req *Request) (*Response, error) // when set, answers instead
+}
+
+func newFakeAPI(t testing.TB, clock *fakeClock) *fakeAPI {
+	return &fakeAPI{t: t, clock: clock, valid: map[string]bool{}}
+}
+
+func (f *fakeAPI) mint(sub string) string {
+	n := f.issued.Add(1)
+	iat := f.clock.Now().Add(time.Duration(n) * time.Millisecond)
+	raw, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"sub": sub, "jti": fmt.Sprint(n),
+		"iat": float64(iat.UnixMilli()) / 1000,
+		"exp": float64(iat.Add(time.Hour).UnixMilli()) / 1000,
+	}).SignedString([]byte("k"))
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	f.valid[raw] = true
+	return raw
+}
+
+func (f *fakeAPI) RoundTrip(ctx context.Context, req *Request) (*Response, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	cp := *req
+	cp.Body = append([]byte(nil), req.Body...)
+	f.sent = append(f.sent, &cp)
+	f.bodies = append(f.bodies, req.Body)
+	req = &cp
+	if f.override != nil {
+		return f.override(req)
+	}
+	if strings.Contains(string(req.Body), "loginUser") {
+		if !strings.Contains(string(req.Body), `"password":"right"`) {
+			return jsonResponse(200, `{"data":{"loginUser":null},"errors":[{"message":"invalid username, email or password","customer_facing":true}]}`, nil), nil
+		}
+		tok := f.mint("1")
+		return jsonResponse(200, `{"data":{"loginUser":{"id":"1"}}}`, map[string]string{"X-Authorization": "Bearer " + tok, "Authorization": "Bearer " + tok}), nil
+	}
+	auth := strings.TrimPrefix(req.Header["Authorization"], "Bearer ")
+	if !f.valid[auth] {
+		return jsonResponse(200, `{"errors":[{"message":"Unauthorized","locations":[{"line":2,"column":3}],"customer_facing":false}]}`, nil), nil
+	}
+	tok := f.mint("1")
+	return jsonResponse(200, `{"data":{"me":{"id":"1"}}}`, map[string]string{"X-Authorization": "Bearer " + tok}), nil
+}
+
+func (f *fakeAPI) requests() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.sent)
+}
+
+func (f *fakeAPI) last() *Request {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.sent[len(f.sent)-1]
+}
+
+func jsonResponse(status int, body string, header map[string]string) *Response {
+	return &Response{Status: status, Body: []byte(body), Header: header}
+}
+
+type recorder struct {
+	mu       sync.Mutex
+	events   []session.Reason
+	warnings []error
+}
+
+func (r *recorder) options() []Option {
+	return []Option{
+		OnEvent(func(e session.Event) { r.mu.Lock(); r.events = append(r.events, e.Reason); r.mu.Unlock() }),
+		OnWarning(func(err error) { r.mu.Lock(); r.warnings = append(r.warnings, err); r.mu.Unlock() }),
+	}
+}
+
+func (r *recorder) reasons() string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var s []string
+	for _, e := range r.events {
+		s = append(s, string(e))
+	}
+	return strings.Join(s, ",")
+}
+
+func newTestClient(t *testing.T, opts ...Option) (*Client, *fakeAPI, *fakeClock, *recorder) {
+	t.Helper()
+	clock := &fakeClock{now: t0}
+	api := newFakeAPI(t, clock)
+	rec := &recorder{}
+	all := append([]Option{WithClock(clock), WithLeeway(0)}, rec.options()...)
+	c, err := New(endpoint, api, append(all, opts...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.afterFunc = func(time.Duration, func()) func() bool { return func() bool { return true } }
+	return c, api, clock, rec
+}
+
+func login(t *testing.T, c *Client) LoginResult {
+	t.Helper()
+	res, err := c.Login(context.Background(), Credentials{Username: "demo", Password: "right"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestLoginSendsLoginUserAndInstallsToken(t *testing.T) {
+	c, api, _, rec := newTestClient(t)
+	res := login(t, c)
+	if res.User != `{"id":"1"}` {
+		t.Errorf("User = %s, want the loginUser object", res.User)
+	}
+	if got, want := res.ExpiresAt, c.ExpiresAt(); !got.Equal(want) || got.IsZero() {
+		t.Errorf("ExpiresAt = %v, client says %v", got, want)
+	}
+	req := api.last()
+	var body struct {
+		Query     string         `json:"query"`
+		Variables map[string]any `json:"variables"`
+	}
+	if err := json.Unmarshal(req.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(body.Query, "loginUser(") || body.Variables["username"] != "demo" || body.Variables["email"] != nil {
+		t.Errorf("login request = %s", req.Body)
+	}
+	if _, ok := req.Header["Authorization"]; ok {
+		t.Error("login sent an Authorization header")
+	}
+	if !c.Authenticated() || rec.reasons() != "login" {
+		t.Errorf("Authenticated() = %t, events %q", c.Authenticated(), rec.reasons())
+	}
+}
+
+func TestLoginZeroesTheBodyItSent(t *testing.T) {
+	c, api, _, _ := newTestClient(t)
+	login(t, c)
+	if strings.Contains(string(api.bodies[0]), "right") {
+		t.Error("the request body still holds the password after login")
+	}
+}
+
+func TestLoginFailures(t *testing.T) {
+	tests := []struct {
+		name   string
+		cr     Credentials
+		answer *Response
+		want   Code
+	}{
+		{"no password", Credentials{Username: "demo"}, nil, CodeInvalidArgument},
+		{"no username or email", Credentials{Password: "x"}, nil, CodeInvalidArgument},
+		{"wrong password", Credentials{Email: "demo@example.com", Password: "wrong"}, nil, CodeLoginFailed},
+		{"no token header", Credentials{Username: "demo", Password: "right"}, jsonResponse(200, `{"data":{"loginUser":{"id":"1"}}}`, nil), CodeTokenHeaderMissing},
+		{"token not a JWT", Credentials{Username: "demo", Password: "right"}, jsonResponse(200, `{"data":{"loginUser":{"id":"1"}}}`, map[string]string{"Authorization": "Bearer x.y"}), CodeTokenMalformed},
+		{"server error page", Credentials{Username: "demo", Password: "right"}, jsonResponse(500, `<html>`, nil), CodeHTTPError},
+		{"garbage", Credentials{Username: "demo", Password: "right"}, jsonResponse(200, `{"data":`, nil), CodeBadResponse},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, api, _, rec := newTestClient(t)
+			if tt.answer != nil {
+				api.override = func(*Request) (*Response, error) { return tt.answer, nil }
+			}
+			_, err := c.Login(context.Background(), tt.cr)
+			if got := CodeOf(err); got != tt.want {
+				t.Fatalf("Login() code = %s (%v), want %s", got, err, tt.want)
+			}
+			if c.Authenticated() || rec.reasons() != "" {
+				t.Errorf("failed login left Authenticated() = %t, events %q", c.Authenticated(), rec.reasons())
+			}
+		})
+	}
+}
+
+func TestLoginFailedKeepsServerErrors(t *testing.T) {
+	c, _, _, _ := newTestClient(t)
+	_, err := c.Login(context.Background(), Credentials{Username: "demo", Password: "wrong"})
+	code, status, gqlErrs := Details(err)
+	if code != CodeLoginFailed || status != 200 || !strings.Contains(gqlErrs, `"customer_facing":true`) {
+		t.Fatalf("Details() = %s, %d, %s", code, status, gqlErrs)
+	}
+	if !strings.Contains(err.Error(), "invalid username, email or password") {
+		t.Errorf("message %q does not give the server's reason", err)
+	}
+}
+
+func TestTokenHeaderMissingNamesExposeHeaders(t *testing.T) {
+	c, api, _, _ := newTestClient(t)
+	api.override = func(*Request) (*Response, error) {
+		return jsonResponse(200, `{"data":{"loginUser":{"id":"1"}}}`, nil), nil
+	}
+	_, err := c.Login(context.Background(), Credentials{Username: "demo", Password: "right"})
+	if !strings.Contains(fmt.Sprint(err), "Access-Control-Expose-Headers") {
+		t.Fatalf("error %q does not tell what to fix", err)
+	}
+}
+
+func TestDoSendsBearerAndRotates(t *testing.T) {
+	c, api, _, rec := newTestClient(t)
+	login(t, c)
+	first := api.last()
+	if _, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"}); err != nil {
+		t.Fatal(err)
+	}
+	loginTok := api.issued.Load()
+	if _, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"}); err != nil {
+		t.Fatal(err)
+	}
+	second := api.last()
+	if second.Header["Authorization"] == "" || second.Header["Authorization"] == first.Header["Authorization"] {
+		t.Fatal("second request did not carry a token")
+	}
+	if got, want := rec.reasons(), "login,rotate,rotate"; got != want {
+		t.Errorf("events = %q, want %q", got, want)
+	}
+	if api.issued.Load() != loginTok+1 {
+		t.Errorf("issued %d tokens", api.issued.Load())
+	}
+}
+
+func TestDoWithoutTokenSendsNothing(t *testing.T) {
+	c, api, clock, rec := newTestClient(t)
+	_, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"})
+	if CodeOf(err) != CodeNotAuthenticated || api.requests() != 0 {
+		t.Fatalf("Do() before login: %v, %d requests", err, api.requests())
+	}
+	login(t, c)
+	clock.Advance(time.Hour + time.Millisecond)
+	sent := api.requests()
+	_, err = c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"})
+	if CodeOf(err) != CodeTokenExpired || api.requests() != sent {
+		t.Fatalf("Do() after expiry: %v, %d new requests", err, api.requests()-sent)
+	}
+	if got, want := rec.reasons(), "login,expired"; got != want {
+		t.Errorf("events = %q, want %q", got, want)
+	}
+	if c.ExpiresIn() != 0 || c.Authenticated() {
+		t.Errorf("expired token: ExpiresIn() = %v, Authenticated() = %t", c.ExpiresIn(), c.Authenticated())
+	}
+}
+
+func TestDoUnauthorizedDropsTokenAndKeepsServerErrors(t *testing.T) {
+	c, api, _, rec := newTestClient(t)
+	login(t, c)
+	api.mu.Lock()
+	clear(api.valid) // the server forgets every token
+	api.mu.Unlock()
+	_, err := c.Do(context.Background(), graphql.Request{Query: "{\n  me { id }\n}"})
+	code, status, gqlErrs := Details(err)
+	if code != CodeUnauthorized || status != 200 || !strings.Contains(gqlErrs, `"locations":[{"line":2,"column":3}]`) || !strings.Contains(gqlErrs, `"customer_facing":false`) {
+		t.Fatalf("Details() = %s, %d, %s", code, status, gqlErrs)
+	}
+	if c.Authenticated() || rec.reasons() != "login,unauthorized" {
+		t.Errorf("Authenticated() = %t, events %q", c.Authenticated(), rec.reasons())
+	}
+}
+
+func TestDoReplaysOnceWhenTokenWasSuperseded(t *testing.T) {
+	c, api, _, _ := newTestClient(t)
+	login(t, c)
+	var calls int
+	api.override = func(req *Request) (*Response, error) {
+		calls++
+		if calls == 1 {
+			// While this request was in flight another answer rotated the token;
+			// the server now refuses the superseded one.
+			tok := api.mint("1")
+			return jsonResponse(200, `{"errors":[{"message":"Unauthorized"}]}`, map[string]string{"X-Authorization": tok}), nil
+		}
+		return jsonResponse(200, `{"data":{"me":{"id":"1"}}}`, nil), nil
+	}
+	res, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"})
+	if err != nil || calls != 2 || !strings.Contains(string(res.Body), `"me"`) {
+		t.Fatalf("Do() = %s, %v after %d calls; want success after one replay", res.Body, err, calls)
+	}
+}
+
+func TestDoDoesNotReplayTwice(t *testing.T) {
+	c, api, _, _ := newTestClient(t)
+	login(t, c)
+	var calls int
+	api.override = func(req *Request) (*Response, error) {
+		calls++
+		return jsonResponse(200, `{"errors":[{"message":"Unauthorized"}]}`, map[string]string{"X-Authorization": api.mint("1")}), nil
+	}
+	_, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"})
+	if CodeOf(err) != CodeUnauthorized || calls != 2 {
+		t.Fatalf("Do() = %v after %d calls; want UNAUTHORIZED after exactly one replay", err, calls)
+	}
+}
+
+func TestDoResolvesGraphQLErrorsAsData(t *testing.T) {
+	c, api, _, _ := newTestClient(t)
+	login(t, c)
+	api.override = func(*Request) (*Response, error) {
+		return jsonResponse(200, `{"data":{"a":1,"b":null},"errors":[{"message":"b failed","path":["b"]}]}`, nil), nil
+	}
+	res, err := c.Do(context.Background(), graphql.Request{Query: "{ a b }"})
+	if err != nil || !strings.Contains(string(res.Body), "b failed") {
+		t.Fatalf("Do() = %s, %v; want the partial data", res.Body, err)
+	}
+	if !c.Authenticated() {
+		t.Error("an ordinary GraphQL error dropped the token")
+	}
+}
+
+func TestDoFailures(t *testing.T) {
+	tests := []struct {
+		name    string
+		answer  func() (*Response, error)
+		want    Code
+		status  int
+		gqlErrs bool
+	}{
+		{"500 with HTML", func() (*Response, error) { return jsonResponse(500, "<html>boom</html>", nil), nil }, CodeHTTPError, 500, false},
+		{"502 with JSON errors", func() (*Response, error) {
+			return jsonResponse(502, `{"errors":[{"message":"upstream down"}]}`, nil), nil
+		}, CodeHTTPError, 502, true},
+		{"truncated JSON", func() (*Response, error) { return jsonResponse(200, `{"data":{"me":`, nil), nil }, CodeBadResponse, 200, false},
+		{"empty body", func() (*Response, error) { return jsonResponse(200, ``, nil), nil }, CodeBadResponse, 200, false},
+		{"not JSON", func() (*Response, error) { return jsonResponse(200, `hello`, nil), nil }, CodeBadResponse, 200, false},
+		{"too large", func() (*Response, error) { return nil, fmt.Errorf("%w: 40 MiB", ErrResponseTooLarge) }, CodeBadResponse, 0, false},
+		{"network", func() (*Response, error) { return nil, fmt.Errorf("%w: connection refused", ErrNetwork) }, CodeNetworkError, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, api, _, _ := newTestClient(t)
+			login(t, c)
+			api.override = func(*Request) (*Response, error) { return tt.answer() }
+			_, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"})
+			code, status, gqlErrs := Details(err)
+			if code != tt.want || status != tt.status || (gqlErrs != "") != tt.gqlErrs {
+				t.Fatalf("Details() = %s, %d, %q; want %s, %d, errors: %t", code, status, gqlErrs, tt.want, tt.status, tt.gqlErrs)
+			}
+			if !c.Authenticated() {
+				t.Error("a transport or protocol fault dropped the session")
+			}
+		})
+	}
+}
+
+// blockingAPI answers only when its context ends.
+type blockingAPI struct{}
+
+func (blockingAPI) RoundTrip(ctx context.Context, _ *Request) (*Response, error) {
+	<-ctx.Done()
+	return nil, ctx.Err()
+}
+
+func TestTimeoutAndAbort(t *testing.T) {
+	c, err := New(endpoint, blockingAPI{}, WithTimeout(time.Millisecond))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = c.Login(context.Background(), Credentials{Username: "u", Password: "p"})
+	if CodeOf(err) != CodeTimeout {
+		t.Fatalf("Login() past the timeout: %v, want TIMEOUT", err)
+	}
+	c, _ = New(endpoint, blockingAPI{})
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(ErrAborted)
+	_, err = c.Login(ctx, Credentials{Username: "u", Password: "p"})
+	if CodeOf(err) != CodeAborted {
+		t.Fatalf("Login() with an aborted context: %v, want ABORTED", err)
+	}
+}
+
+func TestWarningForRejectedRotation(t *testing.T) {
+	c, api, _, rec := newTestClient(t)
+	login(t, c)
+	api.override = func(*Request) (*Response, error) {
+		return jsonResponse(200, `{"data":{}}`, map[string]string{"X-Authorization": "Bearer " + "not-a-jwt"}), nil
+	}
+	if _, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"}); err != nil {
+		t.Fatal(err)
+	}
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.warnings) != 1 || !errors.Is(rec.warnings[0], session.ErrMalformed) {
+		t.Fatalf("warnings = %v, want one ErrMalformed", rec.warnings)
+	}
+	if !c.Authenticated() {
+		t.Error("a bad rotated header dropped the held token")
+	}
+}
+
+func TestNew(t *testing.T) {
+	api := newFakeAPI(t, &fakeClock{now: t0})
+	tests := []struct {
+		name     string
+		endpoint string
+		opts     []Option
+		want     Code // "" for success
+	}{
+		{"https", "https://api.example.com/graphql", nil, ""},
+		{"http loopback ip", "http://127.0.0.1:8080/graphql", nil, ""},
+		{"http localhost", "http://localhost:8080/graphql", nil, ""},
+		{"http ipv6 loopback", "http://[::1]:8080/graphql", nil, ""},
+		{"http remote", "http://api.example.com/graphql", nil, CodeInsecureEndpoint},
+		{"http remote allowed", "http://api.example.com/graphql", []Option{AllowInsecureHTTP()}, ""},
+		{"relative", "/graphql", nil, CodeInvalidArgument},
+		{"empty", "", nil, CodeInvalidArgument},
+		{"ftp", "ftp://example.com/x", nil, CodeInvalidArgument},
+		{"javascript", "javascript:alert(1)", nil, CodeInvalidArgument},
+		{"user info", "https://u:p@api.example.com/", nil, CodeInvalidArgument},
+		{"header with CRLF", endpoint, []Option{WithHeaders(map[string]string{"X-A": "a\r\nb"})}, CodeInvalidArgument},
+		{"bad header name", endpoint, []Option{WithHeaders(map[string]string{"X A": "a"})}, CodeInvalidArgument},
+		{"overriding authorization", endpoint, []Option{WithHeaders(map[string]string{"authorization": "x"})}, CodeInvalidArgument},
+		{"good header", endpoint, []Option{WithHeaders(map[string]string{"X-Request-Source": "app v1"})}, ""},
+		{"zero timeout", endpoint, []Option{WithTimeout(0)}, CodeInvalidArgument},
+		{"negative leeway", endpoint, []Option{WithLeeway(-time.Second)}, CodeInvalidArgument},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := New(tt.endpoint, api, tt.opts...)
+			if err == nil && tt.want != "" || err != nil && CodeOf(err) != tt.want {
+				t.Fatalf("New(%q) error = %v, want code %q", tt.endpoint, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestClosedClientRefusesCalls(t *testing.T) {
+	c, api, _, rec := newTestClient(t)
+	login(t, c)
+	c.Close()
+	if _, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Do() after Close: %v", err)
+	}
+	if _, err := c.Login(context.Background(), Credentials{Username: "demo", Password: "right"}); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Login() after Close: %v", err)
+	}
+	if api.requests() != 1 || rec.reasons() != "login,logout" {
+		t.Errorf("%d requests, events %q", api.requests(), rec.reasons())
+	}
+}
+
+func TestExpiryTimerPublishesExpired(t *testing.T) {
+	c, _, clock, rec := newTestClient(t)
+	var fire func()
+	var delay time.Duration
+	c.afterFunc = func(d time.Duration, f func()) func() bool { delay, fire = d, f; return func() bool { return true } }
+	login(t, c)
+	if delay != time.Hour || fire == nil {
+		t.Fatalf("expiry check scheduled in %v, want 1h", delay)
+	}
+	clock.Advance(time.Hour)
+	fire()
+	if got, want := rec.reasons(), "login,expired"; got != want {
+		t.Errorf("events = %q, want %q", got, want)
+	}
+}
+
+func TestConcurrentRequestsKeepNewestToken(t *testing.T) {
+	c, api, _, _ := newTestClient(t)
+	login(t, c)
+	var wg sync.WaitGroup
+	for range 100 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if _, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"}); err != nil {
+				t.Error(err)
+			}
+		}()
+	}
+	wg.Wait()
+	want := fmt.Sprint(api.issued.Load())
+	if _, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"}); err != nil {
+		t.Fatal(err)
+	}
+	sent := strings.TrimPrefix(api.last().Header["Authorization"], "Bearer ")
+	tok, err := session.ParseHeader(sent)
+	if err != nil || tok.ID != want {
+		t.Fatalf("next request carried jti %q, want the newest %q", tok.ID, want)
+	}
+}
+
+func TestCodeOfUnknownIsInternal(t *testing.T) {
+	if got := CodeOf(errors.New("boom")); got != CodeInternal {
+		t.Errorf("CodeOf(unknown) = %s", got)
+	}
+	if got := CodeOf(fmt.Errorf("wrapped twice: %w", fmt.Errorf("%w", session.ErrExpired))); got != CodeTokenExpired {
+		t.Errorf("CodeOf(wrapped ErrExpired) = %s", got)
+	}
+}
