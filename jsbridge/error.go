@@ -1,0 +1,40 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"github.com/hack-pad/safejs"
+)
+
+// NewError builds a JS error: new ctor(message), then each field set on it.
+// ctor is an Error subclass such as the app's AuthError; when it is not a
+// function, the global Error is used. Field values are converted with
+// safejs.ValueOf; nil values are left unset.
+func NewError(ctor safejs.Value, message string, fields map[string]any) safejs.Value {
+	if ctor.Type() != safejs.TypeFunction {
+		ctor, _ = safejs.Global().Get("Error")
+	}
+	e, err := ctor.New(message)
+	if err != nil {
+		return safejs.Null()
+	}
+	for k, v := range fields {
+		if v != nil {
+			e.Set(k, v)
+		}
+	}
+	return e
+}
+
+// ParseJSON returns JSON.parse(text), or undefined if text is not JSON.
+func ParseJSON(text string) safejs.Value {
+	j, err := safejs.Global().Get("JSON")
+	if err != nil {
+		return safejs.Undefined()
+	}
+	v, err := j.Call("parse", text)
+	if err != nil {
+		return safejs.Undefined()
+	}
+	return v
+}

@@ -1,0 +1,49 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"syscall/js"
+)
+
+// ErrPanic wraps a panic recovered in Go code called from JavaScript.
+var ErrPanic = errors.New("recovered panic")
+
+// Recover turns a panic into an error stored in *err. Use it deferred:
+//
+//	defer jsbridge.Recover(&err)
+//
+// The stack is kept in the message so that the bug can be found; it never
+// holds values, only function names and lines.
+func Recover(err *error) {
+	r := recover()
+	if r == nil {
+		return
+	}
+	switch v := r.(type) {
+	case js.Value:
+		*err = fmt.Errorf("%w: %w\n%s", ErrPanic, js.Error{Value: v}, debug.Stack())
+	case error:
+		*err = fmt.Errorf("%w: %w\n%s", ErrPanic, v, debug.Stack())
+	default:
+		*err = fmt.Errorf("%w: %v\n%s", ErrPanic, v, debug.Stack())
+	}
+}
+
+// Go runs fn in a new goroutine that cannot crash the module: a panic is
+// recovered and passed to onPanic (which must not panic itself).
+func Go(fn func(), onPanic func(error)) {
+	go func() {
+		var err error
+		defer func() {
+			if err != nil {
+				onPanic(err)
+			}
+		}()
+		defer Recover(&err)
+		fn()
+	}()
+}

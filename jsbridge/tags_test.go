@@ -1,0 +1,37 @@
+//go:build !js
+
+package jsbridge
+
+import (
+	"go/build/constraint"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestEveryFileIsForJSWasm keeps the package honest: anything here touches
+// syscall/js, so every file but this one must be built only for js/wasm.
+func TestEveryFileIsForJSWasm(t *testing.T) {
+	for _, dir := range []string{".", "../wasm"} {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if filepath.Base(f) == "tags_test.go" {
+				continue
+			}
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			first, _, _ := strings.Cut(string(src), "\n")
+			expr, err := constraint.Parse(first)
+			if err != nil || !expr.Eval(func(tag string) bool { return tag == "js" || tag == "wasm" }) ||
+				expr.Eval(func(tag string) bool { return tag == "linux" || tag == "amd64" }) {
+				t.Errorf("%s must start with //go:build js && wasm", f)
+			}
+		}
+	}
+}
