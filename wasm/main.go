@@ -1,0 +1,48 @@
+//go:build js && wasm
+
+// Command gqlauth is the WebAssembly module. gqlauth.js starts it with the
+// name of a private binding object as its only argument; the module takes the
+// object off globalThis, puts its exports on it, calls its ready method, and
+// then serves calls until the page goes away.
+//
+// This file is glue only: it reads JS arguments, calls package client, and
+// turns results and errors into JS values through package jsbridge.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/gqlauth/gqlauth/jsbridge"
+	"github.com/hack-pad/safejs"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "gqlauth:", err)
+		os.Exit(1)
+	}
+	select {} // serve calls from JavaScript for the life of the page
+}
+
+func run() (err error) {
+	defer jsbridge.Recover(&err)
+	if len(os.Args) < 2 {
+		return fmt.Errorf("start the module through gqlauth.js, not directly")
+	}
+	global := safejs.Global()
+	binding, err := global.Get(os.Args[1])
+	if err != nil || binding.Type() != safejs.TypeObject {
+		return fmt.Errorf("binding object %q not found", os.Args[1])
+	}
+	if err := global.Delete(os.Args[1]); err != nil {
+		return err
+	}
+	b := &bridge{binding: binding, clients: map[int]*entry{}}
+	b.authError, _ = binding.Get("AuthError")
+	if err := b.export(); err != nil {
+		return err
+	}
+	_, err = binding.Call("ready")
+	return err
+}

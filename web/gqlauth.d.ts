@@ -1,0 +1,130 @@
+/**
+ * gqlauth: a Go/WebAssembly module that logs in to a JWT-protected GraphQL
+ * API, sends protected queries through `fetch`, keeps the token in its own
+ * memory only, rotates it from every response and reports its expiry.
+ */
+
+/** Options for {@link createClient}. */
+export interface ClientOptions {
+  /** Absolute http(s) URL of the GraphQL endpoint. Plain http only to loopback unless `allowInsecureHTTP`. */
+  endpoint: string;
+  /** Where the module is served. Default: `gqlauth.wasm` next to `gqlauth.js`. */
+  wasmURL?: string | URL;
+  /**
+   * Stop sending the token this many seconds before its `exp`, to absorb clock
+   * skew and latency. Default 10. It never moves {@link Client.tokenExpiresAt}.
+   */
+  expiryLeewaySeconds?: number;
+  /** Per request, from send to the end of the body. Default 30000. */
+  timeoutMs?: number;
+  /** Allow plain http to a non-loopback host. Credentials then travel in clear text. */
+  allowInsecureHTTP?: boolean;
+  /** Extra static headers. Authorization, X-Authorization and Content-Type are gqlauth's own. */
+  headers?: Record<string, string>;
+  /** Passed to `fetch`. */
+  credentials?: RequestCredentials;
+}
+
+/** Who logs in: a password, and a username or an email. */
+export interface Credentials {
+  username?: string;
+  email?: string;
+  password: string;
+}
+
+/** Per-call options. */
+export interface CallOptions {
+  /** Aborts the request; the call rejects with code `ABORTED`. */
+  signal?: AbortSignal;
+}
+
+/** Options for {@link Client.fetchWithAuth}. */
+export interface FetchOptions extends CallOptions {
+  /** Selects one operation of a document with several. */
+  operationName?: string;
+}
+
+/** One entry of a GraphQL response's `errors`, as the server sent it. */
+export interface GraphQLError {
+  message: string;
+  locations?: { line: number; column: number }[];
+  path?: (string | number)[];
+  extensions?: Record<string, unknown>;
+  /** The API's flag: whether the message may be shown to end users. */
+  customer_facing?: boolean;
+  [key: string]: unknown;
+}
+
+/** A GraphQL response. Ordinary GraphQL errors (partial data) resolve; they do not reject. */
+export interface GraphQLResult<T = any> {
+  data: T | null;
+  errors?: GraphQLError[];
+  extensions?: Record<string, unknown>;
+}
+
+/** Why the held token changed. */
+export type TokenChangeReason = 'login' | 'rotate' | 'logout' | 'expired' | 'unauthorized';
+
+/** Delivered to {@link Client.onTokenChange} listeners, asynchronously, after the change. */
+export interface TokenChangeEvent {
+  reason: TokenChangeReason;
+  /** The new token's expiry, or null when no usable token is held any more. */
+  expiresAt: Date | null;
+}
+
+/** A session with one endpoint. The token never leaves the module except in the Authorization header. */
+export interface Client {
+  /** Sends the `loginUser` query and keeps the token from the response headers. */
+  login(credentials: Credentials, options?: CallOptions): Promise<{ user: any; expiresAt: Date }>;
+  /**
+   * Sends a query with `Authorization: Bearer <token>` and takes the rotated token from the response.
+   * Rejects with `NOT_AUTHENTICATED` or `TOKEN_EXPIRED` without sending anything.
+   */
+  fetchWithAuth<T = any>(query: string, variables?: Record<string, unknown>, options?: FetchOptions): Promise<GraphQLResult<T>>;
+  /** The token's `exp` exactly as the server set it, or null without a token. */
+  tokenExpiresAt(): Date | null;
+  /** Milliseconds until `exp` on the server's clock; 0 without a valid token. */
+  tokenExpiresIn(): number;
+  /** Whether a request sent now would carry a token (expiry leeway included). */
+  isAuthenticated(): boolean;
+  /** Calls `listener` after every token change; returns the function that unsubscribes it. */
+  onTokenChange(listener: (event: TokenChangeEvent) => void): () => void;
+  /** Drops the token. Answers to requests in flight no longer install theirs. */
+  logout(): void;
+  /** Logs out and releases the client; later calls reject with `NOT_AUTHENTICATED`. */
+  close(): void;
+}
+
+/** What went wrong, machine-readable. */
+export type AuthErrorCode =
+  | 'INVALID_ARGUMENT'
+  | 'INSECURE_ENDPOINT'
+  | 'NOT_AUTHENTICATED'
+  | 'TOKEN_EXPIRED'
+  | 'LOGIN_FAILED'
+  | 'TOKEN_HEADER_MISSING'
+  | 'TOKEN_MALFORMED'
+  | 'UNAUTHORIZED'
+  | 'HTTP_ERROR'
+  | 'BAD_RESPONSE'
+  | 'NETWORK_ERROR'
+  | 'TIMEOUT'
+  | 'ABORTED'
+  | 'INTERNAL';
+
+/** The error every gqlauth call rejects or throws with. */
+export class AuthError extends Error {
+  constructor(message: string, options?: { code?: AuthErrorCode; status?: number; graphQLErrors?: GraphQLError[]; cause?: unknown });
+  readonly name: 'AuthError';
+  readonly code: AuthErrorCode;
+  /** The HTTP status, when there was a response. */
+  readonly status?: number;
+  /** The server's errors, as it sent them (`customer_facing` included). */
+  readonly graphQLErrors?: GraphQLError[];
+}
+
+/** Whether `e` is an AuthError, also one made in another realm. */
+export function isAuthError(e: unknown): e is AuthError;
+
+/** Loads the module (once per page or worker) and creates a client for one endpoint. */
+export function createClient(options: ClientOptions): Promise<Client>;
