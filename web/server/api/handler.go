@@ -1,0 +1,222 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+
+	gqlerrors "github.com/graph-gophers/graphql-go/errors"
+)
+
+// gqlRequest is the JSON body of a GraphQL request.
+type gqlRequest struct {
+	Query         string         `json:"query"`
+	Variables     map[string]any `json:"variables"`
+	OperationName string         `json:"operationName"`
+}
+
+// requestError is a request refused before it reaches the engine.
+type requestError struct {
+	status int
+	msg    string
+}
+
+// Error returns the message sent to the client.
+func (e *requestError) Error() string { return e.msg }
+
+// decodeRequest reads one JSON object {"query", "variables",
+// "operationName"} from body. Errors are *requestError: 413 when body is an
+// http.MaxBytesReader that hit its limit, 400 otherwise.
+func decodeRequest(body io.Reader) (gqlRequest, error) {
+	var req gqlRequest
+	dec := json.NewDecoder(body)
+	err := dec.Decode(&req)
+	if err == nil {
+		if _, err = dec.Token(); err == io.EOF {
+			err = nil
+		} else if err == nil {
+			err = errors.New("more than one JSON value")
+		}
+	}
+	var tooLarge *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooLarge):
+		return gqlRequest{}, &requestError{http.StatusRequestEntityTooLarge,
+			fmt.Sprintf("request body is larger than %d bytes", tooLarge.Limit)}
+	case err != nil:
+		return gqlRequest{}, &requestError{http.StatusBadRequest,
+			`request body must be one JSON object {"query", "variables", "operationName"}: ` + err.Error()}
+	case strings.TrimSpace(req.Query) == "":
+		return gqlRequest{}, &requestError{http.StatusBadRequest, `request body has no "query"`}
+	}
+	return req, nil
+}
+
+// serveGraphQL answers POST /graphql. When a protected field failed for
+// want of a valid token, the answer is only the Unauthorized errors: no
+// data, no other errors, and no token even if loginUser succeeded alongside.
+func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST, OPTIONS")
+		writeError(w, http.StatusMethodNotAllowed, "method not allowed: send GraphQL requests with POST")
+		return
+	}
+	raw := bearerToken(r.Header.Get("Authorization"))
+	s.ledger.received(raw, s.now())
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
+		return
+	}
+	req, err := decodeRequest(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+	if err != nil {
+		var re *requestError
+		errors.As(err, &re)
+		writeError(w, re.status, re.msg)
+		return
+	}
+	// Hooks come after reading the body: only then does net/http notice a
+	// client that went away and cancel the request context.
+	var fault string
+	if s.cfg.TestHooks {
+		var done bool
+		if fault, done = s.runHooks(w, r); done {
+			return
+		}
+	}
+
+	st := s.authenticate(raw)
+	resp := s.gql.exec(r.Context(), st, req)
+	if keys := unauthorizedFields(resp.Errors); len(keys) > 0 {
+		writeUnauthorized(w, s.gql.unauthorizedLocations(req.Query, keys))
+		return
+	}
+	if err := s.sendToken(w, st, fault); err != nil {
+		s.log.Error("issuing token", "err", err)
+		writeError(w, http.StatusInternalServerError, "internal server error")
+		return
+	}
+	writeGraphQL(w, http.StatusOK, toWireErrors(resp.Errors), resp.Data)
+}
+
+// authenticate checks the request's token. The state has no claims when
+// the token is missing, malformed, badly signed, expired, for an unknown
+// user or, with strict rotation, superseded.
+func (s *Server) authenticate(raw string) *requestState {
+	st := &requestState{}
+	if raw == "" {
+		return st
+	}
+	c, err := s.tokens.verify(raw)
+	if err != nil {
+		return st
+	}
+	u, ok := s.users.byID(c.Subject)
+	if !ok || s.cfg.StrictRotation && !s.ledger.isNewest(c.ID) {
+		return st
+	}
+	st.claims, st.user = &c, u
+	return st
+}
+
+// sendToken puts a token in both token headers: a new session's after a
+// login, else the next one of the session of a valid request token.
+func (s *Server) sendToken(w http.ResponseWriter, st *requestState, fault string) error {
+	st.mu.Lock()
+	login := st.login
+	st.mu.Unlock()
+	var sub string
+	var chain int
+	switch {
+	case login != nil:
+		sub, chain = login.ID, s.ledger.newChain()
+	case st.claims != nil:
+		sub, chain = st.claims.Subject, s.ledger.chain(st.claims.ID)
+	default:
+		return nil
+	}
+	raw, err := s.sessionToken(sub, chain, fault)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("X-Authorization", "Bearer "+raw)
+	w.Header().Set("Authorization", "Bearer "+raw)
+	return nil
+}
+
+// wireError is a GraphQL error as sent: the standard fields plus the seed's
+// customer_facing, true only for messages meant for end users (a failed
+// login).
+type wireError struct {
+	Message        string               `json:"message"`
+	Locations      []gqlerrors.Location `json:"locations,omitempty"`
+	Path           []any                `json:"path,omitempty"`
+	Extensions     map[string]any       `json:"extensions,omitempty"`
+	CustomerFacing bool                 `json:"customer_facing"`
+}
+
+func toWireErrors(errs []*gqlerrors.QueryError) []wireError {
+	out := make([]wireError, 0, len(errs))
+	for _, e := range errs {
+		out = append(out, wireError{
+			Message:        e.Message,
+			Locations:      e.Locations,
+			Path:           e.Path,
+			Extensions:     e.Extensions,
+			CustomerFacing: errors.Is(e.ResolverError, errLoginFailed),
+		})
+	}
+	return out
+}
+
+// writeUnauthorized writes the seed's answer to a protected field asked for
+// without a valid token: one error per field, nothing else.
+func writeUnauthorized(w http.ResponseWriter, locs []gqlerrors.Location) {
+	errs := make([]wireError, 0, len(locs))
+	for _, loc := range locs {
+		errs = append(errs, wireError{Message: "Unauthorized", Locations: []gqlerrors.Location{loc}})
+	}
+	if len(errs) == 0 {
+		errs = append(errs, wireError{Message: "Unauthorized"})
+	}
+	writeGraphQL(w, http.StatusOK, errs, nil)
+}
+
+// writeError writes a GraphQL-style error body with the given status.
+func writeError(w http.ResponseWriter, status int, msg string) {
+	writeGraphQL(w, status, []wireError{{Message: msg}}, nil)
+}
+
+// writeGraphQL writes {"errors": errs, "data": data}, leaving out what is
+// empty. data, already JSON, is copied as is.
+func writeGraphQL(w http.ResponseWriter, status int, errs []wireError, data json.RawMessage) {
+	var b bytes.Buffer
+	b.Grow(len(data) + 64)
+	b.WriteByte('{')
+	if len(errs) > 0 {
+		enc, err := json.Marshal(errs)
+		if err != nil {
+			enc = []byte(`[{"message":"internal server error","customer_facing":false}]`)
+		}
+		b.WriteString(`"errors":`)
+		b.Write(enc)
+	}
+	if len(data) > 0 {
+		if len(errs) > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(`"data":`)
+		b.Write(data)
+	}
+	b.WriteByte('}')
+	h := w.Header()
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(b.Len()))
+	w.WriteHeader(status)
+	w.Write(b.Bytes())
+}

@@ -1,0 +1,379 @@
+package api
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	graphql "github.com/graph-gophers/graphql-go"
+	gqlerrors "github.com/graph-gophers/graphql-go/errors"
+)
+
+// schemaSDL is the API's schema. Everything but loginUser needs a token.
+const schemaSDL = `
+schema {
+	query: Query
+	mutation: Mutation
+}
+
+type Query {
+	"Logs in with a username or an email (or both, naming the same user). The token comes back in the X-Authorization and Authorization response headers."
+	loginUser(email: String, username: String, password: String!): User
+	"The logged-in user."
+	me: User!
+	"A fixed list of 50 items plus the ones the user added, in pages."
+	items(first: Int = 10, after: String): ItemConnection!
+	"The token this request carried."
+	session: Session!
+	"A string of exactly bytes ASCII characters, for response-size benchmarks."
+	blob(bytes: Int!): String!
+}
+
+type Mutation {
+	"Adds an item (1 to 100 characters) to the user's list."
+	addItem(name: String!): Item!
+}
+
+type User {
+	id: ID!
+	username: String!
+	email: String!
+}
+
+type Item {
+	id: ID!
+	name: String!
+}
+
+type ItemConnection {
+	nodes: [Item!]!
+	pageInfo: PageInfo!
+	totalCount: Int!
+}
+
+type PageInfo {
+	endCursor: String
+	hasNextPage: Boolean!
+}
+
+"iat and exp of the token, in unix seconds."
+type Session {
+	jti: String!
+	subject: String!
+	issuedAt: Float!
+	expiresAt: Float!
+}
+`
+
+// publicSchemaSDL is the part of the schema open to everyone. Validating a
+// query against it makes the engine report, with locations, every field
+// that needs a token. This schema only validates, it never executes; its
+// Mutation type has a placeholder field because types cannot be empty.
+const publicSchemaSDL = `
+schema {
+	query: Query
+	mutation: Mutation
+}
+
+type Query {
+	loginUser(email: String, username: String, password: String!): User
+}
+
+type Mutation {
+	placeholder: Boolean
+}
+
+type User {
+	id: ID!
+	username: String!
+	email: String!
+}
+`
+
+// Errors resolvers return.
+var (
+	errUnauthorized = errors.New("unauthorized")
+	// errLoginFailed is meant for end users: its GraphQL error has
+	// customer_facing true.
+	errLoginFailed = errors.New("invalid username, email or password")
+)
+
+// engine runs queries with graph-gophers/graphql-go.
+type engine struct {
+	full   *graphql.Schema
+	public *graphql.Schema
+}
+
+func newEngine(st *store) (*engine, error) {
+	full, err := graphql.ParseSchema(schemaSDL, &resolver{store: st}, graphql.UseFieldResolvers())
+	if err != nil {
+		return nil, fmt.Errorf("schema: %w", err)
+	}
+	public, err := graphql.ParseSchema(publicSchemaSDL, nil)
+	if err != nil {
+		return nil, fmt.Errorf("public schema: %w", err)
+	}
+	return &engine{full: full, public: public}, nil
+}
+
+// exec runs req with the request state in ctx.
+func (e *engine) exec(ctx context.Context, st *requestState, req gqlRequest) *graphql.Response {
+	return e.full.Exec(withState(ctx, st), req.Query, req.OperationName, req.Variables)
+}
+
+// unauthorizedFields returns the response keys of the fields that failed
+// for want of a token; empty when there are none.
+func unauthorizedFields(errs []*gqlerrors.QueryError) map[string]bool {
+	keys := make(map[string]bool)
+	for _, e := range errs {
+		if errors.Is(e.ResolverError, errUnauthorized) && len(e.Path) > 0 {
+			if key, ok := e.Path[0].(string); ok {
+				keys[key] = true
+			}
+		}
+	}
+	return keys
+}
+
+// unauthorizedLocations returns, in document order, where the fields with
+// the given response keys appear in query. graphql-go reports no locations
+// for resolver errors, so the locations come from validating the query
+// against the public schema, where those fields do not exist.
+func (e *engine) unauthorizedLocations(query string, keys map[string]bool) []gqlerrors.Location {
+	var locs []gqlerrors.Location
+	for _, err := range e.public.Validate(query) {
+		if err.Rule != "FieldsOnCorrectTypeRule" {
+			continue
+		}
+		for _, loc := range err.Locations {
+			if keys[nameAt(query, loc)] {
+				locs = append(locs, loc)
+			}
+		}
+	}
+	slices.SortFunc(locs, func(a, b gqlerrors.Location) int {
+		if a.Before(b) {
+			return -1
+		}
+		if b.Before(a) {
+			return 1
+		}
+		return 0
+	})
+	return slices.Compact(locs)
+}
+
+// nameAt returns the GraphQL name starting at loc in query (lines counted
+// by '\n', columns in characters, both from 1, as the engine counts them).
+// For a field that is its response key: the alias, or else the name.
+func nameAt(query string, loc gqlerrors.Location) string {
+	lines := strings.Split(query, "\n")
+	if loc.Line < 1 || loc.Line > len(lines) {
+		return ""
+	}
+	line := []rune(lines[loc.Line-1])
+	if loc.Column < 1 || loc.Column > len(line) {
+		return ""
+	}
+	rest := line[loc.Column-1:]
+	n := 0
+	for n < len(rest) && isNameRune(rest[n], n == 0) {
+		n++
+	}
+	return string(rest[:n])
+}
+
+func isNameRune(r rune, first bool) bool {
+	return r == '_' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || !first && '0' <= r && r <= '9'
+}
+
+// requestState is what resolvers know about the HTTP request.
+type requestState struct {
+	claims *tokenClaims // nil without a valid token
+	user   User         // the token's user, when claims is set
+
+	mu    sync.Mutex
+	login *User // set by a successful loginUser
+}
+
+type stateKey struct{}
+
+func withState(ctx context.Context, st *requestState) context.Context {
+	return context.WithValue(ctx, stateKey{}, st)
+}
+
+func stateFrom(ctx context.Context) *requestState {
+	st, _ := ctx.Value(stateKey{}).(*requestState)
+	return st
+}
+
+// viewer returns the user of the request's token, or errUnauthorized.
+func viewer(ctx context.Context) (*requestState, error) {
+	st := stateFrom(ctx)
+	if st == nil || st.claims == nil {
+		return nil, errUnauthorized
+	}
+	return st, nil
+}
+
+// resolver is the root resolver for Query and Mutation.
+type resolver struct {
+	store *store
+}
+
+// gqlUser, gqlItem, … are the object types, resolved field by field.
+type (
+	gqlUser struct {
+		ID       graphql.ID
+		Username string
+		Email    string
+	}
+	gqlItem struct {
+		ID   graphql.ID
+		Name string
+	}
+	gqlItemConnection struct {
+		Nodes      []*gqlItem
+		PageInfo   *gqlPageInfo
+		TotalCount int32
+	}
+	gqlPageInfo struct {
+		EndCursor   *string
+		HasNextPage bool
+	}
+	gqlSession struct {
+		Jti       string
+		Subject   string
+		IssuedAt  float64
+		ExpiresAt float64
+	}
+)
+
+func toGQLUser(u User) *gqlUser {
+	return &gqlUser{ID: graphql.ID(u.ID), Username: u.Username, Email: u.Email}
+}
+
+// LoginUser resolves Query.loginUser.
+func (r *resolver) LoginUser(ctx context.Context, args struct {
+	Email    *string
+	Username *string
+	Password string
+}) (*gqlUser, error) {
+	u, ok := r.store.login(deref(args.Username), deref(args.Email), args.Password)
+	if !ok {
+		return nil, errLoginFailed
+	}
+	if st := stateFrom(ctx); st != nil {
+		st.mu.Lock()
+		st.login = &u
+		st.mu.Unlock()
+	}
+	return toGQLUser(u), nil
+}
+
+// Me resolves Query.me.
+func (r *resolver) Me(ctx context.Context) (*gqlUser, error) {
+	st, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return toGQLUser(st.user), nil
+}
+
+// Items resolves Query.items.
+func (r *resolver) Items(ctx context.Context, args struct {
+	First int32
+	After *string
+}) (*gqlItemConnection, error) {
+	st, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if args.First < 0 || args.First > 100 {
+		return nil, errors.New("first must be between 0 and 100")
+	}
+	all := r.store.items(st.user.ID)
+	start := 0
+	if args.After != nil {
+		if start, err = decodeCursor(*args.After, len(all)); err != nil {
+			return nil, err
+		}
+	}
+	end := min(start+int(args.First), len(all))
+	conn := &gqlItemConnection{
+		Nodes:      make([]*gqlItem, 0, end-start),
+		PageInfo:   &gqlPageInfo{HasNextPage: end < len(all)},
+		TotalCount: int32(len(all)),
+	}
+	for _, it := range all[start:end] {
+		conn.Nodes = append(conn.Nodes, &gqlItem{ID: graphql.ID(it.id), Name: it.name})
+	}
+	if end > start {
+		c := encodeCursor(end)
+		conn.PageInfo.EndCursor = &c
+	}
+	return conn, nil
+}
+
+// encodeCursor makes the opaque cursor of the position after n items.
+func encodeCursor(n int) string {
+	return base64.RawURLEncoding.EncodeToString([]byte("items:" + strconv.Itoa(n)))
+}
+
+func decodeCursor(c string, total int) (int, error) {
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		digits, ok := strings.CutPrefix(string(b), "items:")
+		if n, err := strconv.Atoi(digits); ok && err == nil && n >= 0 && n <= total {
+			return n, nil
+		}
+	}
+	return 0, errors.New("invalid cursor: use a pageInfo.endCursor from an earlier page")
+}
+
+// Session resolves Query.session.
+func (r *resolver) Session(ctx context.Context) (*gqlSession, error) {
+	st, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c := st.claims
+	return &gqlSession{Jti: c.ID, Subject: c.Subject, IssuedAt: c.IssuedAt, ExpiresAt: c.ExpiresAt}, nil
+}
+
+// Blob resolves Query.blob.
+func (r *resolver) Blob(ctx context.Context, args struct{ Bytes int32 }) (string, error) {
+	if _, err := viewer(ctx); err != nil {
+		return "", err
+	}
+	if args.Bytes < 0 || args.Bytes > MaxBlobBytes {
+		return "", fmt.Errorf("bytes must be between 0 and %d", MaxBlobBytes)
+	}
+	return strings.Repeat("x", int(args.Bytes)), nil
+}
+
+// AddItem resolves Mutation.addItem.
+func (r *resolver) AddItem(ctx context.Context, args struct{ Name string }) (*gqlItem, error) {
+	st, err := viewer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if n := utf8.RuneCountInString(args.Name); n < 1 || n > 100 {
+		return nil, errors.New("name must be 1 to 100 characters long")
+	}
+	it := r.store.addItem(st.user.ID, args.Name)
+	return &gqlItem{ID: graphql.ID(it.id), Name: it.name}, nil
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}

@@ -1,0 +1,152 @@
+// Command server runs gqlauth's reference GraphQL API (package api) on
+// loopback, optionally serving the demo's static files next to it.
+//
+// Once listening it prints one line to stdout,
+//
+//	gqlauth-server listening on http://127.0.0.1:8080
+//
+// with the real port (useful with -addr 127.0.0.1:0); logs go to stderr.
+// It stops gracefully on SIGINT or SIGTERM.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/gqlauth/gqlauth/web/server/api"
+)
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "gqlauth-server:", err)
+		os.Exit(1)
+	}
+}
+
+// options are the command-line flags.
+type options struct {
+	addr               string
+	allowPublic        bool
+	origins            string
+	tokenTTL           time.Duration
+	exposeTokenHeaders bool
+	demoPassword       string
+	static             string
+	testHooks          bool
+	strictRotation     bool
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("gqlauth-server", flag.ContinueOnError)
+	fs.StringVar(&o.addr, "addr", "127.0.0.1:8080", "listen address; must be loopback unless -allow-public")
+	fs.BoolVar(&o.allowPublic, "allow-public", false, "allow a non-loopback -addr (this is a demo server with a demo password)")
+	fs.StringVar(&o.origins, "origins", "", "comma-separated CORS allow-list of exact origins, e.g. http://127.0.0.1:5000,http://localhost:5173")
+	fs.DurationVar(&o.tokenTTL, "token-ttl", api.DefaultTokenTTL, "token lifetime")
+	fs.BoolVar(&o.exposeTokenHeaders, "expose-token-headers", true, "send Access-Control-Expose-Headers: Authorization, X-Authorization (false simulates a misconfigured server)")
+	fs.StringVar(&o.demoPassword, "demo-password", api.DefaultDemoPassword, "password of the demo user")
+	fs.StringVar(&o.static, "static", "", "comma-separated directories served at /, searched in order")
+	fs.BoolVar(&o.testHooks, "test-hooks", false, "enable ?delay=, ?fault=, GET /test/tokens and POST /test/reset (tests only: exposes tokens)")
+	fs.BoolVar(&o.strictRotation, "strict-rotation", false, "reject a token once a newer one was issued in its session")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	if o.tokenTTL <= 0 {
+		return o, fmt.Errorf("-token-ttl must be positive, got %v", o.tokenTTL)
+	}
+	if !o.allowPublic {
+		if err := requireLoopback(o.addr); err != nil {
+			return o, err
+		}
+	}
+	return o, nil
+}
+
+// requireLoopback refuses a listen address reachable from other machines.
+func requireLoopback(addr string) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("-addr %q: %w", addr, err)
+	}
+	if ip := net.ParseIP(host); host == "localhost" || ip != nil && ip.IsLoopback() {
+		return nil
+	}
+	return fmt.Errorf("-addr %q is not a loopback address: use 127.0.0.1 or [::1], or pass -allow-public", addr)
+}
+
+// splitList splits a comma-separated flag value, dropping empty entries.
+func splitList(s string) []string {
+	var out []string
+	for part := range strings.SplitSeq(s, ",") {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+func run(args []string) error {
+	o, err := parseFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	srv, err := api.New(api.Config{
+		Origins:          splitList(o.origins),
+		TokenTTL:         o.tokenTTL,
+		HideTokenHeaders: !o.exposeTokenHeaders,
+		DemoPassword:     o.demoPassword,
+		StaticDirs:       splitList(o.static),
+		TestHooks:        o.testHooks,
+		StrictRotation:   o.strictRotation,
+		Logger:           logger,
+	})
+	if err != nil {
+		return err
+	}
+	if o.testHooks {
+		logger.Warn("test hooks enabled: /test/tokens exposes every token; never use this outside tests")
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("gqlauth-server listening on http://%s\n", ln.Addr())
+
+	hs := &http.Server{
+		Handler:           srv,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	served := make(chan error, 1)
+	go func() { served <- hs.Serve(ln) }()
+	select {
+	case err := <-served:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	return hs.Shutdown(shutdownCtx)
+}
