@@ -17,7 +17,7 @@ WASM_TEST_ENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env
                  GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" \
                  GOFLAGS="$(shell $(GO) env GOFLAGS)" GOOS=js GOARCH=wasm
 
-.PHONY: all build server wasm demo test test-go test-fuzz test-wasm test-e2e lint fuzz deps deps-apt deps-npm clean
+.PHONY: all build server wasm testbuild demo test test-go test-fuzz test-wasm test-e2e lint fuzz deps deps-apt deps-npm clean
 
 all: build
 
@@ -29,6 +29,12 @@ wasm:
 	@mkdir -p $(DIST)
 	GOOS=js GOARCH=wasm $(GO) build $(WASM_FLAGS) -o $(DIST)/gqlauth.wasm ./wasm
 	cp "$(GOROOT)/lib/wasm/wasm_exec.js" $(DIST)/wasm_exec.js
+
+# The module with test hooks (__gqlauthTest: bridge counts, forced panics),
+# for the browser suites only. Never shipped.
+testbuild:
+	@mkdir -p build/testdist
+	GOOS=js GOARCH=wasm $(GO) build $(WASM_FLAGS) -tags gqlauth_testhooks -o build/testdist/gqlauth-testhooks.wasm ./wasm
 
 server:
 	@mkdir -p $(BIN)
@@ -63,7 +69,7 @@ fuzz:
 test-wasm: $(BIN)/wasmbrowsertest
 	$(WASM_TEST_ENV) $(GO) test -count=1 -exec="$(CURDIR)/$(BIN)/wasmbrowsertest" ./jsbridge/... ./wasm/...
 
-test-e2e: build deps-npm
+test-e2e: build testbuild deps-npm
 	@set -e; for b in $(BROWSERS); do \
 	  echo "end-to-end suite in $$b"; \
 	  (cd web/test && BROWSER=$$b node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs); \
@@ -98,4 +104,4 @@ web/test/node_modules/.package-lock.json: web/test/package-lock.json
 	cd web/test && npm ci --no-audit --no-fund --loglevel=error
 
 clean:
-	rm -rf build/dist build/bin build/bench build/screenshots build/tmp web/test/node_modules
+	rm -rf build/dist build/testdist build/bin build/bench build/screenshots build/tmp web/test/node_modules

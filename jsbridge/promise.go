@@ -21,12 +21,19 @@ type Work func() (any, error)
 // the Work, or a panic in either, rejects the Promise with toJS(err).
 func AsyncFunc(start func(this safejs.Value, args []safejs.Value) (Work, error), toJS func(error) any) (*Func, error) {
 	return FuncOf(func(this safejs.Value, args []safejs.Value) (any, error) {
-		work, err := start(this, args)
+		work, err := startSafely(start, this, args)
 		if err != nil {
 			work = func() (any, error) { return nil, err }
 		}
 		return newPromise(work, toJS)
 	}, toJS)
+}
+
+// startSafely runs start, turning a panic into an error so that the caller
+// still gets a Promise.
+func startSafely(start func(safejs.Value, []safejs.Value) (Work, error), this safejs.Value, args []safejs.Value) (work Work, err error) {
+	defer Recover(&err)
+	return start(this, args)
 }
 
 // newPromise returns a Promise settled by work, run in a goroutine.

@@ -34,6 +34,11 @@ type entry struct {
 	credentials string // fetch credentials mode
 }
 
+// testHook runs at the start of every export (name) and of every async
+// export's work (name + ".work"). It does nothing unless tests or the
+// gqlauth_testhooks build replace it.
+var testHook = func(name string) {}
+
 // export puts every export on the binding object. The functions live for
 // the life of the module.
 func (b *bridge) export() error {
@@ -44,14 +49,16 @@ func (b *bridge) export() error {
 		"isAuthenticated": b.isAuthenticated,
 		"logout":          b.logout,
 		"close":           b.close,
-		"stats":           b.stats,
 	}
 	asyncFns := map[string]func([]safejs.Value) (jsbridge.Work, error){
 		"login":         b.login,
 		"fetchWithAuth": b.fetchWithAuth,
 	}
 	for name, fn := range syncFns {
-		f, err := jsbridge.FuncOf(func(_ safejs.Value, args []safejs.Value) (any, error) { return fn(args) }, b.toJS)
+		f, err := jsbridge.FuncOf(func(_ safejs.Value, args []safejs.Value) (any, error) {
+			testHook(name)
+			return fn(args)
+		}, b.toJS)
 		if err != nil {
 			return err
 		}
@@ -60,7 +67,14 @@ func (b *bridge) export() error {
 		}
 	}
 	for name, fn := range asyncFns {
-		f, err := jsbridge.AsyncFunc(func(_ safejs.Value, args []safejs.Value) (jsbridge.Work, error) { return fn(args) }, b.toJS)
+		f, err := jsbridge.AsyncFunc(func(_ safejs.Value, args []safejs.Value) (jsbridge.Work, error) {
+			testHook(name)
+			work, err := fn(args)
+			if work == nil {
+				return nil, err
+			}
+			return func() (any, error) { testHook(name + ".work"); return work() }, err
+		}, b.toJS)
 		if err != nil {
 			return err
 		}
@@ -296,15 +310,6 @@ func (b *bridge) close(args []safejs.Value) (any, error) {
 	b.mu.Unlock()
 	c.Close()
 	return nil, nil
-}
-
-// stats() → the bridge's live counts, for leak tests.
-func (b *bridge) stats([]safejs.Value) (any, error) {
-	s := jsbridge.Stats()
-	b.mu.Lock()
-	clients := len(b.clients)
-	b.mu.Unlock()
-	return map[string]any{"funcs": s.Funcs, "promises": s.Promises, "goroutines": s.Goroutines, "clients": clients}, nil
 }
 
 // signalContext returns a context cancelled with client.ErrAborted when the

@@ -211,3 +211,35 @@ func TestThousandHostileCallsLeaveModuleWorking(t *testing.T) {
 		t.Errorf("live funcs %d → %d", before.Funcs, after.Funcs)
 	}
 }
+
+func TestPanicInsideExportBecomesRejection(t *testing.T) {
+	binding := newBinding(t)
+	h := call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql'}"), noop(t), noop(t))
+	for _, where := range []string{"fetchWithAuth", "fetchWithAuth.work"} {
+		testHook = func(name string) {
+			if name == where {
+				panic("forced")
+			}
+		}
+		p := call(t, binding, "fetchWithAuth", h, "{ me { id } }")
+		testHook = func(string) {}
+		reason := rejection(t, p)
+		if c := codeOf(reason); c != "INTERNAL" {
+			t.Fatalf("panic in %s: code = %q, want INTERNAL", where, c)
+		}
+		// The module keeps working.
+		if c := codeOf(rejection(t, call(t, binding, "fetchWithAuth", h, "{ me { id } }"))); c != "NOT_AUTHENTICATED" {
+			t.Fatalf("call after the panic: code = %q, want NOT_AUTHENTICATED", c)
+		}
+	}
+	testHook = func(name string) {
+		if name == "tokenExpiresIn" {
+			panic("forced")
+		}
+	}
+	v := call(t, binding, "tokenExpiresIn", h)
+	testHook = func(string) {}
+	if c := codeOf(v); c != "INTERNAL" {
+		t.Fatalf("panic in a sync export: code = %q, want INTERNAL", c)
+	}
+}

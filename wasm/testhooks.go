@@ -1,0 +1,49 @@
+//go:build js && wasm && gqlauth_testhooks
+
+package main
+
+import (
+	"sync"
+
+	"github.com/gqlauth/gqlauth/jsbridge"
+	"github.com/hack-pad/safejs"
+)
+
+// This file exists only in the test build of the module (make testbuild):
+// it puts __gqlauthTest on globalThis so that browser tests can count what
+// the bridge holds and force a panic inside an export.
+
+var (
+	panicMu   sync.Mutex
+	panicNext string // export name (or name + ".work") that panics once
+)
+
+func init() {
+	testHook = func(name string) {
+		panicMu.Lock()
+		hit := panicNext == name
+		if hit {
+			panicNext = ""
+		}
+		panicMu.Unlock()
+		if hit {
+			panic("forced by __gqlauthTest.panicNext(" + name + ")")
+		}
+	}
+	toJS := func(err error) any { return err.Error() }
+	stats, _ := jsbridge.FuncOf(func(safejs.Value, []safejs.Value) (any, error) {
+		s := jsbridge.Stats()
+		return map[string]any{"funcs": s.Funcs, "promises": s.Promises, "goroutines": s.Goroutines}, nil
+	}, toJS)
+	arm, _ := jsbridge.FuncOf(func(_ safejs.Value, args []safejs.Value) (any, error) {
+		name, err := argAt(args, 0).String()
+		panicMu.Lock()
+		panicNext = name
+		panicMu.Unlock()
+		return nil, err
+	}, toJS)
+	hooks, _ := safejs.ValueOf(map[string]any{})
+	hooks.Set("stats", stats.Value())
+	hooks.Set("panicNext", arm.Value())
+	safejs.Global().Set("__gqlauthTest", hooks)
+}
