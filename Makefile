@@ -55,6 +55,7 @@ test-go:
 test-fuzz:
 	@set -e; for spec in \
 	  ./wasm/session:FuzzParseHeader \
+	  ./wasm/session:FuzzClaims \
 	  ./wasm/graphql:FuzzParseResponse \
 	  ./wasm/graphql:FuzzEncode; do \
 	  pkg=$${spec%%:*}; fn=$${spec##*:}; \

@@ -79,6 +79,9 @@ func Fetch(ctx context.Context, req FetchRequest) (resp *FetchResponse, err erro
 		return nil, fmt.Errorf("%w: %w", ErrFetch, err)
 	}
 	r, err := Await(ctx, promise)
+	if body, _ := init.Get("body"); !body.IsUndefined() {
+		body.Call("fill", 0) // sent (or failed): keep no copy of it in JS memory
+	}
 	if err != nil {
 		return nil, fetchError(ctx, err)
 	}

@@ -1,6 +1,7 @@
 package session
 
 import (
+	"encoding/base64"
 	"errors"
 	"strings"
 	"testing"
@@ -82,6 +83,29 @@ func FuzzParseHeader(f *testing.F) {
 		}
 		if !strings.Contains(header, tok.Raw) {
 			t.Fatalf("raw %q is not part of the header %q", tok.Raw, header)
+		}
+	})
+}
+
+// FuzzClaims feeds arbitrary claims JSON through a well-formed JWT frame, to
+// reach the claims reader behind the header checks.
+func FuzzClaims(f *testing.F) {
+	for _, seed := range []string{
+		`{"sub":"1","jti":"a","iat":1764244800.123,"exp":1764248400.123}`,
+		`{"exp":1}`, `{"exp":-1}`, `{"exp":1e300}`, `{"exp":"1"}`, `{"iat":null,"exp":2}`,
+		`{"sub":1,"exp":2}`, `[]`, `null`, `{"exp":253402300800}`,
+	} {
+		f.Add([]byte(seed))
+	}
+	header := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"HS256","typ":"JWT"}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		raw := header + "." + base64.RawURLEncoding.EncodeToString(payload) + ".c2ln"
+		tok, err := ParseHeader("Bearer " + raw)
+		if err != nil {
+			return
+		}
+		if tok.Raw != raw || tok.ExpiresAt.IsZero() || tok.ExpiresAt.Year() > 9999 {
+			t.Fatalf("accepted %q as %v", payload, tok)
 		}
 	})
 }
