@@ -30,3 +30,18 @@ func Get(o safejs.Value, name string) (safejs.Value, error) {
 	}
 	return v, nil
 }
+
+// TypeOther is what TypeOf reports for a value syscall/js has no Type for
+// (a BigInt).
+const TypeOther safejs.Type = -1
+
+// TypeOf returns v's type without panicking: syscall/js panics on a BigInt,
+// which any caller can pass in.
+func TypeOf(v safejs.Value) (t safejs.Type) {
+	defer func() {
+		if recover() != nil {
+			t = TypeOther
+		}
+	}()
+	return v.Type()
+}

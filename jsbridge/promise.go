@@ -91,13 +91,13 @@ func (e *JSError) Error() string {
 // errorFromJS describes a rejection reason without keeping a JS reference.
 func errorFromJS(v safejs.Value) *JSError {
 	e := &JSError{}
-	if v.Type() == safejs.TypeObject {
+	if TypeOf(v) == safejs.TypeObject {
 		name, _ := Get(v, "name")
 		msg, _ := Get(v, "message")
-		if name.Type() == safejs.TypeString {
+		if TypeOf(name) == safejs.TypeString {
 			e.Name, _ = name.String()
 		}
-		if msg.Type() == safejs.TypeString {
+		if TypeOf(msg) == safejs.TypeString {
 			e.Message, _ = msg.String()
 			return e
 		}

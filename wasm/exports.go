@@ -108,11 +108,11 @@ func (b *bridge) toJS(err error) any {
 // were not installed.
 func (b *bridge) newClient(args []safejs.Value) (any, error) {
 	o := argAt(args, 0)
-	if o.Type() != safejs.TypeObject {
+	if jsbridge.TypeOf(o) != safejs.TypeObject {
 		return nil, invalid("createClient needs an options object")
 	}
 	emit, warn := argAt(args, 1), argAt(args, 2)
-	if emit.Type() != safejs.TypeFunction || warn.Type() != safejs.TypeFunction {
+	if jsbridge.TypeOf(emit) != safejs.TypeFunction || jsbridge.TypeOf(warn) != safejs.TypeFunction {
 		return nil, invalid("newClient needs emit and warn functions")
 	}
 	endpoint, err := stringField(o, "endpoint", true)
@@ -175,7 +175,7 @@ func (b *bridge) newClient(args []safejs.Value) (any, error) {
 // clientAt returns the client for the handle in args[0].
 func (b *bridge) clientAt(args []safejs.Value) (*client.Client, error) {
 	h := argAt(args, 0)
-	if h.Type() != safejs.TypeNumber {
+	if jsbridge.TypeOf(h) != safejs.TypeNumber {
 		return nil, invalid("missing client handle")
 	}
 	n, err := h.Int()
@@ -200,7 +200,7 @@ func (b *bridge) login(args []safejs.Value) (jsbridge.Work, error) {
 		return nil, err
 	}
 	o := argAt(args, 1)
-	if o.Type() != safejs.TypeObject {
+	if jsbridge.TypeOf(o) != safejs.TypeObject {
 		return nil, invalid("login needs {username or email, password}")
 	}
 	var cr client.Credentials
@@ -257,9 +257,13 @@ func (b *bridge) fetchWithAuth(args []safejs.Value) (jsbridge.Work, error) {
 	}, nil
 }
 
-// tokenExpiresAt(handle) → milliseconds since the epoch, or null.
+// tokenExpiresAt(handle) → milliseconds since the epoch, or null. The
+// getters answer for a closed client as for a logged-out one.
 func (b *bridge) tokenExpiresAt(args []safejs.Value) (any, error) {
 	c, err := b.clientAt(args)
+	if errors.Is(err, client.ErrClosed) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -272,6 +276,9 @@ func (b *bridge) tokenExpiresAt(args []safejs.Value) (any, error) {
 // tokenExpiresIn(handle) → milliseconds left, 0 without a valid token.
 func (b *bridge) tokenExpiresIn(args []safejs.Value) (any, error) {
 	c, err := b.clientAt(args)
+	if errors.Is(err, client.ErrClosed) {
+		return 0, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -280,6 +287,9 @@ func (b *bridge) tokenExpiresIn(args []safejs.Value) (any, error) {
 
 func (b *bridge) isAuthenticated(args []safejs.Value) (any, error) {
 	c, err := b.clientAt(args)
+	if errors.Is(err, client.ErrClosed) {
+		return false, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -288,6 +298,9 @@ func (b *bridge) isAuthenticated(args []safejs.Value) (any, error) {
 
 func (b *bridge) logout(args []safejs.Value) (any, error) {
 	c, err := b.clientAt(args)
+	if errors.Is(err, client.ErrClosed) {
+		return nil, nil
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -318,11 +331,11 @@ func signalContext(v safejs.Value) (context.Context, func(), error) {
 	if v.IsUndefined() || v.IsNull() {
 		return context.Background(), func() {}, nil
 	}
-	if v.Type() != safejs.TypeObject {
+	if jsbridge.TypeOf(v) != safejs.TypeObject {
 		return nil, nil, invalid("signal must be an AbortSignal")
 	}
 	aborted, err := jsbridge.Get(v, "aborted")
-	if err != nil || aborted.Type() != safejs.TypeBoolean {
+	if err != nil || jsbridge.TypeOf(aborted) != safejs.TypeBoolean {
 		return nil, nil, invalid("signal must be an AbortSignal")
 	}
 	ctx, cancel := context.WithCancelCause(context.Background())
@@ -364,7 +377,7 @@ func invalid(format string, a ...any) error {
 
 func stringArg(args []safejs.Value, i int, name string) (string, error) {
 	v := argAt(args, i)
-	if v.Type() != safejs.TypeString {
+	if jsbridge.TypeOf(v) != safejs.TypeString {
 		return "", invalid("%s must be a string", name)
 	}
 	return v.String()
@@ -392,7 +405,7 @@ func stringField(o safejs.Value, name string, required bool) (string, error) {
 		return "", err
 	}
 	switch {
-	case v.Type() == safejs.TypeString:
+	case jsbridge.TypeOf(v) == safejs.TypeString:
 		return v.String()
 	case (v.IsUndefined() || v.IsNull()) && !required:
 		return "", nil
@@ -405,7 +418,7 @@ func numberField(o safejs.Value, name string) (float64, bool, error) {
 	if err != nil || v.IsUndefined() || v.IsNull() {
 		return 0, false, err
 	}
-	if v.Type() != safejs.TypeNumber {
+	if jsbridge.TypeOf(v) != safejs.TypeNumber {
 		return 0, false, invalid("%s must be a number", name)
 	}
 	f, err := v.Float()
@@ -420,7 +433,7 @@ func boolField(o safejs.Value, name string) (bool, bool, error) {
 	if err != nil || v.IsUndefined() || v.IsNull() {
 		return false, false, err
 	}
-	if v.Type() != safejs.TypeBoolean {
+	if jsbridge.TypeOf(v) != safejs.TypeBoolean {
 		return false, false, invalid("%s must be a boolean", name)
 	}
 	b, err := v.Bool()
@@ -433,7 +446,7 @@ func headersField(o safejs.Value) (map[string]string, error) {
 	if err != nil || h.IsUndefined() || h.IsNull() {
 		return nil, err
 	}
-	if h.Type() != safejs.TypeObject {
+	if jsbridge.TypeOf(h) != safejs.TypeObject {
 		return nil, invalid("headers must be an object of strings")
 	}
 	object, err := safejs.Global().Get("Object")

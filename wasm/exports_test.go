@@ -51,7 +51,7 @@ func call(t *testing.T, binding safejs.Value, name string, args ...any) safejs.V
 }
 
 func codeOf(v safejs.Value) string {
-	if v.Type() != safejs.TypeObject {
+	if jsbridge.TypeOf(v) != safejs.TypeObject {
 		return ""
 	}
 	c, _ := v.Get("code")
@@ -90,7 +90,7 @@ func TestNewClientRejectsBadOptions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got := call(t, binding, "newClient", js(t, tt.options), noop(t), noop(t))
 			if tt.want == "" {
-				if got.Type() != safejs.TypeNumber {
+				if jsbridge.TypeOf(got) != safejs.TypeNumber {
 					t.Fatalf("newClient(%s) = %v, want a handle", tt.name, codeOf(got))
 				}
 				return
@@ -160,18 +160,41 @@ func rejection(t *testing.T, p safejs.Value) safejs.Value {
 	return reason
 }
 
-func TestSyncExportsOnUnknownHandle(t *testing.T) {
+func TestSyncExportsOnClosedClientAnswerLoggedOut(t *testing.T) {
 	binding := newBinding(t)
+	h := call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql'}"), noop(t), noop(t))
+	call(t, binding, "close", h)
+	call(t, binding, "close", h) // twice is a no-op
+	if v := call(t, binding, "tokenExpiresAt", h); !v.IsNull() {
+		t.Errorf("tokenExpiresAt(closed) = %v, want null", codeOf(v))
+	}
+	if v := call(t, binding, "tokenExpiresIn", h); jsbridge.TypeOf(v) != safejs.TypeNumber {
+		t.Errorf("tokenExpiresIn(closed) = %v, want 0", codeOf(v))
+	}
+	if v := call(t, binding, "isAuthenticated", h); jsbridge.TypeOf(v) != safejs.TypeBoolean {
+		t.Errorf("isAuthenticated(closed) = %v, want false", codeOf(v))
+	}
 	for _, name := range []string{"tokenExpiresAt", "tokenExpiresIn", "isAuthenticated", "logout"} {
-		if c := codeOf(call(t, binding, name, 12345)); c != "NOT_AUTHENTICATED" {
-			t.Errorf("%s(unknown) code = %q", name, c)
-		}
 		if c := codeOf(call(t, binding, name, "x")); c != "INVALID_ARGUMENT" {
 			t.Errorf("%s('x') code = %q", name, c)
 		}
 	}
-	if v := call(t, binding, "close", 12345); !v.IsUndefined() && !v.IsNull() {
-		t.Errorf("close(unknown) = %v, want a no-op", codeOf(v))
+	if c := codeOf(rejection(t, call(t, binding, "fetchWithAuth", h, "{ me { id } }"))); c != "NOT_AUTHENTICATED" {
+		t.Errorf("fetchWithAuth(closed) code = %q", c)
+	}
+}
+
+func TestBigIntArgumentsAreInvalid(t *testing.T) {
+	binding := newBinding(t)
+	if c := codeOf(call(t, binding, "newClient", js(t, "{endpoint: 'https://a.example/', timeoutMs: 5n}"), noop(t), noop(t))); c != "INVALID_ARGUMENT" {
+		t.Errorf("timeoutMs: 5n code = %q", c)
+	}
+	h := call(t, binding, "newClient", js(t, "{endpoint: 'https://a.example/'}"), noop(t), noop(t))
+	if c := codeOf(rejection(t, call(t, binding, "login", h, js(t, "{username: 'u', password: 1n}")))); c != "INVALID_ARGUMENT" {
+		t.Errorf("password: 1n code = %q", c)
+	}
+	if c := codeOf(call(t, binding, "tokenExpiresIn", js(t, "1n"))); c != "INVALID_ARGUMENT" {
+		t.Errorf("handle 1n code = %q", c)
 	}
 }
 
@@ -182,6 +205,7 @@ func TestThousandHostileCallsLeaveModuleWorking(t *testing.T) {
 	hostile := []safejs.Value{
 		safejs.Null(), safejs.Undefined(), js(t, "new Proxy({}, {get() { throw new Error('x') }})"),
 		js(t, "{get username() { throw new Error('x') }}"), js(t, "Symbol('s')"), js(t, "'x'.repeat(1 << 16)"),
+		js(t, "10n"), js(t, "{username: 'u', password: 2n}"),
 	}
 	var pending []safejs.Value
 	for i := range 1000 {
@@ -200,7 +224,7 @@ func TestThousandHostileCallsLeaveModuleWorking(t *testing.T) {
 	for _, p := range pending {
 		rejection(t, p)
 	}
-	if v := call(t, binding, "isAuthenticated", h); v.Type() != safejs.TypeBoolean {
+	if v := call(t, binding, "isAuthenticated", h); jsbridge.TypeOf(v) != safejs.TypeBoolean {
 		t.Fatalf("isAuthenticated after hostile calls = %v", codeOf(v))
 	}
 	after := jsbridge.Stats()

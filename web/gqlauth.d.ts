@@ -91,7 +91,7 @@ export interface Client {
   onTokenChange(listener: (event: TokenChangeEvent) => void): () => void;
   /** Drops the token. Answers to requests in flight no longer install theirs. */
   logout(): void;
-  /** Logs out and releases the client; later calls reject with `NOT_AUTHENTICATED`. */
+  /** Logs out and releases the client; later login/fetchWithAuth calls reject with `NOT_AUTHENTICATED`, getters answer as logged out. */
   close(): void;
 }
 

@@ -264,6 +264,10 @@ func (c *Client) Login(ctx context.Context, cr Credentials) (LoginResult, error)
 	if err != nil {
 		return LoginResult{}, &ResponseError{Status: resp.Status, Err: statusOr(resp.Status, err)}
 	}
+	if !ok2xx(resp.Status) && !refusesCredentials(resp.Status) {
+		// A server failure (5xx, a proxy's 502) is not a wrong password.
+		return LoginResult{}, &ResponseError{Status: resp.Status, GraphQLErrors: parsed.ErrorsJSON(), Err: statusOr(resp.Status, nil)}
+	}
 	user := parsed.DataField("loginUser")
 	if parsed.HasErrors() || user == "" || !ok2xx(resp.Status) {
 		return LoginResult{}, &ResponseError{
@@ -470,6 +474,11 @@ func (c *Client) checkExpiry() {
 }
 
 func ok2xx(status int) bool { return status >= 200 && status <= 299 }
+
+// refusesCredentials reports whether a login answered with status is a
+// refusal of the credentials (some servers say so with 401 or 403) rather
+// than a failure of the server.
+func refusesCredentials(status int) bool { return status == 401 || status == 403 }
 
 // statusOr explains a response that is not a usable GraphQL answer: by its
 // status when that is not 2xx, else by the parse error.

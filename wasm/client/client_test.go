@@ -203,6 +203,8 @@ func TestLoginFailures(t *testing.T) {
 		{"no token header", Credentials{Username: "demo", Password: "right"}, jsonResponse(200, `{"data":{"loginUser":{"id":"1"}}}`, nil), CodeTokenHeaderMissing},
 		{"token not a JWT", Credentials{Username: "demo", Password: "right"}, jsonResponse(200, `{"data":{"loginUser":{"id":"1"}}}`, map[string]string{"Authorization": "Bearer x.y"}), CodeTokenMalformed},
 		{"server error page", Credentials{Username: "demo", Password: "right"}, jsonResponse(500, `<html>`, nil), CodeHTTPError},
+		{"bad gateway with JSON errors", Credentials{Username: "demo", Password: "right"}, jsonResponse(502, `{"errors":[{"message":"bad gateway"}]}`, nil), CodeHTTPError},
+		{"401 with errors", Credentials{Username: "demo", Password: "wrong"}, jsonResponse(401, `{"errors":[{"message":"bad password"}]}`, nil), CodeLoginFailed},
 		{"garbage", Credentials{Username: "demo", Password: "right"}, jsonResponse(200, `{"data":`, nil), CodeBadResponse},
 	}
 	for _, tt := range tests {

@@ -1,0 +1,195 @@
+// The token lives in Go memory only (DESIGN §4): nothing a script in the page
+// can read (storage, cookies, console, the client object, globals) holds it.
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { BROWSER, PASSWORD, USER, openSuite, runtimeFailures } from './harness.mjs';
+
+/** Globals that loading the module may add: the Go class of wasm_exec.js. */
+// wasm_exec.js (the Go toolchain's loader) defines these four and needs them while the
+// module runs: Go's runtime writes its output, panics included, through globalThis.fs.
+const ALLOWED_NEW_GLOBALS = ['Go', 'fs', 'process', 'path'];
+
+/** The secret pieces of each raw JWT: the whole token, payload+signature, payload, signature. */
+function secretsOf(raws) {
+  const out = new Set();
+  for (const raw of raws) {
+    const parts = raw.split('.');
+    assert.equal(parts.length, 3, 'a raw token from /test/tokens is a JWT');
+    out.add(raw);
+    out.add(`${parts[1]}.${parts[2]}`);
+    out.add(parts[1]);
+    out.add(parts[2]);
+  }
+  return [...out];
+}
+
+/** Where, among labelled lists of strings, any secret occurs. */
+function findLeaks(places, secrets) {
+  const found = [];
+  for (const [where, strings] of Object.entries(places)) {
+    for (const s of strings) {
+      if (typeof s !== 'string') continue;
+      for (const secret of secrets) {
+        if (s.includes(secret)) found.push(`${where}: …${secret.slice(0, 12)}…`);
+      }
+    }
+  }
+  return [...new Set(found)];
+}
+
+/** Everything the page can see right now, as labelled lists of strings. */
+async function observe(t, extra = {}) {
+  const seen = await t.run(async (baseline) => {
+    const u = await import('/e2e-util.js');
+    const c = u.client('c');
+    const persistent = await u.persistentState();
+    const globals = u.globalsSince(baseline);
+    return {
+      persistent,
+      addedGlobals: globals.added,
+      places: {
+        localStorage: Object.entries(persistent.localStorage).flat(),
+        sessionStorage: Object.entries(persistent.sessionStorage).flat(),
+        'document.cookie': [persistent.cookie],
+        indexedDB: persistent.indexedDB.names,
+        caches: persistent.caches.map(String),
+        'window.name/history/location': [persistent.windowName, persistent.historyState, persistent.href],
+        'JSON.stringify(client)': [u.safeJSON(c)],
+        'client properties': u.reachableStrings(c),
+        'results and errors': u.reachableStrings(u.results),
+        'global string values': globals.strings,
+        'new globals': globals.added.flatMap((n) => [n, ...u.reachableStrings(globalThis[n], { maxDepth: 2 })]),
+      },
+    };
+  }, t.baselineGlobals);
+  seen.places.console = await t.consoleTexts();
+  Object.assign(seen.places, extra);
+  return seen;
+}
+
+describe(`the token stays out of reach of page scripts [${BROWSER}]`, { timeout: 60000 }, () => {
+  let suite;
+  let api;
+  let t;
+
+  before(async () => {
+    suite = await openSuite({ api: {} });
+    api = suite.api.api;
+  });
+  after(async () => { await suite?.close(); });
+  beforeEach(async () => {
+    await api.reset();
+    t = await suite.newPage();
+  });
+  afterEach(async () => {
+    const failures = t ? await runtimeFailures(t) : [];
+    await t?.close();
+    assert.deepEqual(failures, [], 'the page reported errors');
+  });
+
+  it('the leak detector finds a token planted in storage, cookies, console, objects and globals', async () => {
+    await t.run(async (endpoint, username, password) => {
+      const u = await import('/e2e-util.js');
+      await u.newClient('c', { endpoint });
+      await u.client('c').login({ username, password });
+    }, api.endpoint, USER.username, PASSWORD);
+    const raw = (await api.tokens()).issued[0].raw;
+    const [, payload, signature] = raw.split('.');
+    await t.run(async (raw, payload, signature) => {
+      const u = await import('/e2e-util.js');
+      localStorage.setItem('k', `Bearer ${raw}`);
+      sessionStorage.setItem(payload, '1');
+      document.cookie = `s=${signature}; path=/`;
+      console.log('token is', raw);
+      u.results.push({ nested: { deeper: [raw] } });
+      Object.defineProperty(u.client('c'), 'planted', { value: signature, enumerable: false, configurable: true });
+      globalThis.__plantedGlobal = `x${payload}`;
+    }, raw, payload, signature);
+    const seen = await observe(t);
+    const leaks = findLeaks(seen.places, secretsOf([raw]));
+    const where = new Set(leaks.map((l) => l.split(':')[0]));
+    for (const place of ['localStorage', 'sessionStorage', 'document.cookie', 'console',
+      'client properties', 'results and errors', 'global string values', 'new globals']) {
+      assert.ok(where.has(place), `the detector misses ${place}: found only ${[...where]}`);
+    }
+    assert.ok(seen.addedGlobals.includes('__plantedGlobal'), 'new globals are noticed');
+    await t.run(() => { delete globalThis.__plantedGlobal; });
+  });
+
+  it('after login, queries, a failed login and logout, no token or password is readable by page scripts', async () => {
+    const wrongPassword = 'wrong-secret-7d1f3c';
+    const r = await t.run(async (endpoint, username, password, wrongPassword) => {
+      const u = await import('/e2e-util.js');
+      const c = await u.newClient('c', { endpoint });
+      u.results.push(await c.login({ username, password }));
+      u.results.push(await c.fetchWithAuth('{ me { id username email } }'));
+      u.results.push(await c.fetchWithAuth('{ session { jti subject issuedAt expiresAt } }'));
+      u.results.push(await c.fetchWithAuth('mutation { addItem(name: "leak-check") { id name } }'));
+      u.results.push(await c.fetchWithAuth('{ me { id noSuchField } }'));
+      const other = await u.gqlauth.createClient({ endpoint });
+      try { await other.login({ username, password: wrongPassword }); } catch (e) { u.results.push(e); }
+      other.close();
+      return { authenticated: c.isAuthenticated() };
+    }, api.endpoint, USER.username, PASSWORD, wrongPassword);
+    assert.equal(r.authenticated, true);
+
+    const loggedIn = await observe(t);
+    await t.run(async () => {
+      const u = await import('/e2e-util.js');
+      const c = u.client('c');
+      c.logout();
+      try { await c.fetchWithAuth('{ me { id } }'); } catch (e) { u.results.push(e); }
+      await u.sleep(50);
+    });
+    const loggedOut = await observe(t);
+
+    const tok = await api.tokens();
+    assert.ok(tok.issued.length >= 5, 'tokens were issued and rotated');
+    const secrets = secretsOf(tok.issued.map((x) => x.raw));
+    for (const [phase, seen] of [['while logged in', loggedIn], ['after logout', loggedOut]]) {
+      assert.deepEqual(findLeaks(seen.places, secrets), [], `token readable ${phase}`);
+      assert.deepEqual(findLeaks(seen.places, [PASSWORD, wrongPassword]), [],
+        `password readable ${phase}`);
+
+      const p = seen.persistent;
+      assert.deepEqual(p.localStorage, {}, `localStorage is untouched ${phase}`);
+      assert.deepEqual(p.sessionStorage, {}, `sessionStorage is untouched ${phase}`);
+      assert.equal(p.cookie, '', `no cookie ${phase}`);
+      assert.deepEqual(p.indexedDB.names, [], `no IndexedDB database ${phase}`);
+      assert.deepEqual(p.caches, [], `no Cache Storage ${phase}`);
+    }
+  });
+
+  it(`leaves no new globals behind besides ${ALLOWED_NEW_GLOBALS.join(', ')}`, async () => {
+    const added = await t.run(async (endpoint, username, password, baseline) => {
+      const u = await import('/e2e-util.js');
+      const c = await u.newClient('c', { endpoint });
+      await c.login({ username, password });
+      await c.fetchWithAuth('{ me { id } }');
+      c.logout();
+      c.close();
+      await u.sleep(50);
+      return u.globalsSince(baseline).added;
+    }, api.endpoint, USER.username, PASSWORD, t.baselineGlobals);
+    assert.deepEqual(added.filter((n) => !ALLOWED_NEW_GLOBALS.includes(n)), []);
+  });
+
+  it('a reload forgets the session', async () => {
+    await t.run(async (endpoint, username, password) => {
+      const u = await import('/e2e-util.js');
+      await u.newClient('c', { endpoint });
+      await u.client('c').login({ username, password });
+    }, api.endpoint, USER.username, PASSWORD);
+    await t.page.reload({ waitUntil: 'load' });
+    const r = await t.run(async (endpoint) => {
+      const u = await import('/e2e-util.js');
+      const c = await u.newClient('c', { endpoint });
+      const res = await u.attempt(() => c.fetchWithAuth('{ me { id } }'));
+      return { res, state: u.state('c') };
+    }, api.endpoint);
+    assert.equal(r.state.isAuthenticated, false);
+    assert.equal(r.state.expiresAt, null);
+    assert.equal(r.res.error?.code, 'NOT_AUTHENTICATED');
+    assert.equal((await api.tokens()).graphqlRequests, 1, 'only the first login was sent');
+  });
+});
