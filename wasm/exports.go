@@ -161,8 +161,17 @@ func (b *bridge) newClient(args []safejs.Value) (any, error) {
 	default:
 		return nil, invalid("credentials must be omit, same-origin or include, got %q", creds)
 	}
+	transport := &fetchTransport{credentials: creds, maxBytes: DefaultMaxResponseBytes}
+	if v, ok, err := numberField(o, "maxResponseBytes"); err != nil {
+		return nil, err
+	} else if ok {
+		if v < 1 {
+			return nil, invalid("maxResponseBytes must be at least 1")
+		}
+		transport.maxBytes = int64(v)
+	}
 	e := &entry{credentials: creds}
-	if e.c, err = client.New(endpoint, &fetchTransport{credentials: creds}, opts...); err != nil {
+	if e.c, err = client.New(endpoint, transport, opts...); err != nil {
 		return nil, err
 	}
 	b.mu.Lock()

@@ -83,6 +83,8 @@ func TestNewClientRejectsBadOptions(t *testing.T) {
 		{"negative leeway", "{endpoint: 'https://a.example/', expiryLeewaySeconds: -1}", "INVALID_ARGUMENT"},
 		{"header not a string", "{endpoint: 'https://a.example/', headers: {'X-A': 1}}", "INVALID_ARGUMENT"},
 		{"header CRLF", "{endpoint: 'https://a.example/', headers: {'X-A': 'a\\r\\nb'}}", "INVALID_ARGUMENT"},
+		{"zero maxResponseBytes", "{endpoint: 'https://a.example/', maxResponseBytes: 0}", "INVALID_ARGUMENT"},
+		{"maxResponseBytes", "{endpoint: 'https://a.example/', maxResponseBytes: 1024}", ""},
 		{"bad credentials", "{endpoint: 'https://a.example/', credentials: 'always'}", "INVALID_ARGUMENT"},
 		{"insecure allowed", "{endpoint: 'http://api.example.com/', allowInsecureHTTP: true}", ""},
 	}

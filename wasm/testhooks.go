@@ -3,6 +3,7 @@
 package main
 
 import (
+	"runtime"
 	"sync"
 
 	"github.com/gqlauth/gqlauth/jsbridge"
@@ -33,7 +34,12 @@ func init() {
 	toJS := func(err error) any { return err.Error() }
 	stats, _ := jsbridge.FuncOf(func(safejs.Value, []safejs.Value) (any, error) {
 		s := jsbridge.Stats()
-		return map[string]any{"funcs": s.Funcs, "promises": s.Promises, "goroutines": s.Goroutines}, nil
+		var m runtime.MemStats
+		runtime.ReadMemStats(&m)
+		return map[string]any{
+			"funcs": s.Funcs, "promises": s.Promises, "goroutines": s.Goroutines,
+			"heapBytes": float64(m.HeapAlloc), "sysBytes": float64(m.Sys),
+		}, nil
 	}, toJS)
 	arm, _ := jsbridge.FuncOf(func(_ safejs.Value, args []safejs.Value) (any, error) {
 		name, err := argAt(args, 0).String()

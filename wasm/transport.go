@@ -11,13 +11,15 @@ import (
 	"github.com/gqlauth/gqlauth/wasm/client"
 )
 
-// MaxResponseBytes bounds a response body: larger ones are refused with
-// BAD_RESPONSE before they are copied into Go memory.
-const MaxResponseBytes = 32 << 20
+// DefaultMaxResponseBytes bounds a response body unless the app sets
+// maxResponseBytes: larger ones are refused with BAD_RESPONSE before they are
+// copied into Go memory.
+const DefaultMaxResponseBytes = 32 << 20
 
 // fetchTransport is client.Transport over the browser's fetch.
 type fetchTransport struct {
 	credentials string
+	maxBytes    int64
 }
 
 func (t *fetchTransport) RoundTrip(ctx context.Context, req *client.Request) (*client.Response, error) {
@@ -28,7 +30,7 @@ func (t *fetchTransport) RoundTrip(ctx context.Context, req *client.Request) (*c
 		Body:            req.Body,
 		Credentials:     t.credentials,
 		ResponseHeaders: req.ResponseHeaders,
-		MaxBytes:        MaxResponseBytes,
+		MaxBytes:        t.maxBytes,
 	})
 	switch {
 	case errors.Is(err, jsbridge.ErrBodyTooLarge):

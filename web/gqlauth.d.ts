@@ -23,6 +23,8 @@ export interface ClientOptions {
   headers?: Record<string, string>;
   /** Passed to `fetch`. */
   credentials?: RequestCredentials;
+  /** Larger responses reject with `BAD_RESPONSE` before they reach the module's memory. Default 33554432 (32 MiB). */
+  maxResponseBytes?: number;
 }
 
 /** Who logs in: a password, and a username or an email. */
