@@ -17,7 +17,7 @@ WASM_TEST_ENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env
                  GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" \
                  GOFLAGS="$(shell $(GO) env GOFLAGS)" GOOS=js GOARCH=wasm
 
-.PHONY: all build server wasm testbuild demo test test-go test-fuzz test-wasm test-e2e lint fuzz deps deps-apt deps-npm clean
+.PHONY: all build server wasm testbuild dist demo test test-consumer test-go test-fuzz test-wasm test-e2e lint fuzz deps deps-apt deps-npm clean
 
 all: build
 
@@ -40,13 +40,17 @@ server:
 	@mkdir -p $(BIN)
 	$(GO) build -o $(BIN)/gqlauth-server ./web/server
 
+## dist: the npm package in build/package/gqlauth and build/package/gqlauth-<version>.tgz
+dist: build
+	GO=$(GO) node build/npm/pack.mjs
+
 ## demo: build, then serve the demo app, the module and the API on loopback
 demo: build
 	@echo "gqlauth demo: open http://$(DEMO_ADDR)/ and log in as demo / demo-password"
 	$(BIN)/gqlauth-server -addr $(DEMO_ADDR) -static $(DIST),web/demo
 
 ## test: everything, installing what is missing first
-test: deps lint test-go test-fuzz test-wasm test-e2e
+test: deps lint test-go test-fuzz test-wasm test-e2e test-consumer
 
 test-go:
 	$(GO) test -race -count=1 ./...
@@ -76,6 +80,10 @@ test-e2e: build testbuild deps-npm
 	  (cd web/test && BROWSER=$$b node --test --test-concurrency=1 --test-reporter=spec ./*.test.mjs); \
 	done
 
+# The npm package as a consumer takes it: tsc --strict, Vite, Node, Web Workers.
+test-consumer: dist deps-npm
+	node --test --test-concurrency=1 --test-reporter=spec web/test/consumer/*.test.mjs
+
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
@@ -99,10 +107,14 @@ deps-apt:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
 	fi
 
-deps-npm: web/test/node_modules/.package-lock.json
+deps-npm: web/test/node_modules/.package-lock.json web/test/consumer/node_modules/.package-lock.json
 
 web/test/node_modules/.package-lock.json: web/test/package-lock.json
 	cd web/test && npm ci --no-audit --no-fund --loglevel=error
 
+web/test/consumer/node_modules/.package-lock.json: web/test/consumer/package-lock.json
+	cd web/test/consumer && npm ci --no-audit --no-fund --loglevel=error
+
 clean:
-	rm -rf build/dist build/testdist build/bin build/bench build/screenshots build/tmp web/test/node_modules
+	rm -rf build/dist build/testdist build/bin build/bench build/screenshots build/tmp build/package \
+	  web/test/node_modules web/test/consumer/node_modules

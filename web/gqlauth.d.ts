@@ -22,7 +22,7 @@ export interface ClientOptions {
   /** Extra static headers. Authorization, X-Authorization and Content-Type are gqlauth's own. */
   headers?: Record<string, string>;
   /** Passed to `fetch`. */
-  credentials?: RequestCredentials;
+  credentials?: 'omit' | 'same-origin' | 'include';
   /** Larger responses reject with `BAD_RESPONSE` before they reach the module's memory. Default 33554432 (32 MiB). */
   maxResponseBytes?: number;
 }

@@ -47,6 +47,9 @@ async function loadModule(wasmURL) {
     await import('./wasm_exec.js');
   }
   const go = new globalThis.Go();
+  if (typeof process === 'object' && process !== null && typeof process.versions?.node === 'string') {
+    unrefGoTimers(go);
+  }
   const binding = { AuthError };
   const ready = new Promise((resolve) => { binding.ready = resolve; });
   const key = `__gqlauth_${Math.random().toString(36).slice(2)}`;
@@ -82,6 +85,21 @@ async function instantiate(url, imports) {
   }
   // Served with the wrong MIME type: compile from the bytes instead.
   return WebAssembly.instantiate(await response.arrayBuffer(), imports);
+}
+
+// Node.js: the Go runtime wakes itself with setTimeout (request timeouts, the
+// token's expiry check) and does not clear a wake-up when its timer stops, so
+// such a timeout would keep the process alive after the app is done. Unref
+// them. wasm_exec.js is copied from the same Go release at build time, so the
+// names it uses here match.
+function unrefGoTimers(go) {
+  const gojs = go.importObject.gojs;
+  const schedule = gojs['runtime.scheduleTimeoutEvent'];
+  if (typeof schedule !== 'function' || !(go._scheduledTimeouts instanceof Map)) return;
+  gojs['runtime.scheduleTimeoutEvent'] = (sp) => {
+    schedule(sp);
+    for (const t of go._scheduledTimeouts.values()) t?.unref?.();
+  };
 }
 
 function wasmLocation(option) {
