@@ -11,8 +11,11 @@ import (
 // function, the global Error is used. Field values are converted with
 // safejs.ValueOf; nil values are left unset.
 func NewError(ctor safejs.Value, message string, fields map[string]any) safejs.Value {
-	if ctor.Type() != safejs.TypeFunction {
-		ctor, _ = safejs.Global().Get("Error")
+	if TypeOf(ctor) != safejs.TypeFunction {
+		if Init() != nil {
+			return safejs.Null()
+		}
+		ctor = builtins.error
 	}
 	e, err := ctor.New(message)
 	if err != nil {
@@ -28,11 +31,10 @@ func NewError(ctor safejs.Value, message string, fields map[string]any) safejs.V
 
 // ParseJSON returns JSON.parse(text), or undefined if text is not JSON.
 func ParseJSON(text string) safejs.Value {
-	j, err := safejs.Global().Get("JSON")
-	if err != nil {
+	if Init() != nil {
 		return safejs.Undefined()
 	}
-	v, err := j.Call("parse", text)
+	v, err := builtins.json.Call("parse", text)
 	if err != nil {
 		return safejs.Undefined()
 	}

@@ -58,12 +58,10 @@ func Fetch(ctx context.Context, req FetchRequest) (resp *FetchResponse, err erro
 	if err := context.Cause(ctx); err != nil {
 		return nil, err
 	}
-	global := safejs.Global()
-	controllerCtor, err := global.Get("AbortController")
-	if err != nil {
+	if err := Init(); err != nil {
 		return nil, err
 	}
-	controller, err := controllerCtor.New()
+	controller, err := builtins.abortController.New()
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +72,7 @@ func Fetch(ctx context.Context, req FetchRequest) (resp *FetchResponse, err erro
 	if err != nil {
 		return nil, err
 	}
-	promise, err := global.Call("fetch", req.URL, init)
+	promise, err := builtins.fetch.Invoke(req.URL, init)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrFetch, err)
 	}
@@ -140,11 +138,7 @@ func fetchInit(req FetchRequest, controller safejs.Value) (safejs.Value, error) 
 // newObject returns a JS object with fields set from m; values may be
 // safejs.Values or anything safejs.ValueOf takes.
 func newObject(m map[string]any) (safejs.Value, error) {
-	ctor, err := safejs.Global().Get("Object")
-	if err != nil {
-		return safejs.Value{}, err
-	}
-	o, err := ctor.New()
+	o, err := builtins.object.New()
 	if err != nil {
 		return safejs.Value{}, err
 	}
@@ -174,11 +168,7 @@ func readBody(ctx context.Context, r safejs.Value, maxBytes int64) ([]byte, safe
 	if maxBytes > 0 && int64(n) > maxBytes {
 		return nil, safejs.Value{}, fmt.Errorf("%w: %d bytes, the limit is %d", ErrBodyTooLarge, n, maxBytes)
 	}
-	u8ctor, err := safejs.Global().Get("Uint8Array")
-	if err != nil {
-		return nil, safejs.Value{}, err
-	}
-	u8, err := u8ctor.New(buf)
+	u8, err := builtins.uint8Array.New(buf)
 	if err != nil {
 		return nil, safejs.Value{}, err
 	}
@@ -224,11 +214,10 @@ func getInt(v safejs.Value, name string) (int, error) {
 
 // BytesToJS copies b into a new JS Uint8Array.
 func BytesToJS(b []byte) (safejs.Value, error) {
-	ctor, err := safejs.Global().Get("Uint8Array")
-	if err != nil {
+	if err := Init(); err != nil {
 		return safejs.Value{}, err
 	}
-	u8, err := ctor.New(len(b))
+	u8, err := builtins.uint8Array.New(len(b))
 	if err != nil {
 		return safejs.Value{}, err
 	}

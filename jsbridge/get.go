@@ -20,11 +20,10 @@ var ErrThrew = errors.New("JavaScript threw")
 // the Go stack and kills the module. The thrown value is not read either, as
 // it may be hostile too.
 func Get(o safejs.Value, name string) (safejs.Value, error) {
-	reflect, err := safejs.Global().Get("Reflect")
-	if err != nil {
+	if err := Init(); err != nil {
 		return safejs.Value{}, err
 	}
-	v, err := reflect.Call("get", o, name)
+	v, err := builtins.reflect.Call("get", o, name)
 	if err != nil {
 		return safejs.Value{}, fmt.Errorf("%w reading %s", ErrThrew, name)
 	}
@@ -44,4 +43,36 @@ func TypeOf(v safejs.Value) (t safejs.Type) {
 		}
 	}()
 	return v.Type()
+}
+
+// Keys returns Object.keys(o) for an object the caller does not control;
+// a Proxy trap that throws becomes ErrThrew. At most limit keys are read.
+func Keys(o safejs.Value, limit int) ([]string, error) {
+	if err := Init(); err != nil {
+		return nil, err
+	}
+	keys, err := builtins.object.Call("keys", o)
+	if err != nil {
+		return nil, fmt.Errorf("%w listing keys", ErrThrew)
+	}
+	n, err := keys.Length() // a real Array, whatever o is
+	if err != nil {
+		return nil, err
+	}
+	if n > limit {
+		return nil, fmt.Errorf("%d keys, more than %d", n, limit)
+	}
+	out := make([]string, 0, n)
+	for i := range n {
+		k, err := keys.Index(i)
+		if err != nil {
+			return nil, err
+		}
+		s, err := k.String()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, s)
+	}
+	return out, nil
 }

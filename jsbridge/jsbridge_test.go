@@ -253,3 +253,38 @@ func TestParseJSON(t *testing.T) {
 		t.Fatal("ParseJSON of bad JSON is not undefined")
 	}
 }
+
+func TestFetchIgnoresAFetchReplacedAfterInit(t *testing.T) {
+	if err := Init(); err != nil {
+		t.Fatal(err)
+	}
+	g := safejs.Global()
+	original, _ := g.Get("fetch")
+	defer g.Set("fetch", original)
+	called := false
+	spy, _ := FuncOf(func(safejs.Value, []safejs.Value) (any, error) { called = true; return nil, nil }, func(error) any { return nil })
+	defer spy.Release()
+	g.Set("fetch", spy.Value())
+	if _, err := Fetch(context.Background(), FetchRequest{URL: "data:,ok", Method: "GET"}); err != nil {
+		t.Fatal(err)
+	}
+	if called {
+		t.Fatal("Fetch called a fetch installed after Init: a page script could read the Authorization header")
+	}
+}
+
+func TestGetAndKeysSurviveHostileObjects(t *testing.T) {
+	fn, _ := safejs.Global().Get("Function")
+	mk, _ := fn.New("return new Proxy({}, {get() { throw new Error('get') }, ownKeys() { throw new Error('keys') }});")
+	hostile, _ := mk.Invoke()
+	if _, err := Get(hostile, "x"); !errors.Is(err, ErrThrew) {
+		t.Errorf("Get(proxy) error = %v, want ErrThrew", err)
+	}
+	if _, err := Keys(hostile, 10); !errors.Is(err, ErrThrew) {
+		t.Errorf("Keys(proxy) error = %v, want ErrThrew", err)
+	}
+	big, _ := fn.New("return 10n;")
+	if v, _ := big.Invoke(); TypeOf(v) != TypeOther {
+		t.Errorf("TypeOf(10n) = %v, want TypeOther", TypeOf(v))
+	}
+}

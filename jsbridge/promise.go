@@ -47,11 +47,10 @@ func newPromise(work Work, toJS func(error) any) (safejs.Value, error) {
 		return safejs.Value{}, err
 	}
 	defer executor.Release()
-	ctor, err := safejs.Global().Get("Promise")
-	if err != nil {
+	if err := Init(); err != nil {
 		return safejs.Value{}, err
 	}
-	p, err := ctor.New(executor.Value())
+	p, err := builtins.promise.New(executor.Value())
 	if err != nil {
 		return safejs.Value{}, err
 	}
@@ -102,8 +101,8 @@ func errorFromJS(v safejs.Value) *JSError {
 			return e
 		}
 	}
-	if s, err := safejs.Global().Get("String"); err == nil {
-		if str, err := s.Invoke(v); err == nil {
+	if Init() == nil {
+		if str, err := builtins.string.Invoke(v); err == nil {
 			e.Message, _ = str.String()
 		}
 	}

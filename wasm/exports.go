@@ -458,28 +458,12 @@ func headersField(o safejs.Value) (map[string]string, error) {
 	if jsbridge.TypeOf(h) != safejs.TypeObject {
 		return nil, invalid("headers must be an object of strings")
 	}
-	object, err := safejs.Global().Get("Object")
+	names, err := jsbridge.Keys(h, 100)
 	if err != nil {
-		return nil, err
+		return nil, invalid("headers must be a plain object of at most 100 strings: %v", err)
 	}
-	keys, err := object.Call("keys", h)
-	if err != nil {
-		return nil, invalid("headers could not be read: %v", err)
-	}
-	n, err := keys.Length()
-	if err != nil || n > 100 {
-		return nil, invalid("headers must be an object of at most 100 strings")
-	}
-	out := make(map[string]string, n)
-	for i := range n {
-		k, err := keys.Index(i)
-		if err != nil {
-			return nil, invalid("headers could not be read: %v", err)
-		}
-		name, err := k.String()
-		if err != nil {
-			return nil, invalid("headers could not be read: %v", err)
-		}
+	out := make(map[string]string, len(names))
+	for _, name := range names {
 		if out[name], err = stringField(h, name, true); err != nil {
 			return nil, invalid("header %q must be a string", name)
 		}

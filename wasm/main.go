@@ -30,6 +30,9 @@ func run() (err error) {
 	if len(os.Args) < 2 {
 		return fmt.Errorf("start the module through gqlauth.js, not directly")
 	}
+	if err := jsbridge.Init(); err != nil {
+		return err
+	}
 	global := safejs.Global()
 	binding, err := global.Get(os.Args[1])
 	if err != nil || binding.Type() != safejs.TypeObject {
