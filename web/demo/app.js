@@ -1,4 +1,4 @@
-// gqlauth demo app: sign in, run protected queries, watch the token rotate
+// gqlauth demo app: log in, run protected queries, watch the token rotate
 // and count down. The token itself is never shown or logged: the page only
 // sees what the client reports (expiry, events, errors).
 import { createClient, isAuthError } from './gqlauth.js';
@@ -21,8 +21,23 @@ const EXAMPLES = {
   bad: { query: '{ me { id noSuchField } }', variables: '' },
 };
 
+/** What the page calls the session states and actions, in one place. */
+const TEXT = {
+  loggedIn: 'Logged in',
+  loggedOut: 'Logged out',
+  expired: 'Token expired',
+  expiredState: 'Token expired: log in again',
+  loggingIn: 'Logging in…',
+  loginTitle: 'Log in',
+  accountTitle: 'Account',
+};
+
+/** Fills the account card after login; the login mutation itself only returns the user's id. */
+const PROFILE_QUERY = '{ me { username email } }';
+
 const ui = {
   status: $('status'),
+  loginTitle: $('login-title'),
   loginForm: $('login-form'),
   identifier: $('identifier'),
   password: $('password'),
@@ -30,7 +45,9 @@ const ui = {
   userBox: $('user-box'),
   userName: $('user-name'),
   userEmail: $('user-email'),
+  userEmailRow: $('user-email-row'),
   userId: $('user-id'),
+  userIdRow: $('user-id-row'),
   logoutButton: $('logout-button'),
   countdown: $('countdown'),
   expiresAt: $('expires-at'),
@@ -53,14 +70,22 @@ const ui = {
 };
 
 let client = null;
-let rotations = 0;
-let lastJti = null;
+/**
+ * Bumped by every login and logout: an answer to a request sent under an
+ * older session must not update the page (the user, the jti lines).
+ */
+let session = 0;
+/** Rotation state of the current session: rotate events seen, and the jti the last two queries carried. */
+const rotation = { count: 0, jti: null, previousJti: null };
 /** When the current token was received and when it expires, for the lifetime bar. */
 let tokenWindow = null;
 let badgeTimer = 0;
 
-const timeFmt = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
-const dateTimeFmt = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium' });
+const pad2 = (n) => String(n).padStart(2, '0');
+/** Local time as 24-hour HH:MM:SS, the one time format of the page. */
+const formatTime = (d) => `${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}`;
+/** Local date and time as YYYY-MM-DD HH:MM:SS, for the absolute expiry only. */
+const formatDateTime = (d) => `${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${formatTime(d)}`;
 
 function setStatus(text, kind) {
   ui.status.textContent = text;
@@ -71,7 +96,7 @@ function mmss(ms) {
   const total = Math.max(0, Math.ceil(ms / 1000));
   const m = Math.floor(total / 60);
   const s = total % 60;
-  return `${String(m).padStart(2, '0')}:${String(s).padStart(2, '0')}`;
+  return `${pad2(m)}:${pad2(s)}`;
 }
 
 function shortId(id) {
@@ -87,13 +112,14 @@ function tick() {
   const left = client.tokenExpiresIn();
 
   ui.countdown.textContent = at ? mmss(left) : '--:--';
+  ui.countdown.classList.toggle('idle', !at);
   ui.countdown.classList.toggle('soon', authed && left < 60_000);
   ui.countdown.classList.toggle('gone', !authed && at !== null);
-  ui.expiresAt.textContent = at ? dateTimeFmt.format(at) : '—';
+  ui.expiresAt.textContent = at ? formatDateTime(at) : '—';
   ui.expiresAt.title = at ? at.toISOString() : '';
-  if (authed) ui.authState.textContent = 'Signed in';
-  else if (at) ui.authState.textContent = 'Token expired: sign in again';
-  else ui.authState.textContent = 'Signed out';
+  if (authed) ui.authState.textContent = TEXT.loggedIn;
+  else if (at) ui.authState.textContent = TEXT.expiredState;
+  else ui.authState.textContent = TEXT.loggedOut;
 
   if (tokenWindow && at) {
     const span = Math.max(1, tokenWindow.expires - tokenWindow.received);
@@ -104,9 +130,10 @@ function tick() {
 
   ui.loginForm.hidden = authed;
   ui.userBox.hidden = !authed;
-  if (authed) setStatus('Signed in', 'ok');
-  else if (at) setStatus('Token expired', 'warn');
-  else setStatus('Signed out', 'muted');
+  ui.loginTitle.textContent = authed ? TEXT.accountTitle : TEXT.loginTitle;
+  if (authed) setStatus(TEXT.loggedIn, 'ok');
+  else if (at) setStatus(TEXT.expired, 'warn');
+  else setStatus(TEXT.loggedOut, 'muted');
 }
 
 function showError(e) {
@@ -122,7 +149,9 @@ function showError(e) {
   }
   head.append(code, ' ', document.createTextNode((e && e.message) || String(e)));
   ui.error.append(head);
-  if (e && e.status !== undefined && e.status !== null) {
+  // A refused login or an Unauthorized answer usually comes with 200 OK: the
+  // status is only news when it is not a success.
+  if (e && typeof e.status === 'number' && (e.status < 200 || e.status > 299)) {
     const st = document.createElement('p');
     st.className = 'muted';
     st.textContent = `HTTP status ${e.status}`;
@@ -149,60 +178,111 @@ function logEvent(e) {
   if (placeholder) placeholder.remove();
   const tr = document.createElement('tr');
   const when = document.createElement('td');
-  when.textContent = timeFmt.format(new Date());
+  when.textContent = formatTime(new Date());
   const reason = document.createElement('td');
   const badge = document.createElement('span');
   badge.className = `reason reason-${e.reason}`;
   badge.textContent = e.reason;
   reason.append(badge);
   const exp = document.createElement('td');
-  exp.textContent = e.expiresAt ? timeFmt.format(e.expiresAt) : '—';
+  exp.textContent = e.expiresAt ? formatTime(e.expiresAt) : '—';
   tr.append(when, reason, exp);
   ui.events.prepend(tr);
   while (ui.events.rows.length > 50) ui.events.deleteRow(-1);
+}
+
+function setJti(el, jti) {
+  el.textContent = jti ? shortId(jti) : '—';
+  el.title = jti || '';
+  el.classList.toggle('none', !jti);
+}
+
+/** Draws the rotation panel from `rotation`; `flash` highlights a rotation that just happened. */
+function renderRotation(flash = false) {
+  ui.rotationCount.textContent = String(rotation.count);
+  if (rotation.count > 0) {
+    ui.rotatedBadge.textContent = 'token rotated';
+    ui.rotatedBadge.className = 'pill pill-ok';
+  } else {
+    ui.rotatedBadge.textContent = 'no rotation yet';
+    ui.rotatedBadge.className = 'pill pill-muted';
+  }
+  if (flash) {
+    // Restart the animation even if the previous flash is still running.
+    void ui.rotatedBadge.offsetWidth;
+    ui.rotatedBadge.classList.add('flash');
+    clearTimeout(badgeTimer);
+    badgeTimer = setTimeout(() => ui.rotatedBadge.classList.remove('flash'), 1500);
+  }
+  setJti(ui.jtiCurrent, rotation.jti);
+  setJti(ui.jtiPrevious, rotation.previousJti);
+}
+
+function resetRotation() {
+  rotation.count = 0;
+  rotation.jti = null;
+  rotation.previousJti = null;
+  clearTimeout(badgeTimer);
+  renderRotation();
 }
 
 function onTokenChange(e) {
   logEvent(e);
   if (e.expiresAt) tokenWindow = { received: Date.now(), expires: e.expiresAt.getTime() };
   else tokenWindow = null;
-  if (e.reason === 'rotate') {
-    rotations += 1;
-    ui.rotationCount.textContent = String(rotations);
-  }
-  if (e.reason === 'login') {
-    rotations = 0;
-    ui.rotationCount.textContent = '0';
+  if (e.reason === 'login' || e.reason === 'logout') {
+    resetRotation();
+  } else if (e.reason === 'rotate') {
+    rotation.count += 1;
+    renderRotation(true);
   }
   tick();
 }
 
-/** Shows the jti of the token that the last request carried, if the query asked for it. */
+/** Notes the jti of the token the request carried, when the query selected `session { jti }`. */
 function noteSession(result) {
   const jti = result && result.data && result.data.session && result.data.session.jti;
-  if (!jti) return;
-  if (lastJti && jti !== lastJti) {
-    ui.jtiPrevious.textContent = shortId(lastJti);
-    ui.jtiPrevious.title = lastJti;
-    ui.rotatedBadge.textContent = 'token rotated';
-    ui.rotatedBadge.className = 'pill pill-ok flash';
-    clearTimeout(badgeTimer);
-    badgeTimer = setTimeout(() => ui.rotatedBadge.classList.remove('flash'), 1500);
-  } else if (!lastJti) {
-    ui.rotatedBadge.textContent = 'first token seen';
-    ui.rotatedBadge.className = 'pill pill-muted';
-  }
-  lastJti = jti;
-  ui.jtiCurrent.textContent = shortId(jti);
-  ui.jtiCurrent.title = jti;
+  if (typeof jti !== 'string' || !jti || jti === rotation.jti) return;
+  rotation.previousJti = rotation.jti;
+  rotation.jti = jti;
+  renderRotation();
 }
 
-function resetSessionView() {
-  lastJti = null;
-  ui.jtiCurrent.textContent = '—';
-  ui.jtiPrevious.textContent = '—';
-  ui.rotatedBadge.textContent = 'no rotation yet';
-  ui.rotatedBadge.className = 'pill pill-muted';
+function showUser({ name, id, email }) {
+  if (name !== undefined) ui.userName.textContent = name;
+  if (id !== undefined) {
+    ui.userId.textContent = id;
+    ui.userIdRow.hidden = !id;
+  }
+  if (email !== undefined) {
+    ui.userEmail.textContent = email;
+    ui.userEmailRow.hidden = !email;
+  }
+}
+
+/** Asks the API who is logged in, for the account card. A failure leaves the card as it is. */
+async function loadProfile(mine) {
+  try {
+    const { data } = await client.fetchWithAuth(PROFILE_QUERY);
+    if (mine !== session) return;
+    const me = data && data.me;
+    if (me && typeof me === 'object') {
+      showUser({
+        name: typeof me.username === 'string' && me.username ? me.username : undefined,
+        email: typeof me.email === 'string' ? me.email : undefined,
+      });
+    }
+  } catch (e) {
+    if (mine === session) showError(e);
+  } finally {
+    tick();
+  }
+}
+
+function clearRun(text) {
+  ui.runInfo.textContent = '';
+  ui.result.textContent = text;
+  ui.result.classList.remove('has-errors');
 }
 
 async function onLogin(ev) {
@@ -215,18 +295,24 @@ async function onLogin(ev) {
   }
   const credentials = id.includes('@') ? { email: id, password } : { username: id, password };
   ui.loginButton.disabled = true;
-  setStatus('Signing in…', 'muted');
+  setStatus(TEXT.loggingIn, 'muted');
+  const mine = ++session;
   try {
     const { user } = await client.login(credentials);
+    if (mine !== session) return;
     const u = user && typeof user === 'object' ? user : {};
-    ui.userName.textContent = u.username || (credentials.username ?? u.email ?? credentials.email);
-    ui.userId.textContent = u.id !== undefined ? String(u.id) : '—';
-    ui.userEmail.textContent = u.email || credentials.email || '—';
+    showUser({
+      name: u.username || credentials.username || u.email || credentials.email,
+      id: u.id !== undefined && u.id !== null ? String(u.id) : '',
+      email: u.email || credentials.email || '',
+    });
     clearError();
-    resetSessionView();
+    clearRun('Run a query to see its result.');
+    resetRotation();
     ui.query.focus();
+    loadProfile(mine);
   } catch (e) {
-    showError(e);
+    if (mine === session) showError(e);
   } finally {
     ui.loginButton.disabled = false;
     tick();
@@ -245,17 +331,20 @@ async function onRun(ev) {
       return;
     }
   }
+  const mine = session;
   ui.runButton.disabled = true;
   ui.runInfo.textContent = 'Running…';
   const started = performance.now();
   try {
     const result = await client.fetchWithAuth(ui.query.value, variables);
+    if (mine !== session) return; // logged out (or in again) meanwhile: the answer is stale
     ui.result.textContent = JSON.stringify(result, null, 2);
     ui.result.classList.toggle('has-errors', Array.isArray(result.errors) && result.errors.length > 0);
     ui.runInfo.textContent = `Done in ${Math.round(performance.now() - started)} ms${result.errors ? ', with GraphQL errors' : ''}.`;
     noteSession(result);
     clearError();
   } catch (e) {
+    if (mine !== session) return;
     ui.runInfo.textContent = 'Failed.';
     showError(e);
   } finally {
@@ -265,10 +354,11 @@ async function onRun(ev) {
 }
 
 function onLogout() {
+  session += 1;
   client.logout();
-  resetSessionView();
-  ui.result.textContent = 'Signed out.';
-  ui.result.classList.remove('has-errors');
+  resetRotation();
+  showUser({ name: '', id: '', email: '' });
+  clearRun('Logged out.');
   tick();
   ui.identifier.focus();
 }

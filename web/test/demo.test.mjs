@@ -30,8 +30,16 @@ describe(`demo app [${BROWSER}]`, { timeout: 60000 }, () => {
   const text = (sel) => page.$eval(sel, (e) => e.textContent.trim());
   const visible = (sel) => page.$eval(sel, (e) => !e.closest('[hidden]'));
 
-  it('signs in, runs the default query, shows rotation, countdown and events, and logs out', async () => {
+  const rotateEvents = () => page.$$eval('#events .reason', (els) => els.filter((el) => el.textContent === 'rotate').length);
+
+  it('logs in, runs the default query, shows rotation, countdown and events, and logs out', async () => {
     await page.waitForFunction(() => !document.getElementById('login-button').disabled);
+    assert.equal(await text('#status'), 'Logged out');
+    assert.equal(await text('#login-title'), 'Log in');
+    assert.equal(await text('#login-button'), 'Log in');
+    assert.ok(await page.$eval('#countdown', (e) => e.classList.contains('idle')), 'a light placeholder without a token');
+    assert.deepEqual(await page.$$eval('#example option', (os) => os.filter((o) => o.text.length > 24).map((o) => o.text)), [],
+      'example labels short enough for a phone');
     assert.equal(await page.$eval('#identifier', (e) => e.labels.length), 1, 'the field has a label');
     assert.equal(await page.$eval('#query', (e) => e.labels.length), 1, 'the editor has a label');
     assert.match(await page.$eval('#query', (e) => e.value), /me \{ id username email \}/);
@@ -39,12 +47,23 @@ describe(`demo app [${BROWSER}]`, { timeout: 60000 }, () => {
     await page.click('#login-button');
     await page.waitForFunction(() => !document.getElementById('user-box').hidden);
     assert.equal(await text('#user-name'), 'demo');
-    assert.equal(await visible('#login-form'), false, 'the form hides once signed in');
+    assert.equal(await visible('#login-form'), false, 'the form hides once logged in');
+    assert.equal(await text('#status'), 'Logged in');
+    assert.equal(await text('#login-title'), 'Account');
+    // The profile query after login fills the email (login itself selects only the id).
+    await page.waitForFunction(() => document.getElementById('user-email').textContent === 'demo@example.com');
+    assert.equal(await visible('#user-email'), true);
+    await page.waitForFunction(() => document.getElementById('rotation-count').textContent === '1');
+    assert.equal(await rotateEvents(), 1, 'the profile query rotated the token once');
+    assert.equal(await text('#rotated-badge'), 'token rotated');
+    assert.equal(await text('#jti-current'), '—', 'no query has selected session { jti } yet');
 
     await page.click('#run-button');
     await page.waitForFunction(() => document.getElementById('result').textContent.includes('"jti"'));
     const first = JSON.parse(await text('#result'));
     assert.deepEqual(first.data.me, { id: '1', username: 'demo', email: 'demo@example.com' });
+    assert.equal(await page.$eval('#jti-current', (e) => e.title), first.data.session.jti);
+    assert.equal(await text('#jti-previous'), '—');
     await page.click('#run-button');
     await page.waitForFunction(
       (jti) => !document.getElementById('result').textContent.includes(jti), {}, first.data.session.jti);
@@ -53,15 +72,20 @@ describe(`demo app [${BROWSER}]`, { timeout: 60000 }, () => {
     assert.equal(await text('#rotated-badge'), 'token rotated');
     assert.equal(await page.$eval('#jti-current', (e) => e.title), second.data.session.jti);
     assert.equal(await page.$eval('#jti-previous', (e) => e.title), first.data.session.jti);
+    await page.waitForFunction(() => document.getElementById('rotation-count').textContent === '3');
+    assert.equal(await rotateEvents(), 3, 'the counter counts rotate events');
+    assert.match(await text('#run-info'), /^Done in \d+ ms\.$/);
 
     const countdown = await text('#countdown');
     assert.match(countdown, /^(59|60):\d\d$/, `countdown ${countdown}`);
-    assert.notEqual(await text('#expires-at'), '—');
+    assert.match(await text('#expires-at'), /^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$/, 'date and 24-hour time');
     await page.waitForFunction((c) => document.getElementById('countdown').textContent !== c, { timeout: 3000 }, countdown);
 
-    await page.waitForFunction(() => document.querySelectorAll('#events tr').length >= 3);
+    await page.waitForFunction(() => document.querySelectorAll('#events tr').length >= 4);
     const reasons = await page.$$eval('#events tr td:nth-child(2)', (tds) => tds.map((td) => td.textContent));
-    assert.deepEqual(reasons, ['rotate', 'rotate', 'login'], 'newest first');
+    assert.deepEqual(reasons, ['rotate', 'rotate', 'rotate', 'login'], 'newest first (the oldest rotate is the profile query)');
+    const times = await page.$$eval('#events tr', (trs) => trs.flatMap((tr) => [tr.cells[0].textContent, tr.cells[2].textContent]));
+    for (const t of times) assert.match(t, /^\d\d:\d\d:\d\d$/, `24-hour HH:MM:SS, got ${t}`);
 
     // The token never reaches the page.
     const tok = await server.tokens();
@@ -76,6 +100,16 @@ describe(`demo app [${BROWSER}]`, { timeout: 60000 }, () => {
     await page.click('#logout-button');
     await page.waitForFunction(() => !document.getElementById('login-form').hidden);
     assert.equal(await text('#countdown'), '--:--');
+    assert.equal(await text('#status'), 'Logged out');
+    assert.equal(await text('#auth-state'), 'Logged out');
+    assert.equal(await text('#login-title'), 'Log in');
+    assert.equal(await text('#result'), 'Logged out.');
+    assert.equal(await text('#run-info'), '', 'no stale run status after logout');
+    assert.equal(await text('#rotation-count'), '0');
+    assert.equal(await text('#rotated-badge'), 'no rotation yet');
+    assert.equal(await text('#jti-current'), '—');
+    assert.equal(await text('#jti-previous'), '—');
+    assert.equal(await text('#user-email'), '');
     await page.click('#run-button');
     await page.waitForFunction(() => document.querySelector('#error .code'));
     assert.equal(await text('#error .code'), 'NOT_AUTHENTICATED');
@@ -90,5 +124,7 @@ describe(`demo app [${BROWSER}]`, { timeout: 60000 }, () => {
     await page.waitForFunction(() => document.querySelector('#error .code')?.textContent === 'LOGIN_FAILED');
     assert.equal(await visible('#login-form'), true);
     assert.equal(await visible('#user-box'), false);
+    assert.doesNotMatch(await text('#error'), /HTTP status/, 'a 200 answer is not reported as an HTTP status');
+    assert.equal(await text('#status'), 'Logged out');
   });
 });

@@ -48,14 +48,14 @@ describe('the demo app in headless Chromium', { timeout: 120000 }, () => {
   it('signed out: the module loads, the form is ready, no session is shown', async (t) => {
     await page.goto(`${server.base}/`, { waitUntil: 'load' });
     await page.waitForSelector('#login-button:not([disabled])');
-    await page.waitForFunction(() => document.getElementById('status').textContent.trim() === 'Signed out');
+    await page.waitForFunction(() => document.getElementById('status').textContent.trim() === 'Logged out');
     t.diagnostic(`screenshot: ${path.relative(ROOT, await shot('demo-signed-out'))}`);
 
-    assert.equal(await text('#status'), 'Signed out');
+    assert.equal(await text('#status'), 'Logged out');
     assert.equal(await visible('#login-form'), true, 'login form shown');
     assert.equal(await visible('#user-box'), false, 'no user shown');
     assert.equal(await text('#countdown'), '--:--');
-    assert.equal(await text('#auth-state'), 'Signed out');
+    assert.equal(await text('#auth-state'), 'Logged out');
     assert.match(await text('#events'), /No events yet/);
     assert.equal(await page.$eval('#identifier', (el) => el.value), USER.username);
     assert.equal(await page.$eval('#password', (el) => el.type), 'password', 'the password is masked');
@@ -64,7 +64,7 @@ describe('the demo app in headless Chromium', { timeout: 120000 }, () => {
 
   it('signed in after running the default query: user, countdown, events, result, and no token', async (t) => {
     await page.click('#login-button');
-    await page.waitForFunction(() => document.getElementById('status').textContent.trim() === 'Signed in');
+    await page.waitForFunction(() => document.getElementById('status').textContent.trim() === 'Logged in');
     await page.click('#run-button');
     await page.waitForFunction(() => document.getElementById('result').textContent.trim().startsWith('{'));
     // The countdown redraws every second; wait for a post-query value.
@@ -72,11 +72,11 @@ describe('the demo app in headless Chromium', { timeout: 120000 }, () => {
     await page.evaluate(() => document.activeElement?.blur()); // no focus ring or caret in the picture
     t.diagnostic(`screenshot: ${path.relative(ROOT, await shot('demo-signed-in'))}`);
 
-    assert.equal(await text('#status'), 'Signed in');
+    assert.equal(await text('#status'), 'Logged in');
     assert.equal(await visible('#user-box'), true, 'user shown');
     assert.equal(await visible('#login-form'), false, 'login form hidden');
     assert.equal(await text('#user-name'), USER.username);
-    assert.equal(await text('#auth-state'), 'Signed in');
+    assert.equal(await text('#auth-state'), 'Logged in');
 
     const countdown = await text('#countdown');
     assert.match(countdown, /^\d{2}:\d{2}$/, 'countdown as mm:ss');
@@ -107,21 +107,21 @@ describe('the demo app in headless Chromium', { timeout: 120000 }, () => {
   it('signed in, on a phone-sized screen and in dark mode (screenshots to look at)', async (t) => {
     // Width only: switching isMobile would make puppeteer reload the page, and a reload signs out.
     await page.setViewport({ width: 390, height: 844, deviceScaleFactor: 2 });
-    assert.equal(await text('#status'), 'Signed in', 'still signed in');
+    assert.equal(await text('#status'), 'Logged in', 'still signed in');
     t.diagnostic(`screenshot: ${path.relative(ROOT, await shot('demo-signed-in-phone'))}`);
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow}px on a phone`);
 
     await page.setViewport({ width: 1280, height: 900 });
     await page.emulateMediaFeatures([{ name: 'prefers-color-scheme', value: 'dark' }]);
-    assert.equal(await text('#status'), 'Signed in', 'still signed in');
+    assert.equal(await text('#status'), 'Logged in', 'still signed in');
     t.diagnostic(`screenshot: ${path.relative(ROOT, await shot('demo-signed-in-dark'))}`);
     await page.emulateMediaFeatures([]);
   });
 
   it('logging out returns to the form and clears the session view', async (t) => {
     await page.click('#logout-button');
-    await page.waitForFunction(() => document.getElementById('status').textContent.trim() === 'Signed out');
+    await page.waitForFunction(() => document.getElementById('status').textContent.trim() === 'Logged out');
     t.diagnostic(`screenshot: ${path.relative(ROOT, await shot('demo-signed-out-after-logout'))}`);
     assert.equal(await visible('#login-form'), true);
     assert.equal(await text('#countdown'), '--:--');
