@@ -9,22 +9,16 @@ import (
 	"github.com/hack-pad/safejs"
 )
 
-// builtins are the JS globals the bridge uses, looked up once. Taking them
+// builtins are the JS globals the bridge uses, looked up once: taking them
 // when the module starts saves a property read per use, and a script that
-// replaces globalThis.fetch later cannot see the requests (and so the
-// Authorization header) through it.
+// replaces one of them later does not see what the bridge does with it.
 var builtins struct {
-	once            sync.Once
-	err             error
-	fetch           safejs.Value // globalThis.fetch, bound to globalThis
-	abortController safejs.Value
-	uint8Array      safejs.Value
-	object          safejs.Value
-	promise         safejs.Value
-	reflect         safejs.Value
-	json            safejs.Value
-	string          safejs.Value
-	error           safejs.Value
+	once    sync.Once
+	err     error
+	object  safejs.Value
+	reflect safejs.Value
+	json    safejs.Value
+	error   safejs.Value
 }
 
 // Init looks up the JS globals the bridge uses. Call it as the module
@@ -38,8 +32,8 @@ func Init() error {
 			dst  *safejs.Value
 			name string
 		}{
-			{&b.abortController, "AbortController"}, {&b.uint8Array, "Uint8Array"}, {&b.object, "Object"},
-			{&b.promise, "Promise"}, {&b.reflect, "Reflect"}, {&b.json, "JSON"}, {&b.string, "String"}, {&b.error, "Error"},
+			{&b.object, "Object"}, {&b.reflect, "Reflect"},
+			{&b.json, "JSON"}, {&b.error, "Error"},
 		} {
 			var err error
 			if *v.dst, err = g.Get(v.name); err != nil || TypeOf(*v.dst) == safejs.TypeUndefined {
@@ -47,12 +41,6 @@ func Init() error {
 				return
 			}
 		}
-		fetch, err := g.Get("fetch")
-		if err != nil || TypeOf(fetch) != safejs.TypeFunction {
-			b.err = fmt.Errorf("this JavaScript environment has no fetch")
-			return
-		}
-		b.fetch, b.err = fetch.Call("bind", g)
 	})
 	return builtins.err
 }

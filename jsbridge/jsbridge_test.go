@@ -3,80 +3,28 @@
 package jsbridge
 
 import (
-	"context"
 	"errors"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/hack-pad/safejs"
 )
 
-func global(t *testing.T, name string) safejs.Value {
+// eval evaluates a JavaScript expression in the test page (test-only).
+func eval(t *testing.T, expr string) safejs.Value {
 	t.Helper()
-	v, err := safejs.Global().Get(name)
+	fn, err := safejs.Global().Get("Function")
 	if err != nil {
 		t.Fatal(err)
+	}
+	f, err := fn.New("return (" + expr + ");")
+	if err != nil {
+		t.Fatalf("compiling %s: %v", expr, err)
+	}
+	v, err := f.Invoke()
+	if err != nil {
+		t.Fatalf("evaluating %s: %v", expr, err)
 	}
 	return v
-}
-
-func resolved(t *testing.T, v any) safejs.Value {
-	t.Helper()
-	p, err := global(t, "Promise").Call("resolve", v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p
-}
-
-func TestAwaitResolved(t *testing.T) {
-	v, err := Await(context.Background(), resolved(t, 42))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if n, _ := v.Int(); n != 42 {
-		t.Fatalf("Await() = %v, want 42", n)
-	}
-}
-
-func TestAwaitRejectedGivesJSError(t *testing.T) {
-	e, _ := global(t, "TypeError").New("nope")
-	p, _ := global(t, "Promise").Call("reject", e)
-	_, err := Await(context.Background(), p)
-	var je *JSError
-	if !errors.As(err, &je) || je.Name != "TypeError" || je.Message != "nope" {
-		t.Fatalf("Await() error = %#v, want TypeError: nope", err)
-	}
-}
-
-func TestAwaitRejectedWithNonError(t *testing.T) {
-	p, _ := global(t, "Promise").Call("reject", "just a string")
-	_, err := Await(context.Background(), p)
-	if err == nil || err.Error() != "just a string" {
-		t.Fatalf("Await() error = %v", err)
-	}
-}
-
-func TestAwaitStopsAtContextEnd(t *testing.T) {
-	f, _ := FuncOf(func(safejs.Value, []safejs.Value) (any, error) { return nil, nil }, func(error) any { return nil })
-	defer f.Release()
-	pending, err := global(t, "Promise").New(f.Value()) // an executor that never settles
-	if err != nil {
-		t.Fatal(err)
-	}
-	cause := errors.New("gave up")
-	ctx, cancel := context.WithTimeoutCause(context.Background(), 10*time.Millisecond, cause)
-	defer cancel()
-	if _, err := Await(ctx, pending); !errors.Is(err, cause) {
-		t.Fatalf("Await() error = %v, want the context's cause", err)
-	}
-}
-
-func TestAwaitNonPromise(t *testing.T) {
-	if _, err := Await(context.Background(), safejs.Null()); err == nil {
-		t.Fatal("Await(null) succeeded")
-	}
 }
 
 func TestFuncOfRecoversPanics(t *testing.T) {
@@ -94,70 +42,38 @@ func TestFuncOfRecoversPanics(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Release()
-	v, err := f.Value().Invoke()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if s, _ := v.String(); s != "recovered" {
-		t.Fatalf("call returned %q", s)
+	for range 2 { // and the function keeps working
+		v, err := f.Value().Invoke()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s, _ := v.String(); s != "recovered" {
+			t.Fatalf("call returned %q", s)
+		}
 	}
 }
 
-func asyncCall(t *testing.T, work Work, startErr error) (safejs.Value, error) {
-	t.Helper()
-	f, err := AsyncFunc(func(safejs.Value, []safejs.Value) (Work, error) { return work, startErr }, func(err error) any {
-		return NewError(safejs.Undefined(), err.Error(), map[string]any{"code": "X"})
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
+func TestFuncOfHandsBackErrors(t *testing.T) {
+	f, _ := FuncOf(func(_ safejs.Value, args []safejs.Value) (any, error) {
+		if len(args) == 0 {
+			return nil, errors.New("need an argument")
+		}
+		return args[0], nil
+	}, func(err error) any { return NewError(safejs.Undefined(), err.Error(), nil) })
 	defer f.Release()
-	p, err := f.Value().Invoke()
-	if err != nil {
-		t.Fatal(err)
+	v, _ := f.Value().Invoke()
+	if ok, _ := v.InstanceOf(builtins.error); !ok {
+		t.Fatal("an error did not come back as an Error")
 	}
-	return Await(context.Background(), p)
-}
-
-func TestAsyncFuncResolves(t *testing.T) {
-	v, err := asyncCall(t, func() (any, error) { return map[string]any{"a": "b"}, nil }, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if a, _ := v.Get("a"); a.Type() != safejs.TypeString {
-		t.Fatalf("resolved with %v", v)
-	}
-}
-
-func TestAsyncFuncRejectsErrorsAndPanics(t *testing.T) {
-	tests := []struct {
-		name     string
-		work     Work
-		startErr error
-		want     string
-	}{
-		{"start error", nil, errors.New("bad argument"), "bad argument"},
-		{"work error", func() (any, error) { return nil, errors.New("failed") }, nil, "failed"},
-		{"work panic", func() (any, error) { panic("kaboom") }, nil, "kaboom"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			_, err := asyncCall(t, tt.work, tt.startErr)
-			var je *JSError
-			if !errors.As(err, &je) || je.Name != "Error" || !strings.Contains(je.Message, tt.want) {
-				t.Fatalf("rejection = %v, want an Error with %q", err, tt.want)
-			}
-		})
-	}
-	// The module still works after a panic.
-	if _, err := asyncCall(t, func() (any, error) { return 1, nil }, nil); err != nil {
-		t.Fatal(err)
+	v, _ = f.Value().Invoke(7)
+	if n, _ := v.Int(); n != 7 {
+		t.Fatalf("call returned %v", n)
 	}
 }
 
 func TestNewErrorSetsFields(t *testing.T) {
 	e := NewError(safejs.Undefined(), "msg", map[string]any{"code": "C", "status": 502, "skip": nil})
-	if ok, _ := e.InstanceOf(global(t, "Error")); !ok {
+	if ok, _ := e.InstanceOf(builtins.error); !ok {
 		t.Fatal("not an Error")
 	}
 	code, _ := e.Get("code")
@@ -174,61 +90,11 @@ func TestNewErrorSetsFields(t *testing.T) {
 	}
 }
 
-func TestFetchDataURL(t *testing.T) {
-	resp, err := Fetch(context.Background(), FetchRequest{
-		URL: `data:application/json,{"data":{"a":1}}`, Method: "GET",
-		ResponseHeaders: []string{"Content-Type", "X-Missing"},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if resp.Status != 200 || string(resp.Body) != `{"data":{"a":1}}` {
-		t.Fatalf("Fetch() = %d %q", resp.Status, resp.Body)
-	}
-	if resp.Header["Content-Type"] != "application/json" {
-		t.Errorf("Content-Type = %q", resp.Header["Content-Type"])
-	}
-	if _, ok := resp.Header["X-Missing"]; ok {
-		t.Error("a missing header was reported")
-	}
-	if n, _ := resp.BodyJS.Length(); n != len(resp.Body) {
-		t.Errorf("BodyJS has %d bytes, Body %d", n, len(resp.Body))
-	}
-}
-
-func TestFetchRefusesLargeBody(t *testing.T) {
-	_, err := Fetch(context.Background(), FetchRequest{
-		URL: "data:text/plain," + strings.Repeat("x", 2048), Method: "GET", MaxBytes: 1024,
-	})
-	if !errors.Is(err, ErrBodyTooLarge) {
-		t.Fatalf("Fetch() error = %v, want ErrBodyTooLarge", err)
-	}
-}
-
-func TestFetchUnreachable(t *testing.T) {
-	_, err := Fetch(context.Background(), FetchRequest{URL: "http://127.0.0.1:1/", Method: "POST", Body: []byte("{}")})
-	if !errors.Is(err, ErrFetch) {
-		t.Fatalf("Fetch() error = %v, want ErrFetch", err)
-	}
-}
-
-func TestFetchCancelledBeforeStart(t *testing.T) {
-	cause := errors.New("stop")
-	ctx, cancel := context.WithCancelCause(context.Background())
-	cancel(cause)
-	if _, err := Fetch(ctx, FetchRequest{URL: "data:,x", Method: "GET"}); !errors.Is(err, cause) {
-		t.Fatalf("Fetch() error = %v, want the cause", err)
-	}
-}
-
-func TestBytesToJS(t *testing.T) {
-	v, err := BytesToJS([]byte{0, 1, 255})
-	if err != nil {
-		t.Fatal(err)
-	}
-	back := make([]byte, 3)
-	if _, err := safejs.CopyBytesToGo(back, v); err != nil || back[2] != 255 {
-		t.Fatalf("round trip = %v, %v", back, err)
+func TestNewErrorUsesTheGivenClass(t *testing.T) {
+	ctor := eval(t, "class AuthError extends Error {}")
+	e := NewError(ctor, "m", nil)
+	if ok, _ := e.InstanceOf(ctor); !ok {
+		t.Fatal("not an instance of the given class")
 	}
 }
 
@@ -246,7 +112,7 @@ func TestStatsCountFuncs(t *testing.T) {
 }
 
 func TestParseJSON(t *testing.T) {
-	if v := ParseJSON(`{"a":[1]}`); v.Type() != safejs.TypeObject {
+	if v := ParseJSON(`{"a":[1]}`); TypeOf(v) != safejs.TypeObject {
 		t.Fatal("ParseJSON did not give an object")
 	}
 	if v := ParseJSON(`{`); !v.IsUndefined() {
@@ -254,37 +120,26 @@ func TestParseJSON(t *testing.T) {
 	}
 }
 
-func TestFetchIgnoresAFetchReplacedAfterInit(t *testing.T) {
-	if err := Init(); err != nil {
-		t.Fatal(err)
-	}
-	g := safejs.Global()
-	original, _ := g.Get("fetch")
-	defer g.Set("fetch", original)
-	called := false
-	spy, _ := FuncOf(func(safejs.Value, []safejs.Value) (any, error) { called = true; return nil, nil }, func(error) any { return nil })
-	defer spy.Release()
-	g.Set("fetch", spy.Value())
-	if _, err := Fetch(context.Background(), FetchRequest{URL: "data:,ok", Method: "GET"}); err != nil {
-		t.Fatal(err)
-	}
-	if called {
-		t.Fatal("Fetch called a fetch installed after Init: a page script could read the Authorization header")
-	}
-}
-
 func TestGetAndKeysSurviveHostileObjects(t *testing.T) {
-	fn, _ := safejs.Global().Get("Function")
-	mk, _ := fn.New("return new Proxy({}, {get() { throw new Error('get') }, ownKeys() { throw new Error('keys') }});")
-	hostile, _ := mk.Invoke()
+	hostile := eval(t, "new Proxy({}, {get() { throw new Error('get') }, ownKeys() { throw new Error('keys') }})")
 	if _, err := Get(hostile, "x"); !errors.Is(err, ErrThrew) {
 		t.Errorf("Get(proxy) error = %v, want ErrThrew", err)
 	}
 	if _, err := Keys(hostile, 10); !errors.Is(err, ErrThrew) {
 		t.Errorf("Keys(proxy) error = %v, want ErrThrew", err)
 	}
-	big, _ := fn.New("return 10n;")
-	if v, _ := big.Invoke(); TypeOf(v) != TypeOther {
+	getter := eval(t, "({ get a() { throw new Error('no') } })")
+	if _, err := Get(getter, "a"); !errors.Is(err, ErrThrew) {
+		t.Errorf("Get(throwing getter) error = %v, want ErrThrew", err)
+	}
+	if v := eval(t, "10n"); TypeOf(v) != TypeOther {
 		t.Errorf("TypeOf(10n) = %v, want TypeOther", TypeOf(v))
+	}
+	keys, err := Keys(eval(t, "({b: 1, a: 2})"), 10)
+	if err != nil || len(keys) != 2 || keys[0] != "b" {
+		t.Errorf("Keys() = %v, %v", keys, err)
+	}
+	if _, err := Keys(eval(t, "({a: 1, b: 2, c: 3})"), 2); err == nil {
+		t.Error("Keys() over the limit succeeded")
 	}
 }

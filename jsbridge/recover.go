@@ -32,18 +32,3 @@ func Recover(err *error) {
 		*err = fmt.Errorf("%w: %v\n%s", ErrPanic, v, debug.Stack())
 	}
 }
-
-// Go runs fn in a new goroutine that cannot crash the module: a panic is
-// recovered and passed to onPanic (which must not panic itself).
-func Go(fn func(), onPanic func(error)) {
-	go func() {
-		var err error
-		defer func() {
-			if err != nil {
-				onPanic(err)
-			}
-		}()
-		defer Recover(&err)
-		fn()
-	}()
-}

@@ -7,22 +7,17 @@ import (
 	"sync/atomic"
 )
 
-var (
-	liveFuncs       atomic.Int64
-	pendingPromises atomic.Int64
-)
+var liveFuncs atomic.Int64
 
 // Counts is a snapshot of what the bridge holds, for leak tests.
 type Counts struct {
 	// Funcs is the number of Go functions currently callable from JS.
 	Funcs int64
-	// Promises is the number of Promises returned to JS not yet settled.
-	Promises int64
 	// Goroutines is runtime.NumGoroutine.
 	Goroutines int
 }
 
 // Stats returns the current counts.
 func Stats() Counts {
-	return Counts{Funcs: liveFuncs.Load(), Promises: pendingPromises.Load(), Goroutines: runtime.NumGoroutine()}
+	return Counts{Funcs: liveFuncs.Load(), Goroutines: runtime.NumGoroutine()}
 }

@@ -3,8 +3,8 @@
 package main
 
 import (
-	"context"
 	"errors"
+	"fmt"
 	"math"
 	"strings"
 	"sync"
@@ -17,63 +17,69 @@ import (
 	"github.com/hack-pad/safejs"
 )
 
-// bridge owns the exports and the clients they serve. Clients are named by a
-// number handed to JavaScript, so no Go function is made per client.
+// DefaultMaxResponseBytes bounds a response body unless the app sets
+// maxResponseBytes: larger ones are refused with BAD_RESPONSE before they
+// are copied into Go memory.
+const DefaultMaxResponseBytes = 32 << 20
+
+// bridge owns the exports, the clients they serve and the exchanges in
+// flight. Clients and exchanges are named by numbers handed to JavaScript,
+// so no Go function is made per client or per request.
+//
+// A request is two synchronous calls: begin* returns what to send, gqlauth.js
+// runs fetch, and finish (or fail, when fetch did not complete) judges the
+// answer. No goroutine, timer or callback lives across the fetch.
 type bridge struct {
 	binding   safejs.Value
 	authError safejs.Value
 
-	mu      sync.Mutex
-	next    int
-	clients map[int]*entry
+	mu        sync.Mutex
+	next      int
+	clients   map[int]*entry
+	exchanges map[int]*pending
 }
 
-// entry is one client and the JS functions it reports to.
+// newBridge returns a bridge that exports onto binding and makes its
+// AuthErrors with authError (a class; the global Error when undefined).
+func newBridge(binding, authError safejs.Value) *bridge {
+	return &bridge{binding: binding, authError: authError, clients: map[int]*entry{}, exchanges: map[int]*pending{}}
+}
+
+// entry is one client with its transport settings.
 type entry struct {
-	c           *client.Client
-	credentials string // fetch credentials mode
+	c        *client.Client
+	maxBytes int
 }
 
-// testHook runs at the start of every export (name) and of every async
-// export's work (name + ".work"). It does nothing unless tests or the
-// gqlauth_testhooks build replace it.
+// pending is one exchange between its begin and its finish or fail.
+type pending struct {
+	e *entry
+	x *client.Exchange
+}
+
+// testHook runs at the start of every export. It does nothing unless tests
+// or the gqlauth_testhooks build replace it.
 var testHook = func(name string) {}
 
 // export puts every export on the binding object. The functions live for
 // the life of the module.
 func (b *bridge) export() error {
-	syncFns := map[string]func([]safejs.Value) (any, error){
+	exports := map[string]func([]safejs.Value) (any, error){
 		"newClient":       b.newClient,
+		"beginLogin":      b.beginLogin,
+		"beginFetch":      b.beginFetch,
+		"finish":          b.finish,
+		"fail":            b.fail,
 		"tokenExpiresAt":  b.tokenExpiresAt,
 		"tokenExpiresIn":  b.tokenExpiresIn,
 		"isAuthenticated": b.isAuthenticated,
 		"logout":          b.logout,
 		"close":           b.close,
 	}
-	asyncFns := map[string]func([]safejs.Value) (jsbridge.Work, error){
-		"login":         b.login,
-		"fetchWithAuth": b.fetchWithAuth,
-	}
-	for name, fn := range syncFns {
+	for name, fn := range exports {
 		f, err := jsbridge.FuncOf(func(_ safejs.Value, args []safejs.Value) (any, error) {
 			testHook(name)
 			return fn(args)
-		}, b.toJS)
-		if err != nil {
-			return err
-		}
-		if err := b.binding.Set(name, f.Value()); err != nil {
-			return err
-		}
-	}
-	for name, fn := range asyncFns {
-		f, err := jsbridge.AsyncFunc(func(_ safejs.Value, args []safejs.Value) (jsbridge.Work, error) {
-			testHook(name)
-			work, err := fn(args)
-			if work == nil {
-				return nil, err
-			}
-			return func() (any, error) { testHook(name + ".work"); return work() }, err
 		}, b.toJS)
 		if err != nil {
 			return err
@@ -103,9 +109,10 @@ func (b *bridge) toJS(err error) any {
 	return jsbridge.NewError(b.authError, msg, fields)
 }
 
-// newClient(options, emit, warn) returns a client handle. emit(reason,
-// expiresAtMs|null) reports token changes; warn(message) reports tokens that
-// were not installed.
+// newClient(options, emit, warn) → {handle, endpoint, headers, timeoutMs,
+// maxResponseBytes, credentials}: the handle and the checked settings the JS
+// side sends requests with. emit(reason, expiresAtMs|null) reports token
+// changes; warn(message) reports tokens that were not installed.
 func (b *bridge) newClient(args []safejs.Value) (any, error) {
 	o := argAt(args, 0)
 	if jsbridge.TypeOf(o) != safejs.TypeObject {
@@ -135,10 +142,12 @@ func (b *bridge) newClient(args []safejs.Value) (any, error) {
 	} else if ok {
 		opts = append(opts, client.WithLeeway(time.Duration(v*float64(time.Second))))
 	}
+	timeout := client.DefaultTimeout
 	if v, ok, err := numberField(o, "timeoutMs"); err != nil {
 		return nil, err
 	} else if ok {
-		opts = append(opts, client.WithTimeout(time.Duration(v*float64(time.Millisecond))))
+		timeout = time.Duration(v * float64(time.Millisecond))
+		opts = append(opts, client.WithTimeout(timeout))
 	}
 	if v, ok, err := boolField(o, "allowInsecureHTTP"); err != nil {
 		return nil, err
@@ -161,28 +170,42 @@ func (b *bridge) newClient(args []safejs.Value) (any, error) {
 	default:
 		return nil, invalid("credentials must be omit, same-origin or include, got %q", creds)
 	}
-	transport := &fetchTransport{credentials: creds, maxBytes: DefaultMaxResponseBytes}
+	e := &entry{maxBytes: DefaultMaxResponseBytes}
 	if v, ok, err := numberField(o, "maxResponseBytes"); err != nil {
 		return nil, err
 	} else if ok {
-		if v < 1 {
-			return nil, invalid("maxResponseBytes must be at least 1")
+		if v < 1 || v > math.MaxInt32 {
+			return nil, invalid("maxResponseBytes must be between 1 and %d", math.MaxInt32)
 		}
-		transport.maxBytes = int64(v)
+		e.maxBytes = int(v)
 	}
-	e := &entry{credentials: creds}
-	if e.c, err = client.New(endpoint, transport, opts...); err != nil {
+	if e.c, err = client.New(endpoint, nil, opts...); err != nil {
 		return nil, err
 	}
 	b.mu.Lock()
-	defer b.mu.Unlock()
 	b.next++
-	b.clients[b.next] = e
-	return b.next, nil
+	handle := b.next
+	b.clients[handle] = e
+	b.mu.Unlock()
+	header := map[string]any{}
+	for k, v := range e.c.Header() {
+		header[k] = v
+	}
+	settings := map[string]any{
+		"handle":           handle,
+		"endpoint":         e.c.Endpoint(),
+		"headers":          header,
+		"timeoutMs":        float64(timeout.Milliseconds()),
+		"maxResponseBytes": e.maxBytes,
+	}
+	if creds != "" {
+		settings["credentials"] = creds
+	}
+	return settings, nil
 }
 
-// clientAt returns the client for the handle in args[0].
-func (b *bridge) clientAt(args []safejs.Value) (*client.Client, error) {
+// entryAt returns the client for the handle in args[0].
+func (b *bridge) entryAt(args []safejs.Value) (*entry, error) {
 	h := argAt(args, 0)
 	if jsbridge.TypeOf(h) != safejs.TypeNumber {
 		return nil, invalid("missing client handle")
@@ -197,14 +220,59 @@ func (b *bridge) clientAt(args []safejs.Value) (*client.Client, error) {
 	if !ok {
 		return nil, client.ErrClosed
 	}
+	return e, nil
+}
+
+func (b *bridge) clientAt(args []safejs.Value) (*client.Client, error) {
+	e, err := b.entryAt(args)
+	if err != nil {
+		return nil, err
+	}
 	return e.c, nil
 }
 
-// login(handle, {username?, email?, password}, signal?) → {user, expiresAt}
-// where user is the JSON text of the loginUser object and expiresAt is in
-// milliseconds since the epoch.
-func (b *bridge) login(args []safejs.Value) (jsbridge.Work, error) {
-	c, err := b.clientAt(args)
+// inFlight counts the exchanges begun and not yet finished or failed.
+func (b *bridge) inFlight() int {
+	if b == nil {
+		return 0
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return len(b.exchanges)
+}
+
+// track registers an exchange and returns its number.
+func (b *bridge) track(e *entry, x *client.Exchange) int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.next++
+	b.exchanges[b.next] = &pending{e: e, x: x}
+	return b.next
+}
+
+// take removes the exchange named by args[0] from the registry.
+func (b *bridge) take(args []safejs.Value) (int, *pending, error) {
+	v := argAt(args, 0)
+	if jsbridge.TypeOf(v) != safejs.TypeNumber {
+		return 0, nil, invalid("missing exchange id")
+	}
+	id, err := v.Int()
+	if err != nil {
+		return 0, nil, invalid("bad exchange id")
+	}
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	p, ok := b.exchanges[id]
+	if !ok {
+		return 0, nil, invalid("unknown exchange %d: it was already finished", id)
+	}
+	delete(b.exchanges, id)
+	return id, p, nil
+}
+
+// beginLogin(handle, {username?, email?, password}) → [id, body].
+func (b *bridge) beginLogin(args []safejs.Value) (any, error) {
+	e, err := b.entryAt(args)
 	if err != nil {
 		return nil, err
 	}
@@ -221,24 +289,18 @@ func (b *bridge) login(args []safejs.Value) (jsbridge.Work, error) {
 			return nil, err
 		}
 	}
-	ctx, done, err := signalContext(argAt(args, 2))
+	x, err := e.c.BeginLogin(cr)
 	if err != nil {
 		return nil, err
 	}
-	return func() (any, error) {
-		defer done()
-		res, err := c.Login(ctx, cr)
-		if err != nil {
-			return nil, err
-		}
-		return map[string]any{"user": res.User, "expiresAt": float64(res.ExpiresAt.UnixMilli())}, nil
-	}, nil
+	return []any{b.track(e, x), string(x.Body())}, nil
 }
 
-// fetchWithAuth(handle, query, variablesJSON?, operationName?, signal?) →
-// the response body as a Uint8Array holding a GraphQL response.
-func (b *bridge) fetchWithAuth(args []safejs.Value) (jsbridge.Work, error) {
-	c, err := b.clientAt(args)
+// beginFetch(handle, query, variablesJSON?, operationName?) →
+// [id, authorization, body]. Without a usable token it fails and nothing is
+// to be sent.
+func (b *bridge) beginFetch(args []safejs.Value) (any, error) {
+	e, err := b.entryAt(args)
 	if err != nil {
 		return nil, err
 	}
@@ -252,18 +314,103 @@ func (b *bridge) fetchWithAuth(args []safejs.Value) (jsbridge.Work, error) {
 	if r.OperationName, err = optionalStringArg(args, 3, "operationName"); err != nil {
 		return nil, err
 	}
-	ctx, done, err := signalContext(argAt(args, 4))
+	x, err := e.c.BeginDo(r)
 	if err != nil {
 		return nil, err
 	}
-	return func() (any, error) {
-		defer done()
-		res, err := c.Do(ctx, r)
+	return []any{b.track(e, x), x.Authorization(), string(x.Body())}, nil
+}
+
+// finish(id, status, xAuthorization|null, authorization|null, summary,
+// why?) judges an answer. gqlauth.js has parsed the body already (it is the
+// only parser of the whole body); summary is that response as JSON with
+// data elided to {} (kept whole for a login), or null when the body is not
+// a JSON object, why then saying what it is. For a login finish returns
+// {user, expiresAt}; for a query, true, or [authorization] when the request
+// must be sent again with the current token under the same id.
+func (b *bridge) finish(args []safejs.Value) (any, error) {
+	id, p, err := b.take(args)
+	if err != nil {
+		return nil, err
+	}
+	resp, err := answer(args)
+	if err != nil {
+		p.x.Close()
+		return nil, err
+	}
+	if p.x.Authorization() == "" {
+		defer p.x.Close()
+		res, err := p.e.c.FinishLogin(p.x, resp)
 		if err != nil {
 			return nil, err
 		}
-		return res.Native, nil
-	}, nil
+		return map[string]any{"user": res.User, "expiresAt": float64(res.ExpiresAt.UnixMilli())}, nil
+	}
+	_, retry, err := p.e.c.FinishDo(p.x, resp)
+	if retry {
+		b.mu.Lock()
+		b.exchanges[id] = p
+		b.mu.Unlock()
+		return []any{p.x.Authorization()}, nil
+	}
+	p.x.Close()
+	if err != nil {
+		return nil, err
+	}
+	return true, nil
+}
+
+// answer reads the response finish was given.
+func answer(args []safejs.Value) (*client.Response, error) {
+	status := argAt(args, 1)
+	if jsbridge.TypeOf(status) != safejs.TypeNumber {
+		return nil, invalid("finish needs the HTTP status")
+	}
+	resp := &client.Response{Header: map[string]string{}}
+	resp.Status, _ = status.Int()
+	for i, name := range []string{client.HeaderXAuthorization, client.HeaderAuthorization} {
+		if v := argAt(args, 2+i); jsbridge.TypeOf(v) == safejs.TypeString {
+			resp.Header[name], _ = v.String()
+		}
+	}
+	summary := argAt(args, 4)
+	if jsbridge.TypeOf(summary) != safejs.TypeString {
+		why, _ := optionalStringArg(args, 5, "why")
+		if why == "" {
+			why = "the body is not a JSON object"
+		}
+		resp.BodyError = fmt.Errorf("%w: %s", graphql.ErrBadResponse, why)
+		return resp, nil
+	}
+	text, err := summary.String()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = []byte(text)
+	return resp, nil
+}
+
+// fail(id, kind, message?) ends an exchange whose fetch did not complete and
+// returns the AuthError to reject with. kind is "aborted" (the caller's
+// signal), "timeout", "too-large" or "network".
+func (b *bridge) fail(args []safejs.Value) (any, error) {
+	_, p, err := b.take(args)
+	if err != nil {
+		return nil, err
+	}
+	p.x.Close()
+	kind, _ := optionalStringArg(args, 1, "kind")
+	detail, _ := optionalStringArg(args, 2, "message")
+	switch kind {
+	case "aborted":
+		return b.toJS(errorf(client.ErrAborted, "the request was aborted by its signal")), nil
+	case "timeout":
+		return b.toJS(errorf(client.ErrTimeout, "no complete answer within %v", p.e.c.Timeout())), nil
+	case "too-large":
+		return b.toJS(errorf(client.ErrResponseTooLarge, "the response is larger than maxResponseBytes (%d bytes); "+
+			"it was not read further", p.e.maxBytes)), nil
+	}
+	return b.toJS(errorf(client.ErrNetwork, "%s (the server is down, unreachable, or its CORS headers do not allow this origin)", detail)), nil
 }
 
 // tokenExpiresAt(handle) → milliseconds since the epoch, or null. The
@@ -334,43 +481,9 @@ func (b *bridge) close(args []safejs.Value) (any, error) {
 	return nil, nil
 }
 
-// signalContext returns a context cancelled with client.ErrAborted when the
-// AbortSignal v fires. v may be undefined. done releases the listener.
-func signalContext(v safejs.Value) (context.Context, func(), error) {
-	if v.IsUndefined() || v.IsNull() {
-		return context.Background(), func() {}, nil
-	}
-	if jsbridge.TypeOf(v) != safejs.TypeObject {
-		return nil, nil, invalid("signal must be an AbortSignal")
-	}
-	aborted, err := jsbridge.Get(v, "aborted")
-	if err != nil || jsbridge.TypeOf(aborted) != safejs.TypeBoolean {
-		return nil, nil, invalid("signal must be an AbortSignal")
-	}
-	ctx, cancel := context.WithCancelCause(context.Background())
-	if yes, _ := aborted.Bool(); yes {
-		cancel(client.ErrAborted)
-		return ctx, func() {}, nil
-	}
-	listener, err := jsbridge.FuncOf(func(safejs.Value, []safejs.Value) (any, error) {
-		cancel(client.ErrAborted)
-		return nil, nil
-	}, func(error) any { return nil })
-	if err != nil {
-		cancel(nil)
-		return nil, nil, err
-	}
-	if _, err := v.Call("addEventListener", "abort", listener.Value()); err != nil {
-		listener.Release()
-		cancel(nil)
-		return nil, nil, invalid("signal must be an AbortSignal")
-	}
-	done := func() {
-		v.Call("removeEventListener", "abort", listener.Value())
-		listener.Release()
-		cancel(nil)
-	}
-	return ctx, done, nil
+// errorf wraps sentinel with a message.
+func errorf(sentinel error, format string, a ...any) error {
+	return fmt.Errorf("%w: %s", sentinel, fmt.Sprintf(format, a...))
 }
 
 func argAt(args []safejs.Value, i int) safejs.Value {

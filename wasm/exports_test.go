@@ -3,7 +3,6 @@
 package main
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -34,7 +33,7 @@ func js(t *testing.T, expr string) safejs.Value {
 func newBinding(t *testing.T) safejs.Value {
 	t.Helper()
 	binding := js(t, "{}")
-	b := &bridge{binding: binding, clients: map[int]*entry{}}
+	b := newBridge(binding, safejs.Undefined())
 	if err := b.export(); err != nil {
 		t.Fatal(err)
 	}
@@ -50,6 +49,7 @@ func call(t *testing.T, binding safejs.Value, name string, args ...any) safejs.V
 	return v
 }
 
+// codeOf returns an AuthError's code, or "" for anything else.
 func codeOf(v safejs.Value) string {
 	if jsbridge.TypeOf(v) != safejs.TypeObject {
 		return ""
@@ -57,6 +57,16 @@ func codeOf(v safejs.Value) string {
 	c, _ := v.Get("code")
 	s, _ := c.String()
 	return s
+}
+
+// describe shows an error's code and message, for failure reports.
+func describe(v safejs.Value) string {
+	if jsbridge.TypeOf(v) != safejs.TypeObject {
+		return "not an error"
+	}
+	m, _ := v.Get("message")
+	msg, _ := m.String()
+	return codeOf(v) + ": " + msg
 }
 
 func noop(t *testing.T) safejs.Value { return js(t, "() => {}") }
@@ -92,9 +102,7 @@ func TestNewClientRejectsBadOptions(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			got := call(t, binding, "newClient", js(t, tt.options), noop(t), noop(t))
 			if tt.want == "" {
-				if jsbridge.TypeOf(got) != safejs.TypeNumber {
-					t.Fatalf("newClient(%s) = %v, want a handle", tt.name, codeOf(got))
-				}
+				handleOf(t, got)
 				return
 			}
 			if c := codeOf(got); c != tt.want {
@@ -106,65 +114,142 @@ func TestNewClientRejectsBadOptions(t *testing.T) {
 
 func TestExportsRejectBadArguments(t *testing.T) {
 	binding := newBinding(t)
-	h := call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql'}"), noop(t), noop(t))
+	h := handleOf(t, call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql'}"), noop(t), noop(t)))
 	tests := []struct {
-		name string
-		args []any
-		want string
+		name   string
+		method string
+		args   []any
+		want   string
 	}{
-		{"login without credentials", []any{h}, "INVALID_ARGUMENT"},
-		{"login with a number", []any{h, 1}, "INVALID_ARGUMENT"},
-		{"login without password", []any{h, js(t, "{username: 'demo'}")}, "INVALID_ARGUMENT"},
-		{"login password not a string", []any{h, js(t, "{username: 'demo', password: 1}")}, "INVALID_ARGUMENT"},
-		{"login getter throws", []any{h, js(t, "{username: 'demo', get password() { throw 1 }}")}, "INVALID_ARGUMENT"},
-		{"login signal not a signal", []any{h, js(t, "{username: 'u', password: 'p'}"), 5}, "INVALID_ARGUMENT"},
-		{"login on unknown handle", []any{99, js(t, "{username: 'u', password: 'p'}")}, "NOT_AUTHENTICATED"},
-		{"login without handle", []any{}, "INVALID_ARGUMENT"},
-		{"query not a string", []any{h, 42}, "INVALID_ARGUMENT"},
-		{"query empty", []any{h, ""}, "INVALID_ARGUMENT"},
-		{"variables not JSON", []any{h, "{ me { id } }", "{oops"}, "INVALID_ARGUMENT"},
-		{"variables an array", []any{h, "{ me { id } }", "[1]"}, "INVALID_ARGUMENT"},
-		{"operationName a number", []any{h, "{ me { id } }", nil, 3}, "INVALID_ARGUMENT"},
-		{"query before login", []any{h, "{ me { id } }"}, "NOT_AUTHENTICATED"},
-		{"aborted before start", []any{h, js(t, "{username: 'u', password: 'p'}"), js(t, "AbortSignal.abort()")}, "ABORTED"},
+		{"login without credentials", "beginLogin", []any{h}, "INVALID_ARGUMENT"},
+		{"login with a number", "beginLogin", []any{h, 1}, "INVALID_ARGUMENT"},
+		{"login without password", "beginLogin", []any{h, js(t, "{username: 'demo'}")}, "INVALID_ARGUMENT"},
+		{"login password not a string", "beginLogin", []any{h, js(t, "{username: 'demo', password: 1}")}, "INVALID_ARGUMENT"},
+		{"login getter throws", "beginLogin", []any{h, js(t, "{username: 'demo', get password() { throw 1 }}")}, "INVALID_ARGUMENT"},
+		{"login on unknown handle", "beginLogin", []any{99, js(t, "{username: 'u', password: 'p'}")}, "NOT_AUTHENTICATED"},
+		{"login without handle", "beginLogin", []any{}, "INVALID_ARGUMENT"},
+		{"query not a string", "beginFetch", []any{h, 42}, "INVALID_ARGUMENT"},
+		{"query empty", "beginFetch", []any{h, ""}, "INVALID_ARGUMENT"},
+		{"variables not JSON", "beginFetch", []any{h, "{ me { id } }", "{oops"}, "INVALID_ARGUMENT"},
+		{"variables an array", "beginFetch", []any{h, "{ me { id } }", "[1]"}, "INVALID_ARGUMENT"},
+		{"operationName a number", "beginFetch", []any{h, "{ me { id } }", nil, 3}, "INVALID_ARGUMENT"},
+		{"query before login", "beginFetch", []any{h, "{ me { id } }"}, "NOT_AUTHENTICATED"},
+		{"finish unknown exchange", "finish", []any{12345, 200, nil, nil, "{}"}, "INVALID_ARGUMENT"},
+		{"finish without id", "finish", []any{}, "INVALID_ARGUMENT"},
+		{"fail unknown exchange", "fail", []any{12345, "network"}, "INVALID_ARGUMENT"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			method := "fetchWithAuth"
-			if strings.HasPrefix(tt.name, "login") || strings.HasPrefix(tt.name, "aborted") {
-				method = "login"
-			}
-			p := call(t, binding, method, tt.args...)
-			_, err := jsbridge.Await(context.Background(), p)
-			if err == nil {
-				t.Fatalf("%s resolved, want code %s", method, tt.want)
-			}
-			reason := rejection(t, p)
-			if c := codeOf(reason); c != tt.want {
-				t.Fatalf("%s code = %q (%v), want %q", method, c, err, tt.want)
+			if c := codeOf(call(t, binding, tt.method, tt.args...)); c != tt.want {
+				t.Fatalf("%s code = %q, want %q", tt.method, c, tt.want)
 			}
 		})
 	}
 }
 
-// rejection returns a settled promise's rejection reason.
-func rejection(t *testing.T, p safejs.Value) safejs.Value {
+func handleOf(t *testing.T, settings safejs.Value) safejs.Value {
 	t.Helper()
-	caught := js(t, "(p) => p.then(() => undefined, (e) => e)")
-	v, err := caught.Invoke(p)
-	if err != nil {
-		t.Fatal(err)
+	h, err := settings.Get("handle")
+	if err != nil || jsbridge.TypeOf(h) != safejs.TypeNumber {
+		t.Fatalf("newClient did not return a handle: %v", describe(settings))
 	}
-	reason, err := jsbridge.Await(context.Background(), v)
+	return h
+}
+
+// loginToken is a JWT as the reference server issues it (sub "1", iat/exp
+// in 2030, so still valid for years).
+const loginToken = "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIiwianRpIjoiYSIsImlhdCI6MTg5MzQ1NjAwMCwiZXhwIjoxODkzNDU5NjAwfQ.c2ln"
+
+func index(t *testing.T, v safejs.Value, i int) safejs.Value {
+	t.Helper()
+	e, err := v.Index(i)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("not an array: %v", codeOf(v))
 	}
-	return reason
+	return e
+}
+
+func TestExchangeLoginThenFetch(t *testing.T) {
+	binding := newBinding(t)
+	settings := call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql', expiryLeewaySeconds: 0}"), noop(t), noop(t))
+	h := handleOf(t, settings)
+	headers, _ := settings.Get("headers")
+	if ct, _ := headers.Get("Content-Type"); jsbridge.TypeOf(ct) != safejs.TypeString {
+		t.Fatal("settings.headers has no Content-Type")
+	}
+
+	begun := call(t, binding, "beginLogin", h, js(t, "{username: 'demo', password: 'pw'}"))
+	id := index(t, begun, 0)
+	if body, _ := index(t, begun, 1).String(); !strings.Contains(body, `"password":"pw"`) {
+		t.Fatalf("login body = %s (%s)", body, describe(begun))
+	}
+	user := call(t, binding, "finish", id, 200, loginToken, loginToken, `{"data":{"loginUser":{"id":"1"}}}`)
+	if u, _ := user.Get("user"); jsbridge.TypeOf(u) != safejs.TypeString {
+		t.Fatalf("finish(login) = %v", codeOf(user))
+	}
+	if v := call(t, binding, "isAuthenticated", h); jsbridge.TypeOf(v) != safejs.TypeBoolean {
+		t.Fatal("isAuthenticated is not a boolean")
+	} else if ok, _ := v.Bool(); !ok {
+		t.Fatal("not authenticated after login")
+	}
+	// The exchange is gone once finished.
+	if c := codeOf(call(t, binding, "finish", id, 200, nil, nil, "{}")); c != "INVALID_ARGUMENT" {
+		t.Errorf("finishing twice: code = %q", c)
+	}
+
+	begun = call(t, binding, "beginFetch", h, "{ me { id } }", `{"a":1}`)
+	if auth, _ := index(t, begun, 1).String(); auth != loginToken {
+		t.Fatalf("authorization = %q, want the login token", auth)
+	}
+	ok := call(t, binding, "finish", index(t, begun, 0), 200, nil, nil, `{"data":{}}`)
+	if jsbridge.TypeOf(ok) != safejs.TypeBoolean {
+		t.Fatalf("finish(query) = %v, want true", codeOf(ok))
+	}
+
+	begun = call(t, binding, "beginFetch", h, "{ me { id } }")
+	if c := codeOf(call(t, binding, "fail", index(t, begun, 0), "timeout")); c != "TIMEOUT" {
+		t.Errorf("fail(timeout) code = %q", c)
+	}
+	begun = call(t, binding, "beginFetch", h, "{ me { id } }")
+	notJSON := call(t, binding, "finish", index(t, begun, 0), 502, nil, nil, nil, "the body is not JSON")
+	if c := codeOf(notJSON); c != "HTTP_ERROR" {
+		t.Errorf("finish(502, not JSON) code = %q, want HTTP_ERROR", c)
+	}
+	begun = call(t, binding, "beginFetch", h, "{ me { id } }")
+	if c := codeOf(call(t, binding, "finish", index(t, begun, 0), 200, nil, nil, nil, "the body is empty")); c != "BAD_RESPONSE" {
+		t.Errorf("finish(200, empty) code = %q, want BAD_RESPONSE", c)
+	}
+	begun = call(t, binding, "beginFetch", h, "{ me { id } }")
+	unauth := call(t, binding, "finish", index(t, begun, 0), 200, nil, nil,
+		`{"errors":[{"message":"Unauthorized","locations":[{"line":2,"column":3}],"customer_facing":false}]}`)
+	if c := codeOf(unauth); c != "UNAUTHORIZED" {
+		t.Fatalf("finish(Unauthorized) code = %q", c)
+	}
+	gqlErrs, _ := unauth.Get("graphQLErrors")
+	if n, _ := gqlErrs.Length(); n != 1 {
+		t.Errorf("graphQLErrors has %d entries", n)
+	}
+	for _, kind := range []string{"aborted", "network", "too-large"} {
+		if c := codeOf(call(t, binding, "beginFetch", h, "{ me { id } }")); c != "NOT_AUTHENTICATED" {
+			t.Fatalf("after UNAUTHORIZED, beginFetch code = %q (%s)", c, kind)
+		}
+	}
+}
+
+func TestFailKinds(t *testing.T) {
+	binding := newBinding(t)
+	h := handleOf(t, call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql'}"), noop(t), noop(t)))
+	for kind, want := range map[string]string{"aborted": "ABORTED", "timeout": "TIMEOUT", "too-large": "BAD_RESPONSE", "network": "NETWORK_ERROR", "": "NETWORK_ERROR"} {
+		begun := call(t, binding, "beginLogin", h, js(t, "{email: 'a@b', password: 'p'}"))
+		if c := codeOf(call(t, binding, "fail", index(t, begun, 0), kind, "TypeError: Failed to fetch")); c != want {
+			t.Errorf("fail(%q) code = %q, want %q (%s)", kind, c, want, describe(begun))
+		}
+	}
 }
 
 func TestSyncExportsOnClosedClientAnswerLoggedOut(t *testing.T) {
 	binding := newBinding(t)
-	h := call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql'}"), noop(t), noop(t))
+	h := handleOf(t, call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql'}"), noop(t), noop(t)))
 	call(t, binding, "close", h)
 	call(t, binding, "close", h) // twice is a no-op
 	if v := call(t, binding, "tokenExpiresAt", h); !v.IsNull() {
@@ -181,8 +266,8 @@ func TestSyncExportsOnClosedClientAnswerLoggedOut(t *testing.T) {
 			t.Errorf("%s('x') code = %q", name, c)
 		}
 	}
-	if c := codeOf(rejection(t, call(t, binding, "fetchWithAuth", h, "{ me { id } }"))); c != "NOT_AUTHENTICATED" {
-		t.Errorf("fetchWithAuth(closed) code = %q", c)
+	if c := codeOf(call(t, binding, "beginFetch", h, "{ me { id } }")); c != "NOT_AUTHENTICATED" {
+		t.Errorf("beginFetch(closed) code = %q", c)
 	}
 }
 
@@ -191,8 +276,8 @@ func TestBigIntArgumentsAreInvalid(t *testing.T) {
 	if c := codeOf(call(t, binding, "newClient", js(t, "{endpoint: 'https://a.example/', timeoutMs: 5n}"), noop(t), noop(t))); c != "INVALID_ARGUMENT" {
 		t.Errorf("timeoutMs: 5n code = %q", c)
 	}
-	h := call(t, binding, "newClient", js(t, "{endpoint: 'https://a.example/'}"), noop(t), noop(t))
-	if c := codeOf(rejection(t, call(t, binding, "login", h, js(t, "{username: 'u', password: 1n}")))); c != "INVALID_ARGUMENT" {
+	h := handleOf(t, call(t, binding, "newClient", js(t, "{endpoint: 'https://a.example/'}"), noop(t), noop(t)))
+	if c := codeOf(call(t, binding, "beginLogin", h, js(t, "{username: 'u', password: 1n}"))); c != "INVALID_ARGUMENT" {
 		t.Errorf("password: 1n code = %q", c)
 	}
 	if c := codeOf(call(t, binding, "tokenExpiresIn", js(t, "1n"))); c != "INVALID_ARGUMENT" {
@@ -202,70 +287,53 @@ func TestBigIntArgumentsAreInvalid(t *testing.T) {
 
 func TestThousandHostileCallsLeaveModuleWorking(t *testing.T) {
 	binding := newBinding(t)
-	h := call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql'}"), noop(t), noop(t))
+	h := handleOf(t, call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql'}"), noop(t), noop(t)))
 	before := jsbridge.Stats()
 	hostile := []safejs.Value{
 		safejs.Null(), safejs.Undefined(), js(t, "new Proxy({}, {get() { throw new Error('x') }})"),
 		js(t, "{get username() { throw new Error('x') }}"), js(t, "Symbol('s')"), js(t, "'x'.repeat(1 << 16)"),
 		js(t, "10n"), js(t, "{username: 'u', password: 2n}"),
 	}
-	var pending []safejs.Value
 	for i := range 1000 {
 		arg := hostile[i%len(hostile)]
-		switch i % 4 {
+		switch i % 5 {
 		case 0:
 			call(t, binding, "newClient", arg, noop(t), noop(t))
 		case 1:
-			pending = append(pending, call(t, binding, "login", h, arg, arg))
+			call(t, binding, "beginLogin", h, arg)
 		case 2:
-			pending = append(pending, call(t, binding, "fetchWithAuth", h, arg, arg, arg, arg))
+			call(t, binding, "beginFetch", h, arg, arg, arg)
 		case 3:
+			call(t, binding, "finish", arg, arg, arg, arg, arg)
+		case 4:
 			call(t, binding, "tokenExpiresIn", arg)
 		}
-	}
-	for _, p := range pending {
-		rejection(t, p)
 	}
 	if v := call(t, binding, "isAuthenticated", h); jsbridge.TypeOf(v) != safejs.TypeBoolean {
 		t.Fatalf("isAuthenticated after hostile calls = %v", codeOf(v))
 	}
-	after := jsbridge.Stats()
-	if after.Promises != before.Promises {
-		t.Errorf("pending promises %d → %d", before.Promises, after.Promises)
-	}
-	if after.Funcs != before.Funcs {
+	if after := jsbridge.Stats(); after.Funcs != before.Funcs {
 		t.Errorf("live funcs %d → %d", before.Funcs, after.Funcs)
 	}
 }
 
-func TestPanicInsideExportBecomesRejection(t *testing.T) {
+func TestPanicInsideExportBecomesError(t *testing.T) {
 	binding := newBinding(t)
-	h := call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql'}"), noop(t), noop(t))
-	for _, where := range []string{"fetchWithAuth", "fetchWithAuth.work"} {
+	h := handleOf(t, call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql'}"), noop(t), noop(t)))
+	for _, where := range []string{"beginFetch", "tokenExpiresIn", "finish"} {
 		testHook = func(name string) {
 			if name == where {
 				panic("forced")
 			}
 		}
-		p := call(t, binding, "fetchWithAuth", h, "{ me { id } }")
+		v := call(t, binding, where, h, "{ me { id } }")
 		testHook = func(string) {}
-		reason := rejection(t, p)
-		if c := codeOf(reason); c != "INTERNAL" {
+		if c := codeOf(v); c != "INTERNAL" {
 			t.Fatalf("panic in %s: code = %q, want INTERNAL", where, c)
 		}
 		// The module keeps working.
-		if c := codeOf(rejection(t, call(t, binding, "fetchWithAuth", h, "{ me { id } }"))); c != "NOT_AUTHENTICATED" {
+		if c := codeOf(call(t, binding, "beginFetch", h, "{ me { id } }")); c != "NOT_AUTHENTICATED" {
 			t.Fatalf("call after the panic: code = %q, want NOT_AUTHENTICATED", c)
 		}
-	}
-	testHook = func(name string) {
-		if name == "tokenExpiresIn" {
-			panic("forced")
-		}
-	}
-	v := call(t, binding, "tokenExpiresIn", h)
-	testHook = func(string) {}
-	if c := codeOf(v); c != "INTERNAL" {
-		t.Fatalf("panic in a sync export: code = %q, want INTERNAL", c)
 	}
 }

@@ -17,6 +17,9 @@ import (
 	"github.com/hack-pad/safejs"
 )
 
+// live is the module's bridge, for the test build's counters.
+var live *bridge
+
 func main() {
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "gqlauth:", err)
@@ -41,8 +44,9 @@ func run() (err error) {
 	if err := global.Delete(os.Args[1]); err != nil {
 		return err
 	}
-	b := &bridge{binding: binding, clients: map[int]*entry{}}
-	b.authError, _ = binding.Get("AuthError")
+	authError, _ := binding.Get("AuthError")
+	b := newBridge(binding, authError)
+	live = b
 	if err := b.export(); err != nil {
 		return err
 	}

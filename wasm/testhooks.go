@@ -37,7 +37,7 @@ func init() {
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
 		return map[string]any{
-			"funcs": s.Funcs, "promises": s.Promises, "goroutines": s.Goroutines,
+			"funcs": s.Funcs, "goroutines": s.Goroutines, "exchanges": live.inFlight(),
 			"heapBytes": float64(m.HeapAlloc), "sysBytes": float64(m.Sys),
 		}, nil
 	}, toJS)

@@ -41,8 +41,15 @@ function option(obj, name, what = 'options') {
 
 // One module instance serves every client of the page (or worker).
 let modulePromise = null;
+// fetch as it was when the module loaded: a script that wraps globalThis.fetch
+// later does not see gqlauth's requests, nor so their Authorization header.
+let fetchFn = null;
 
 async function loadModule(wasmURL) {
+  if (typeof globalThis.fetch !== 'function') {
+    throw new AuthError('gqlauth needs fetch (browsers, workers, Node.js 20+)', { code: 'INTERNAL' });
+  }
+  fetchFn = globalThis.fetch.bind(globalThis);
   if (typeof globalThis.Go !== 'function') {
     await import('./wasm_exec.js');
   }
@@ -127,15 +134,25 @@ export async function createClient(options) {
   return new Client(binding, options);
 }
 
-/** A session with one endpoint. Holds a handle; the token stays in the module. */
+/**
+ * A session with one endpoint. It holds a handle into the module and the
+ * checked settings to send with; the token stays in the module and reaches
+ * this code only on its way into the Authorization header.
+ *
+ * A request is two synchronous calls into Go around one fetch: begin* says
+ * what to send (body, Authorization), finish judges the answer (rotation,
+ * Unauthorized, errors), and fail turns a fetch that did not complete into
+ * the right AuthError. Timeouts, the caller's signal and the size limit are
+ * applied here, where the fetch runs.
+ */
 class Client {
   #b;
-  #handle;
+  #s; // settings from the module: handle, endpoint, headers, timeoutMs, maxResponseBytes, credentials
   #listeners = new Set();
 
   constructor(binding, options) {
     this.#b = binding;
-    this.#handle = sync(binding.newClient(options,
+    this.#s = sync(binding.newClient(options,
       (reason, expiresAtMs) => this.#emit(reason, expiresAtMs),
       (message) => console.warn(message)));
   }
@@ -150,12 +167,15 @@ class Client {
     });
   }
 
-  async login(credentials, opts = {}) {
-    const res = await this.#b.login(this.#handle, credentials, signalOf(opts));
+  async login(credentials, opts) {
+    const signal = signalOf(opts);
+    const [id, body] = sync(this.#b.beginLogin(this.#s.handle, credentials));
+    const answer = await this.#send(id, '', body, signal);
+    const res = this.#finish(id, answer, summarize(answer.body, true));
     return { user: JSON.parse(res.user), expiresAt: new Date(res.expiresAt) };
   }
 
-  async fetchWithAuth(query, variables, opts = {}) {
+  async fetchWithAuth(query, variables, opts) {
     let vars;
     if (variables !== undefined && variables !== null) {
       if (typeof variables !== 'object' || Array.isArray(variables)) {
@@ -168,28 +188,72 @@ class Client {
       }
     }
     const o = optionsObject(opts);
-    const body = await this.#b.fetchWithAuth(this.#handle, query, vars, option(o, 'operationName'), signalOf(o));
-    let parsed;
-    try {
-      parsed = JSON.parse(decoder.decode(body));
-    } catch (e) {
-      throw new AuthError(`the response is not JSON: ${e.message}`, { code: 'BAD_RESPONSE', cause: e });
+    const operationName = option(o, 'operationName');
+    const signal = signalOf(o);
+    let [id, authorization, body] = sync(this.#b.beginFetch(this.#s.handle, query, vars, operationName));
+    for (;;) {
+      const answer = await this.#send(id, authorization, body, signal);
+      const read = summarize(answer.body, false);
+      const verdict = this.#finish(id, answer, read);
+      if (verdict === true) return graphQLResult(read.parsed);
+      [authorization] = verdict; // the token was superseded in flight: once more with the current one
     }
-    const { data = null, errors, extensions } = parsed;
-    const result = { data };
-    if (errors !== undefined) result.errors = errors;
-    if (extensions !== undefined) result.extensions = extensions;
-    return result;
+  }
+
+  // Hands an answer to the module. After a bug (INTERNAL) the exchange may
+  // still be registered: end it, so that nothing is left behind.
+  #finish(id, answer, read) {
+    const verdict = this.#b.finish(id, answer.status, answer.xAuthorization, answer.authorization, read.summary, read.why);
+    if (verdict instanceof Error) {
+      if (verdict.code === 'INTERNAL') this.#b.fail(id, 'network');
+      throw verdict;
+    }
+    return verdict;
+  }
+
+  // Sends one request and reads the whole answer, or rejects with the
+  // AuthError the module makes of the failure (the exchange is then over).
+  async #send(id, authorization, body, signal) {
+    const s = this.#s;
+    const controller = new AbortController();
+    let why = 'network';
+    const stop = (reason) => { why = reason; controller.abort(); };
+    const timer = setTimeout(stop, s.timeoutMs, 'timeout');
+    const onAbort = () => stop('aborted');
+    if (signal?.aborted) onAbort();
+    else signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      const init = {
+        method: 'POST',
+        headers: authorization ? { ...s.headers, Authorization: authorization } : s.headers,
+        body,
+        signal: controller.signal,
+      };
+      if (s.credentials !== undefined) init.credentials = s.credentials;
+      const response = await fetchFn(s.endpoint, init);
+      const bytes = await readBody(response, s.maxResponseBytes, () => stop('too-large'));
+      return {
+        status: response.status,
+        xAuthorization: response.headers.get('X-Authorization'),
+        authorization: response.headers.get('Authorization'),
+        body: bytes,
+      };
+    } catch (e) {
+      throw this.#b.fail(id, why, e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    }
   }
 
   tokenExpiresAt() {
-    const ms = sync(this.#b.tokenExpiresAt(this.#handle));
+    const ms = sync(this.#b.tokenExpiresAt(this.#s.handle));
     return ms === null ? null : new Date(ms);
   }
 
-  tokenExpiresIn() { return sync(this.#b.tokenExpiresIn(this.#handle)); }
+  tokenExpiresIn() { return sync(this.#b.tokenExpiresIn(this.#s.handle)); }
 
-  isAuthenticated() { return sync(this.#b.isAuthenticated(this.#handle)); }
+  isAuthenticated() { return sync(this.#b.isAuthenticated(this.#s.handle)); }
 
   onTokenChange(cb) {
     if (typeof cb !== 'function') throw invalid('onTokenChange needs a function');
@@ -198,14 +262,74 @@ class Client {
     return () => { this.#listeners.delete(entry); };
   }
 
-  logout() { sync(this.#b.logout(this.#handle)); }
+  logout() { sync(this.#b.logout(this.#s.handle)); }
 
   close() {
-    sync(this.#b.close(this.#handle));
+    sync(this.#b.close(this.#s.handle));
     this.#listeners.clear();
   }
 
   get [Symbol.toStringTag]() { return 'GqlauthClient'; }
+}
+
+// Reads a response body as bytes, never more than max: a body announced
+// larger is refused at once, one without a length is read as a stream and cut
+// off at the limit. Bodies within it are read whole, the fastest way.
+async function readBody(response, max, tooLarge) {
+  const announced = Number(response.headers.get('Content-Length') ?? NaN);
+  if (announced > max) tooLarge();
+  if (Number.isFinite(announced) || response.body === null) {
+    const bytes = new Uint8Array(await response.arrayBuffer());
+    if (bytes.length > max) tooLarge();
+    return bytes;
+  }
+  const reader = response.body.getReader();
+  const chunks = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.length;
+    if (size > max) {
+      tooLarge();
+      reader.cancel().catch(() => {});
+      throw new RangeError(`more than ${max} bytes`);
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) { bytes.set(c, at); at += c.length; }
+  return bytes;
+}
+
+// Parses a response body once, here, and summarizes it for the module: the
+// response with data elided (the module needs only errors, and whether there
+// is data), so a large body is never copied into Go memory or read twice.
+// A login keeps data: the module reads data.loginUser.
+function summarize(bytes, keepData) {
+  if (bytes.length === 0) return { summary: null, why: 'the body is empty' };
+  let parsed;
+  try {
+    parsed = JSON.parse(decoder.decode(bytes));
+  } catch (e) {
+    return { summary: null, why: `the body is not JSON (${e.message})` };
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    return { summary: null, why: 'the body is not a JSON object' };
+  }
+  let { data, errors } = parsed;
+  if (!keepData && data !== null && data !== undefined) data = {};
+  return { parsed, summary: JSON.stringify({ data, errors }) };
+}
+
+function graphQLResult(parsed) {
+  const { data = null, errors, extensions } = parsed;
+  const result = { data };
+  if (errors !== undefined) result.errors = errors;
+  if (extensions !== undefined) result.extensions = extensions;
+  return result;
 }
 
 // Synchronous exports hand errors back as values; throw them here.

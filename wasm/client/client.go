@@ -9,7 +9,6 @@ package client
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/netip"
 	"net/url"
@@ -39,9 +38,12 @@ type Response struct {
 	// Request.ResponseHeaders, to their values; a missing header is absent.
 	Header map[string]string
 	Body   []byte
-	// Native is the transport's own copy of the body (a JS Uint8Array for
-	// fetch). The client hands it back untouched in Result.Native so that the
-	// body never has to be copied out of Go again.
+	// BodyError, when set, says the transport already found that the body
+	// is not a JSON object (and why); Body is then not read. It wraps
+	// graphql.ErrBadResponse.
+	BodyError error
+	// Native is the transport's own copy of the body. The client hands it
+	// back untouched in Result.Native.
 	Native any
 }
 
@@ -161,7 +163,9 @@ type Client struct {
 }
 
 // New returns a client for endpoint, an absolute http(s) URL. Plain http is
-// accepted only for loopback hosts unless AllowInsecureHTTP is given.
+// accepted only for loopback hosts unless AllowInsecureHTTP is given. With a
+// nil Transport the client only prepares and judges exchanges (BeginDo,
+// FinishDo): the caller does the I/O.
 func New(endpoint string, t Transport, opts ...Option) (*Client, error) {
 	c := &Client{
 		transport: t,
@@ -170,9 +174,6 @@ func New(endpoint string, t Transport, opts ...Option) (*Client, error) {
 		onEvent:   func(session.Event) {},
 		onWarning: func(error) {},
 		afterFunc: func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop },
-	}
-	if t == nil {
-		return nil, invalidArg("a transport is required")
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {
@@ -232,143 +233,43 @@ type LoginResult struct {
 	ExpiresAt time.Time
 }
 
-// Login sends the loginUser query and installs the token from the response
-// headers. A newer Login or a Logout while it runs makes it fail with
-// ErrOvertaken and install nothing.
+// Login sends the loginUser query over the client's Transport and installs
+// the token from the response headers. A newer Login or a Logout while it
+// runs makes it fail with ErrOvertaken and install nothing.
 func (c *Client) Login(ctx context.Context, cr Credentials) (LoginResult, error) {
-	if cr.Password == "" {
-		return LoginResult{}, invalidArg("password is required")
-	}
-	if cr.Username == "" && cr.Email == "" {
-		return LoginResult{}, invalidArg("a username or an email is required")
-	}
-	if err := c.checkOpen(); err != nil {
-		return LoginResult{}, err
-	}
-	vars, err := json.Marshal(cr)
-	if err != nil {
-		return LoginResult{}, invalidArg("credentials: %v", err)
-	}
-	body, err := graphql.Request{Query: loginQuery, Variables: string(vars), OperationName: "Login"}.Encode()
-	clear(vars)
+	x, err := c.BeginLogin(cr)
 	if err != nil {
 		return LoginResult{}, err
 	}
-	ticket := c.sess.BeginLogin()
-	resp, err := c.send(ctx, body, "")
-	clear(body)
+	defer x.Close()
+	resp, err := c.send(ctx, x)
 	if err != nil {
 		return LoginResult{}, err
 	}
-	parsed, err := graphql.ParseResponse(resp.Body)
-	if err != nil {
-		return LoginResult{}, &ResponseError{Status: resp.Status, Err: statusOr(resp.Status, err)}
-	}
-	if !ok2xx(resp.Status) && !refusesCredentials(resp.Status) {
-		// A server failure (5xx, a proxy's 502) is not a wrong password.
-		return LoginResult{}, &ResponseError{Status: resp.Status, GraphQLErrors: parsed.ErrorsJSON(), Err: statusOr(resp.Status, nil)}
-	}
-	user := parsed.DataField("loginUser")
-	if parsed.HasErrors() || user == "" || !ok2xx(resp.Status) {
-		return LoginResult{}, &ResponseError{
-			Status:        resp.Status,
-			GraphQLErrors: parsed.ErrorsJSON(),
-			Err:           fmt.Errorf("%w: %s", ErrLoginFailed, firstMessage(parsed, "the server returned no user")),
-		}
-	}
-	tok, err := tokenFrom(resp)
-	if err == session.ErrNoToken {
-		err = fmt.Errorf("%w: the login succeeded but neither X-Authorization nor Authorization could be read; "+
-			"a cross-origin API must list both in Access-Control-Expose-Headers", ErrTokenHeaderMissing)
-	}
-	if err != nil {
-		return LoginResult{}, &ResponseError{Status: resp.Status, Err: err}
-	}
-	ev, err := c.sess.CompleteLogin(ticket, tok)
-	switch {
-	case err == session.ErrStale:
-		return LoginResult{}, ErrOvertaken
-	case err != nil:
-		return LoginResult{}, fmt.Errorf("the login token: %w", err)
-	}
-	c.changed(&ev)
-	return LoginResult{User: user, ExpiresAt: tok.ExpiresAt}, nil
+	return c.FinishLogin(x, resp)
 }
 
-// Result is the answer to a protected request that was not refused. GraphQL
-// errors in the body (partial data) are part of a Result, not an error.
-type Result struct {
-	Status int
-	// Body is the response body: a GraphQL response.
-	Body []byte
-	// Native is the Transport's own copy of Body, see Response.Native.
-	Native any
-}
-
-// Do sends a protected request with the held token, rotates the token from
-// the response, and returns the GraphQL response. If the server refuses a
-// token that was superseded while the request was in flight, the request is
-// sent once more with the current token.
+// Do sends a protected request over the client's Transport with the held
+// token, rotates the token from the response, and returns the GraphQL
+// response. If the server refuses a token that was superseded while the
+// request was in flight, the request is sent once more with the current
+// token.
 func (c *Client) Do(ctx context.Context, r graphql.Request) (Result, error) {
-	if r.Query == "" {
-		return Result{}, invalidArg("query must be a non-empty string")
-	}
-	if err := c.checkOpen(); err != nil {
+	x, err := c.BeginDo(r)
+	if err != nil {
 		return Result{}, err
 	}
-	body, err := r.Encode()
-	if err != nil {
-		return Result{}, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
-	}
-	for attempt := 0; ; attempt++ {
-		ticket, ev, err := c.sess.Begin()
-		c.changed(ev)
+	defer x.Close()
+	for {
+		resp, err := c.send(ctx, x)
 		if err != nil {
 			return Result{}, err
 		}
-		resp, err := c.send(ctx, body, ticket.Token.Raw)
-		if err != nil {
-			return Result{}, err
+		res, retry, err := c.FinishDo(x, resp)
+		if !retry {
+			return res, err
 		}
-		c.rotateFrom(ticket, resp)
-		parsed, perr := graphql.ParseResponse(resp.Body)
-		if perr == nil && parsed.Unauthorized() {
-			replay, ev := c.sess.Refused(ticket)
-			c.changed(ev)
-			if replay && attempt == 0 {
-				continue
-			}
-			return Result{}, &ResponseError{
-				Status:        resp.Status,
-				GraphQLErrors: parsed.ErrorsJSON(),
-				Err:           fmt.Errorf("%w: the server refused the token; log in again", ErrUnauthorized),
-			}
-		}
-		if perr != nil || !ok2xx(resp.Status) {
-			re := &ResponseError{Status: resp.Status, Err: statusOr(resp.Status, perr)}
-			if perr == nil {
-				re.GraphQLErrors = parsed.ErrorsJSON()
-			}
-			return Result{}, re
-		}
-		return Result{Status: resp.Status, Body: resp.Body, Native: resp.Native}, nil
 	}
-}
-
-// rotateFrom offers the response's token header, if any, to the session.
-func (c *Client) rotateFrom(t session.Ticket, resp *Response) {
-	tok, err := tokenFrom(resp)
-	if err == session.ErrNoToken {
-		return
-	}
-	var ev *session.Event
-	if err == nil {
-		ev, err = c.sess.Rotate(t, tok)
-	}
-	if err != nil && err != session.ErrStale {
-		c.onWarning(fmt.Errorf("gqlauth: ignored the token in a response: %w", err))
-	}
-	c.changed(ev)
 }
 
 // tokenFrom reads the token from X-Authorization, else Authorization.
@@ -381,29 +282,19 @@ func tokenFrom(resp *Response) (session.Token, error) {
 	return session.Token{}, session.ErrNoToken
 }
 
-// send posts body with the client's headers and, if token is not empty, the
-// bearer token, bounded by the client's timeout.
-func (c *Client) send(ctx context.Context, body []byte, token string) (*Response, error) {
+// send performs x over the Transport, bounded by the client's timeout.
+func (c *Client) send(ctx context.Context, x *Exchange) (*Response, error) {
+	if c.transport == nil {
+		return nil, invalidArg("this client has no transport: send Exchange requests yourself")
+	}
 	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout, ErrTimeout)
 	defer cancel()
-	header := make(map[string]string, len(c.headers)+2)
-	for k, v := range c.headers {
-		header[k] = v
-	}
-	header["Content-Type"] = "application/json"
-	if token != "" {
-		header[HeaderAuthorization] = "Bearer " + token
-	}
-	req := &Request{URL: c.endpoint, Header: header, Body: body, ResponseHeaders: tokenHeaders}
-	resp, err := c.transport.RoundTrip(ctx, req)
+	resp, err := c.transport.RoundTrip(ctx, c.Request(x))
 	if err != nil {
 		if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
 			return nil, cause
 		}
 		return nil, err
-	}
-	if resp.Header == nil {
-		resp.Header = map[string]string{}
 	}
 	return resp, nil
 }
@@ -428,6 +319,9 @@ func (c *Client) ExpiresAt() time.Time { return c.sess.ExpiresAt() }
 
 // ExpiresIn returns the time left until exp on the server's clock, or zero.
 func (c *Client) ExpiresIn() time.Duration { return c.sess.ExpiresIn() }
+
+// Timeout is how long a request may take.
+func (c *Client) Timeout() time.Duration { return c.timeout }
 
 // Authenticated reports whether a request now would be sent with a token.
 func (c *Client) Authenticated() bool { return c.sess.Usable() }

@@ -87,10 +87,11 @@ describe(`robustness [${BROWSER}]`, { timeout: 60000 }, () => {
       const baseline = stats();
 
       const out = {};
-      hooks.panicNext('fetchWithAuth.work');
-      out.asyncWork = await u.attempt(() => c.fetchWithAuth('{ me { id } }'));
-      hooks.panicNext('fetchWithAuth');
-      out.asyncStart = await u.attempt(() => c.fetchWithAuth('{ me { id } }'));
+      // A request is beginFetch, fetch, then finish: panic in each Go half.
+      hooks.panicNext('finish');
+      out.finish = await u.attempt(() => c.fetchWithAuth('{ me { id } }'));
+      hooks.panicNext('beginFetch');
+      out.begin = await u.attempt(() => c.fetchWithAuth('{ me { id } }'));
       hooks.panicNext('isAuthenticated');
       out.sync = await u.attempt(() => c.isAuthenticated());
       out.afterPanics = await u.attempt(() => c.fetchWithAuth('{ me { username } }'));
@@ -112,7 +113,7 @@ describe(`robustness [${BROWSER}]`, { timeout: 60000 }, () => {
       return { baseline, out, end: stats(), state: u.state('c') };
     }, api.endpoint, USER.username, PASSWORD);
 
-    for (const k of ['asyncWork', 'asyncStart', 'sync']) {
+    for (const k of ['finish', 'begin', 'sync']) {
       const res = r.out[k];
       assert.equal(res.ok, false, `${k}: the forced panic must reject`);
       assert.equal(res.error.name, 'AuthError', k);
@@ -121,7 +122,7 @@ describe(`robustness [${BROWSER}]`, { timeout: 60000 }, () => {
     assert.equal(r.out.afterPanics.ok, true, 'the module keeps working after panics');
     assert.deepEqual(r.out.afterPanics.value.data, { me: { username: USER.username } });
     assert.equal(r.state.isAuthenticated, true, 'the session survived');
-    assert.equal(r.end.promises, 0, 'no bridge promise is left pending');
+    assert.equal(r.end.exchanges, 0, 'no exchange is left in flight in the module');
     assert.equal(r.end.funcs, r.baseline.funcs, 'no js.Func is left behind');
   });
 });
