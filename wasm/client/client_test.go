@@ -536,3 +536,57 @@ func TestCodeOfUnknownIsInternal(t *testing.T) {
 		t.Errorf("CodeOf(wrapped ErrExpired) = %s", got)
 	}
 }
+
+func TestExchangesWithoutTransport(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	api := newFakeAPI(t, clock) // used only to mint tokens and answers
+	c, err := New(endpoint, nil, WithClock(clock), WithHeaders(map[string]string{"X-App": "1"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Login(context.Background(), Credentials{Username: "demo", Password: "right"}); CodeOf(err) != CodeInvalidArgument {
+		t.Fatalf("Login without a transport: %v, want INVALID_ARGUMENT", err)
+	}
+	x, err := c.BeginLogin(Credentials{Username: "demo", Password: "right"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if x.Authorization() != "" || !strings.Contains(string(x.Body()), `"password":"right"`) {
+		t.Fatalf("login exchange: auth %q body %s", x.Authorization(), x.Body())
+	}
+	resp, _ := api.RoundTrip(context.Background(), c.Request(x))
+	if _, err := c.FinishLogin(x, resp); err != nil {
+		t.Fatal(err)
+	}
+	x.Close()
+	if x.Body() != nil {
+		t.Error("Close kept the body")
+	}
+
+	x, err = c.BeginDo(graphql.Request{Query: "{ me { id } }"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := c.Request(x)
+	if req.Header["X-App"] != "1" || req.Header["Content-Type"] != "application/json" || req.Header["Authorization"] != x.Authorization() {
+		t.Fatalf("request headers = %v", req.Header)
+	}
+	if _, err := c.FinishLogin(x, resp); err == nil {
+		t.Fatal("FinishLogin accepted a protected exchange")
+	}
+	resp, _ = api.RoundTrip(context.Background(), req)
+	if _, retry, err := c.FinishDo(x, resp); err != nil || retry {
+		t.Fatalf("FinishDo() = %t, %v", retry, err)
+	}
+}
+
+func TestFinishWithBodyErrorFromTransport(t *testing.T) {
+	c, api, _, _ := newTestClient(t)
+	login(t, c)
+	api.override = func(*Request) (*Response, error) {
+		return &Response{Status: 200, BodyError: fmt.Errorf("%w: the body is not JSON", graphql.ErrBadResponse)}, nil
+	}
+	if _, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"}); CodeOf(err) != CodeBadResponse || !strings.Contains(err.Error(), "not JSON") {
+		t.Fatalf("Do() = %v, want BAD_RESPONSE saying why", err)
+	}
+}
