@@ -60,6 +60,7 @@ test-fuzz:
 	@set -e; for spec in \
 	  ./wasm/session:FuzzParseHeader \
 	  ./wasm/session:FuzzClaims \
+	  ./wasm/session:FuzzAgreesWithGolangJWT \
 	  ./wasm/graphql:FuzzParseResponse \
 	  ./wasm/graphql:FuzzEncode; do \
 	  pkg=$${spec%%:*}; fn=$${spec##*:}; \

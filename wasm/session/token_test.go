@@ -2,10 +2,13 @@ package session
 
 import (
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 )
 
 // A token minted by the reference server's claims: sub, jti and
@@ -108,4 +111,88 @@ func FuzzClaims(f *testing.F) {
 			t.Fatalf("accepted %q as %v", payload, tok)
 		}
 	})
+}
+
+// FuzzAgreesWithGolangJWT holds the claims reader to golang-jwt's
+// ParseUnverified (read into MapClaims): a token one accepts, the other
+// accepts with the same claims, whenever its algorithm is one golang-jwt
+// knows. The module does not link golang-jwt (see the package doc); this
+// test, which is not linked into it, does.
+func FuzzAgreesWithGolangJWT(f *testing.F) {
+	enc := base64.RawURLEncoding.EncodeToString
+	for _, c := range []string{
+		`{"sub":"1","jti":"a","iat":1764244800.123,"exp":1764248400.123}`,
+		`{"exp":1,"exp":2}`, `{"EXP":5}`, `{"sub":1,"exp":2}`, `{"sub":null,"exp":2}`, `{"iat":"x","exp":2}`,
+		`{"exp":2,"jti":["a"]}`, `{"\u0065xp":3}`, `{"exp":1e3}`, `{"exp":-0}`, `{"exp":2}garbage`,
+	} {
+		f.Add(`{"alg":"HS256"}`, c)
+	}
+	f.Add(`{"alg":"none"}`, `{"exp":2}`)
+	f.Add(`{"alg":5}`, `{"exp":2}`)
+	f.Add(`[]`, `{"exp":2}`)
+	f.Fuzz(func(t *testing.T, header, claims string) {
+		raw := enc([]byte(header)) + "." + enc([]byte(claims)) + ".c2ln"
+		ours, ourErr := parseJWT(raw)
+		var mc jwt.MapClaims
+		_, _, theirErr := jwt.NewParser().ParseUnverified(raw, &mc)
+		var want Token
+		if theirErr == nil {
+			want, theirErr = fromMapClaims(raw, mc)
+		}
+		if ourErr == nil && theirErr != nil {
+			var h map[string]any
+			if json.Unmarshal([]byte(header), &h) == nil {
+				if alg, _ := h["alg"].(string); jwt.GetSigningMethod(alg) == nil {
+					return // an algorithm golang-jwt does not know; the reader need not know it
+				}
+			}
+			t.Fatalf("accepted %s.%s that golang-jwt refuses: %v", header, claims, theirErr)
+		}
+		if ourErr != nil && theirErr == nil {
+			t.Fatalf("refused %s.%s that golang-jwt accepts: %v", header, claims, ourErr)
+		}
+		if ourErr == nil && (ours.Subject != want.Subject || ours.ID != want.ID ||
+			!ours.ExpiresAt.Equal(want.ExpiresAt) || !ours.IssuedAt.Equal(want.IssuedAt)) {
+			t.Fatalf("%s: read %+v (iat %v exp %v), golang-jwt %+v (iat %v exp %v)",
+				claims, ours, ours.IssuedAt, ours.ExpiresAt, want, want.IssuedAt, want.ExpiresAt)
+		}
+	})
+}
+
+// fromMapClaims applies the session's rules to claims golang-jwt decoded.
+func fromMapClaims(raw string, mc jwt.MapClaims) (Token, error) {
+	t := Token{Raw: raw}
+	str := func(name string) (string, error) {
+		switch v := mc[name].(type) {
+		case nil:
+			return "", nil
+		case string:
+			return strings.ToValidUTF8(v, "\uFFFD"), nil
+		}
+		return "", ErrMalformed
+	}
+	var err error
+	if t.Subject, err = str("sub"); err != nil {
+		return Token{}, err
+	}
+	if t.ID, err = str("jti"); err != nil {
+		return Token{}, err
+	}
+	exp, ok := mc["exp"].(float64)
+	if !ok {
+		return Token{}, ErrMalformed
+	}
+	if t.ExpiresAt, ok = unixTime(exp); !ok {
+		return Token{}, ErrMalformed
+	}
+	switch iat := mc["iat"].(type) {
+	case nil:
+	case float64:
+		if t.IssuedAt, ok = unixTime(iat); !ok {
+			return Token{}, ErrMalformed
+		}
+	default:
+		return Token{}, ErrMalformed
+	}
+	return t, nil
 }
