@@ -17,13 +17,16 @@ WASM_TEST_ENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env
                  GOMODCACHE="$(shell $(GO) env GOMODCACHE)" GOPROXY="$(shell $(GO) env GOPROXY)" \
                  GOFLAGS="$(shell $(GO) env GOFLAGS)" GOOS=js GOARCH=wasm
 
-.PHONY: all build server wasm testbuild dist demo test test-consumer test-go test-fuzz test-wasm test-e2e lint fuzz deps deps-apt deps-npm clean
+.PHONY: all build server wasm testbuild dist demo bench test test-consumer deps-brotli apt-install test-go test-fuzz test-wasm test-e2e lint fuzz deps deps-apt deps-npm clean
 
 all: build
 
-## build: the module, wasm_exec.js, the JS entry and types in build/dist; the server in build/bin
-build: wasm server
+## build: the module, wasm_exec.js, the JS entry and types in build/dist (with
+## brotli and gzip copies, which gqlauth-server serves); the server in build/bin
+build: wasm server deps-brotli
 	cp web/gqlauth.js web/gqlauth.d.ts $(DIST)/
+	brotli -q 11 -f -k $(DIST)/gqlauth.wasm $(DIST)/gqlauth.js $(DIST)/wasm_exec.js
+	gzip -9 -f -k $(DIST)/gqlauth.wasm $(DIST)/gqlauth.js $(DIST)/wasm_exec.js
 
 wasm:
 	@mkdir -p $(DIST)
@@ -48,6 +51,14 @@ dist: build
 demo: build
 	@echo "gqlauth demo: open http://$(DEMO_ADDR)/ and log in as demo / demo-password"
 	$(BIN)/gqlauth-server -addr $(DEMO_ADDR) -static $(DIST),web/demo
+
+## bench: size, readiness, throughput and memory against plain JS in Chromium
+## and Firefox (build/bench/results.json), then the Go hot-path benchmarks
+bench: build deps-apt deps-npm
+	@mkdir -p build/bench/www
+	GOOS=js GOARCH=wasm $(GO) build $(WASM_FLAGS) -o build/bench/www/floor.wasm ./web/test/bench/floor
+	node web/test/bench/run.mjs
+	$(GO) test -run='^$$' -bench=. -benchmem ./wasm/graphql ./wasm/session ./wasm/client
 
 ## test: everything, installing what is missing first
 test: deps lint test-go test-fuzz test-wasm test-e2e test-consumer
@@ -99,7 +110,13 @@ deps: deps-apt deps-npm
 
 APT_NEEDS := /usr/bin/chromium:chromium /usr/bin/firefox-esr:firefox-esr /usr/bin/brotli:brotli
 deps-apt:
-	@missing=""; for pair in $(APT_NEEDS); do \
+	@$(MAKE) --no-print-directory apt-install NEEDS="$(APT_NEEDS)"
+
+deps-brotli:
+	@$(MAKE) --no-print-directory apt-install NEEDS="/usr/bin/brotli:brotli"
+
+apt-install:
+	@missing=""; for pair in $(NEEDS); do \
 	  [ -x "$${pair%%:*}" ] || missing="$$missing $${pair##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \

@@ -8,6 +8,7 @@ import (
 	"math"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gqlauth/gqlauth/jsbridge"
@@ -47,8 +48,9 @@ func newBridge(binding, authError safejs.Value) *bridge {
 
 // entry is one client with its transport settings.
 type entry struct {
-	c        *client.Client
-	maxBytes int
+	c         *client.Client
+	maxBytes  int
+	listening atomic.Bool // the app has onTokenChange listeners: emit events
 }
 
 // pending is one exchange between its begin and its finish or fail.
@@ -75,6 +77,7 @@ func (b *bridge) export() error {
 		"isAuthenticated": b.isAuthenticated,
 		"logout":          b.logout,
 		"close":           b.close,
+		"listen":          b.listen,
 	}
 	for name, fn := range exports {
 		f, err := jsbridge.FuncOf(func(_ safejs.Value, args []safejs.Value) (any, error) {
@@ -126,13 +129,17 @@ func (b *bridge) newClient(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	e := &entry{maxBytes: DefaultMaxResponseBytes}
 	opts := []client.Option{
-		client.OnEvent(func(e session.Event) {
-			var exp any
-			if !e.ExpiresAt.IsZero() {
-				exp = float64(e.ExpiresAt.UnixMilli())
+		client.OnEvent(func(ev session.Event) {
+			if !e.listening.Load() {
+				return
 			}
-			emit.Invoke(string(e.Reason), exp)
+			var exp any
+			if !ev.ExpiresAt.IsZero() {
+				exp = float64(ev.ExpiresAt.UnixMilli())
+			}
+			emit.Invoke(string(ev.Reason), exp)
 		}),
 		client.OnWarning(func(err error) { warn.Invoke(err.Error()) }),
 		client.WithLeeway(session.DefaultLeeway),
@@ -170,7 +177,6 @@ func (b *bridge) newClient(args []safejs.Value) (any, error) {
 	default:
 		return nil, invalid("credentials must be omit, same-origin or include, got %q", creds)
 	}
-	e := &entry{maxBytes: DefaultMaxResponseBytes}
 	if v, ok, err := numberField(o, "maxResponseBytes"); err != nil {
 		return nil, err
 	} else if ok {
@@ -296,38 +302,30 @@ func (b *bridge) beginLogin(args []safejs.Value) (any, error) {
 	return []any{b.track(e, x), string(x.Body())}, nil
 }
 
-// beginFetch(handle, query, variablesJSON?, operationName?) →
-// [id, authorization, body]. Without a usable token it fails and nothing is
-// to be sent.
+// beginFetch(handle) → [id, authorization]: the token to send a protected
+// request with. gqlauth.js encodes the body itself. Without a usable token it
+// fails and nothing is to be sent.
 func (b *bridge) beginFetch(args []safejs.Value) (any, error) {
 	e, err := b.entryAt(args)
 	if err != nil {
 		return nil, err
 	}
-	var r graphql.Request
-	if r.Query, err = stringArg(args, 1, "query"); err != nil {
-		return nil, err
-	}
-	if r.Variables, err = optionalStringArg(args, 2, "variables"); err != nil {
-		return nil, err
-	}
-	if r.OperationName, err = optionalStringArg(args, 3, "operationName"); err != nil {
-		return nil, err
-	}
-	x, err := e.c.BeginDo(r)
+	x, err := e.c.BeginProtected()
 	if err != nil {
 		return nil, err
 	}
-	return []any{b.track(e, x), x.Authorization(), string(x.Body())}, nil
+	return []any{b.track(e, x), x.Authorization()}, nil
 }
 
-// finish(id, status, xAuthorization|null, authorization|null, summary,
-// why?) judges an answer. gqlauth.js has parsed the body already (it is the
-// only parser of the whole body); summary is that response as JSON with
-// data elided to {} (kept whole for a login), or null when the body is not
-// a JSON object, why then saying what it is. For a login finish returns
-// {user, expiresAt}; for a query, true, or [authorization] when the request
-// must be sent again with the current token under the same id.
+// finish(id, status, token|null, summary, why?) judges an answer. token is
+// the X-Authorization header, else the Authorization header. gqlauth.js has
+// parsed the body already (it is the only parser of the whole body), and
+// summary says what the module needs of it: true for a JSON object with data
+// and no errors (the usual answer), a JSON text of the response with data
+// elided to {} when it has errors (kept whole for a login), or null when the
+// body is not a JSON object, why then saying what it is. For a login finish
+// returns {user, expiresAt}; for a query, true, or [authorization] when the
+// request must be sent again with the current token under the same id.
 func (b *bridge) finish(args []safejs.Value) (any, error) {
 	id, p, err := b.take(args)
 	if err != nil {
@@ -368,27 +366,30 @@ func answer(args []safejs.Value) (*client.Response, error) {
 	}
 	resp := &client.Response{Header: map[string]string{}}
 	resp.Status, _ = status.Int()
-	for i, name := range []string{client.HeaderXAuthorization, client.HeaderAuthorization} {
-		if v := argAt(args, 2+i); jsbridge.TypeOf(v) == safejs.TypeString {
-			resp.Header[name], _ = v.String()
-		}
+	if v := argAt(args, 2); jsbridge.TypeOf(v) == safejs.TypeString {
+		resp.Header[client.HeaderXAuthorization], _ = v.String()
 	}
-	summary := argAt(args, 4)
-	if jsbridge.TypeOf(summary) != safejs.TypeString {
-		why, _ := optionalStringArg(args, 5, "why")
+	switch summary := argAt(args, 3); jsbridge.TypeOf(summary) {
+	case safejs.TypeBoolean:
+		resp.Body = dataOnly
+	case safejs.TypeString:
+		text, err := summary.String()
+		if err != nil {
+			return nil, err
+		}
+		resp.Body = []byte(text)
+	default:
+		why, _ := optionalStringArg(args, 4, "why")
 		if why == "" {
 			why = "the body is not a JSON object"
 		}
 		resp.BodyError = fmt.Errorf("%w: %s", graphql.ErrBadResponse, why)
-		return resp, nil
 	}
-	text, err := summary.String()
-	if err != nil {
-		return nil, err
-	}
-	resp.Body = []byte(text)
 	return resp, nil
 }
+
+// dataOnly stands for a response with data and no errors.
+var dataOnly = []byte(`{"data":{}}`)
 
 // fail(id, kind, message?) ends an exchange whose fetch did not complete and
 // returns the AuthError to reject with. kind is "aborted" (the caller's
@@ -461,6 +462,28 @@ func (b *bridge) logout(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	c.Logout()
+	return nil, nil
+}
+
+// listen(handle, on) says whether the app has onTokenChange listeners; events
+// are only sent to JavaScript while it has.
+func (b *bridge) listen(args []safejs.Value) (any, error) {
+	e, err := b.entryAt(args)
+	if errors.Is(err, client.ErrClosed) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	v := argAt(args, 1)
+	if jsbridge.TypeOf(v) != safejs.TypeBoolean {
+		return nil, invalid("listen needs a boolean")
+	}
+	on, err := v.Bool()
+	if err != nil {
+		return nil, err
+	}
+	e.listening.Store(on)
 	return nil, nil
 }
 

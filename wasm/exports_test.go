@@ -128,13 +128,11 @@ func TestExportsRejectBadArguments(t *testing.T) {
 		{"login getter throws", "beginLogin", []any{h, js(t, "{username: 'demo', get password() { throw 1 }}")}, "INVALID_ARGUMENT"},
 		{"login on unknown handle", "beginLogin", []any{99, js(t, "{username: 'u', password: 'p'}")}, "NOT_AUTHENTICATED"},
 		{"login without handle", "beginLogin", []any{}, "INVALID_ARGUMENT"},
-		{"query not a string", "beginFetch", []any{h, 42}, "INVALID_ARGUMENT"},
-		{"query empty", "beginFetch", []any{h, ""}, "INVALID_ARGUMENT"},
-		{"variables not JSON", "beginFetch", []any{h, "{ me { id } }", "{oops"}, "INVALID_ARGUMENT"},
-		{"variables an array", "beginFetch", []any{h, "{ me { id } }", "[1]"}, "INVALID_ARGUMENT"},
-		{"operationName a number", "beginFetch", []any{h, "{ me { id } }", nil, 3}, "INVALID_ARGUMENT"},
-		{"query before login", "beginFetch", []any{h, "{ me { id } }"}, "NOT_AUTHENTICATED"},
-		{"finish unknown exchange", "finish", []any{12345, 200, nil, nil, "{}"}, "INVALID_ARGUMENT"},
+		{"fetch without handle", "beginFetch", []any{}, "INVALID_ARGUMENT"},
+		{"fetch with a string handle", "beginFetch", []any{"1"}, "INVALID_ARGUMENT"},
+		{"fetch before login", "beginFetch", []any{h}, "NOT_AUTHENTICATED"},
+		{"listen not a boolean", "listen", []any{h, 1}, "INVALID_ARGUMENT"},
+		{"finish unknown exchange", "finish", []any{12345, 200, nil, "{}"}, "INVALID_ARGUMENT"},
 		{"finish without id", "finish", []any{}, "INVALID_ARGUMENT"},
 		{"fail unknown exchange", "fail", []any{12345, "network"}, "INVALID_ARGUMENT"},
 	}
@@ -183,7 +181,7 @@ func TestExchangeLoginThenFetch(t *testing.T) {
 	if body, _ := index(t, begun, 1).String(); !strings.Contains(body, `"password":"pw"`) {
 		t.Fatalf("login body = %s (%s)", body, describe(begun))
 	}
-	user := call(t, binding, "finish", id, 200, loginToken, loginToken, `{"data":{"loginUser":{"id":"1"}}}`)
+	user := call(t, binding, "finish", id, 200, loginToken, `{"data":{"loginUser":{"id":"1"}}}`)
 	if u, _ := user.Get("user"); jsbridge.TypeOf(u) != safejs.TypeString {
 		t.Fatalf("finish(login) = %v", codeOf(user))
 	}
@@ -193,34 +191,34 @@ func TestExchangeLoginThenFetch(t *testing.T) {
 		t.Fatal("not authenticated after login")
 	}
 	// The exchange is gone once finished.
-	if c := codeOf(call(t, binding, "finish", id, 200, nil, nil, "{}")); c != "INVALID_ARGUMENT" {
+	if c := codeOf(call(t, binding, "finish", id, 200, nil, "{}")); c != "INVALID_ARGUMENT" {
 		t.Errorf("finishing twice: code = %q", c)
 	}
 
-	begun = call(t, binding, "beginFetch", h, "{ me { id } }", `{"a":1}`)
+	begun = call(t, binding, "beginFetch", h)
 	if auth, _ := index(t, begun, 1).String(); auth != loginToken {
 		t.Fatalf("authorization = %q, want the login token", auth)
 	}
-	ok := call(t, binding, "finish", index(t, begun, 0), 200, nil, nil, `{"data":{}}`)
+	ok := call(t, binding, "finish", index(t, begun, 0), 200, nil, true)
 	if jsbridge.TypeOf(ok) != safejs.TypeBoolean {
 		t.Fatalf("finish(query) = %v, want true", codeOf(ok))
 	}
 
-	begun = call(t, binding, "beginFetch", h, "{ me { id } }")
+	begun = call(t, binding, "beginFetch", h)
 	if c := codeOf(call(t, binding, "fail", index(t, begun, 0), "timeout")); c != "TIMEOUT" {
 		t.Errorf("fail(timeout) code = %q", c)
 	}
-	begun = call(t, binding, "beginFetch", h, "{ me { id } }")
-	notJSON := call(t, binding, "finish", index(t, begun, 0), 502, nil, nil, nil, "the body is not JSON")
+	begun = call(t, binding, "beginFetch", h)
+	notJSON := call(t, binding, "finish", index(t, begun, 0), 502, nil, nil, "the body is not JSON")
 	if c := codeOf(notJSON); c != "HTTP_ERROR" {
 		t.Errorf("finish(502, not JSON) code = %q, want HTTP_ERROR", c)
 	}
-	begun = call(t, binding, "beginFetch", h, "{ me { id } }")
-	if c := codeOf(call(t, binding, "finish", index(t, begun, 0), 200, nil, nil, nil, "the body is empty")); c != "BAD_RESPONSE" {
+	begun = call(t, binding, "beginFetch", h)
+	if c := codeOf(call(t, binding, "finish", index(t, begun, 0), 200, nil, nil, "the body is empty")); c != "BAD_RESPONSE" {
 		t.Errorf("finish(200, empty) code = %q, want BAD_RESPONSE", c)
 	}
-	begun = call(t, binding, "beginFetch", h, "{ me { id } }")
-	unauth := call(t, binding, "finish", index(t, begun, 0), 200, nil, nil,
+	begun = call(t, binding, "beginFetch", h)
+	unauth := call(t, binding, "finish", index(t, begun, 0), 200, nil,
 		`{"errors":[{"message":"Unauthorized","locations":[{"line":2,"column":3}],"customer_facing":false}]}`)
 	if c := codeOf(unauth); c != "UNAUTHORIZED" {
 		t.Fatalf("finish(Unauthorized) code = %q", c)
@@ -230,7 +228,7 @@ func TestExchangeLoginThenFetch(t *testing.T) {
 		t.Errorf("graphQLErrors has %d entries", n)
 	}
 	for _, kind := range []string{"aborted", "network", "too-large"} {
-		if c := codeOf(call(t, binding, "beginFetch", h, "{ me { id } }")); c != "NOT_AUTHENTICATED" {
+		if c := codeOf(call(t, binding, "beginFetch", h)); c != "NOT_AUTHENTICATED" {
 			t.Fatalf("after UNAUTHORIZED, beginFetch code = %q (%s)", c, kind)
 		}
 	}
@@ -266,7 +264,7 @@ func TestSyncExportsOnClosedClientAnswerLoggedOut(t *testing.T) {
 			t.Errorf("%s('x') code = %q", name, c)
 		}
 	}
-	if c := codeOf(call(t, binding, "beginFetch", h, "{ me { id } }")); c != "NOT_AUTHENTICATED" {
+	if c := codeOf(call(t, binding, "beginFetch", h)); c != "NOT_AUTHENTICATED" {
 		t.Errorf("beginFetch(closed) code = %q", c)
 	}
 }
@@ -302,9 +300,9 @@ func TestThousandHostileCallsLeaveModuleWorking(t *testing.T) {
 		case 1:
 			call(t, binding, "beginLogin", h, arg)
 		case 2:
-			call(t, binding, "beginFetch", h, arg, arg, arg)
+			call(t, binding, "beginFetch", arg)
 		case 3:
-			call(t, binding, "finish", arg, arg, arg, arg, arg)
+			call(t, binding, "finish", arg, arg, arg, arg)
 		case 4:
 			call(t, binding, "tokenExpiresIn", arg)
 		}
@@ -326,13 +324,13 @@ func TestPanicInsideExportBecomesError(t *testing.T) {
 				panic("forced")
 			}
 		}
-		v := call(t, binding, where, h, "{ me { id } }")
+		v := call(t, binding, where, h)
 		testHook = func(string) {}
 		if c := codeOf(v); c != "INTERNAL" {
 			t.Fatalf("panic in %s: code = %q, want INTERNAL", where, c)
 		}
 		// The module keeps working.
-		if c := codeOf(call(t, binding, "beginFetch", h, "{ me { id } }")); c != "NOT_AUTHENTICATED" {
+		if c := codeOf(call(t, binding, "beginFetch", h)); c != "NOT_AUTHENTICATED" {
 			t.Fatalf("call after the panic: code = %q, want NOT_AUTHENTICATED", c)
 		}
 	}

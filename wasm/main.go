@@ -12,6 +12,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"runtime/debug"
 
 	"github.com/gqlauth/gqlauth/jsbridge"
 	"github.com/hack-pad/safejs"
@@ -21,6 +22,10 @@ import (
 var live *bridge
 
 func main() {
+	// The module's live heap is small; a tight GC target keeps the wasm
+	// memory (which never shrinks) and the JS values Go holds (released only
+	// when Go collects) small too.
+	debug.SetGCPercent(25)
 	if err := run(); err != nil {
 		fmt.Fprintln(os.Stderr, "gqlauth:", err)
 		os.Exit(1)

@@ -171,29 +171,33 @@ class Client {
     const signal = signalOf(opts);
     const [id, body] = sync(this.#b.beginLogin(this.#s.handle, credentials));
     const answer = await this.#send(id, '', body, signal);
-    const res = this.#finish(id, answer, summarize(answer.body, true));
+    const res = this.#finish(id, answer, summarize(answer.text, true));
     return { user: JSON.parse(res.user), expiresAt: new Date(res.expiresAt) };
   }
 
   async fetchWithAuth(query, variables, opts) {
-    let vars;
-    if (variables !== undefined && variables !== null) {
-      if (typeof variables !== 'object' || Array.isArray(variables)) {
-        throw invalid('variables must be an object');
-      }
-      try {
-        vars = JSON.stringify(variables);
-      } catch (e) {
-        throw invalid('variables cannot be sent as JSON (a cycle, a BigInt, or a getter that throws)', e);
-      }
+    if (typeof query !== 'string' || query === '') {
+      throw invalid('query must be a non-empty string');
+    }
+    if (variables !== undefined && variables !== null && (typeof variables !== 'object' || Array.isArray(variables))) {
+      throw invalid('variables must be an object');
     }
     const o = optionsObject(opts);
     const operationName = option(o, 'operationName');
+    if (operationName !== undefined && operationName !== null && typeof operationName !== 'string') {
+      throw invalid('operationName must be a string');
+    }
     const signal = signalOf(o);
-    let [id, authorization, body] = sync(this.#b.beginFetch(this.#s.handle, query, vars, operationName));
+    let body;
+    try {
+      body = JSON.stringify({ query, variables: variables ?? undefined, operationName: operationName || undefined });
+    } catch (e) {
+      throw invalid('variables cannot be sent as JSON (a cycle, a BigInt, or a getter that throws)', e);
+    }
+    let [id, authorization] = sync(this.#b.beginFetch(this.#s.handle));
     for (;;) {
       const answer = await this.#send(id, authorization, body, signal);
-      const read = summarize(answer.body, false);
+      const read = summarize(answer.text, false);
       const verdict = this.#finish(id, answer, read);
       if (verdict === true) return graphQLResult(read.parsed);
       [authorization] = verdict; // the token was superseded in flight: once more with the current one
@@ -203,7 +207,7 @@ class Client {
   // Hands an answer to the module. After a bug (INTERNAL) the exchange may
   // still be registered: end it, so that nothing is left behind.
   #finish(id, answer, read) {
-    const verdict = this.#b.finish(id, answer.status, answer.xAuthorization, answer.authorization, read.summary, read.why);
+    const verdict = this.#b.finish(id, answer.status, answer.token, read.summary, read.why);
     if (verdict instanceof Error) {
       if (verdict.code === 'INTERNAL') this.#b.fail(id, 'network');
       throw verdict;
@@ -231,12 +235,11 @@ class Client {
       };
       if (s.credentials !== undefined) init.credentials = s.credentials;
       const response = await fetchFn(s.endpoint, init);
-      const bytes = await readBody(response, s.maxResponseBytes, () => stop('too-large'));
+      const text = await readText(response, s.maxResponseBytes, () => stop('too-large'));
       return {
         status: response.status,
-        xAuthorization: response.headers.get('X-Authorization'),
-        authorization: response.headers.get('Authorization'),
-        body: bytes,
+        token: response.headers.get('X-Authorization') ?? response.headers.get('Authorization'),
+        text,
       };
     } catch (e) {
       throw this.#b.fail(id, why, e instanceof Error ? `${e.name}: ${e.message}` : String(e));
@@ -258,8 +261,11 @@ class Client {
   onTokenChange(cb) {
     if (typeof cb !== 'function') throw invalid('onTokenChange needs a function');
     const entry = (e) => cb(e); // a fresh entry, so one callback may subscribe twice
+    if (this.#listeners.size === 0) sync(this.#b.listen(this.#s.handle, true));
     this.#listeners.add(entry);
-    return () => { this.#listeners.delete(entry); };
+    return () => {
+      if (this.#listeners.delete(entry) && this.#listeners.size === 0) this.#b.listen(this.#s.handle, false);
+    };
   }
 
   logout() { sync(this.#b.logout(this.#s.handle)); }
@@ -272,16 +278,15 @@ class Client {
   get [Symbol.toStringTag]() { return 'GqlauthClient'; }
 }
 
-// Reads a response body as bytes, never more than max: a body announced
-// larger is refused at once, one without a length is read as a stream and cut
-// off at the limit. Bodies within it are read whole, the fastest way.
-async function readBody(response, max, tooLarge) {
+// Reads a response body as text, never more than max bytes: a body
+// announced larger is refused at once, one without a length is read as a
+// stream and cut off at the limit. Bodies within it are read whole, the
+// fastest way.
+async function readText(response, max, tooLarge) {
   const announced = Number(response.headers.get('Content-Length') ?? NaN);
   if (announced > max) tooLarge();
   if (Number.isFinite(announced) || response.body === null) {
-    const bytes = new Uint8Array(await response.arrayBuffer());
-    if (bytes.length > max) tooLarge();
-    return bytes;
+    return response.text();
   }
   const reader = response.body.getReader();
   const chunks = [];
@@ -297,22 +302,25 @@ async function readBody(response, max, tooLarge) {
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0];
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) { bytes.set(c, at); at += c.length; }
-  return bytes;
+  let bytes = chunks[0] ?? new Uint8Array(0);
+  if (chunks.length > 1) {
+    bytes = new Uint8Array(size);
+    let at = 0;
+    for (const c of chunks) { bytes.set(c, at); at += c.length; }
+  }
+  return decoder.decode(bytes);
 }
 
-// Parses a response body once, here, and summarizes it for the module: the
-// response with data elided (the module needs only errors, and whether there
-// is data), so a large body is never copied into Go memory or read twice.
-// A login keeps data: the module reads data.loginUser.
-function summarize(bytes, keepData) {
-  if (bytes.length === 0) return { summary: null, why: 'the body is empty' };
+// Parses a response body once, here, and summarizes it for the module, which
+// needs only the errors and whether there is data: true for data without
+// errors (the usual answer), else the response with data elided. A large
+// body is thus never copied into Go memory or read twice. A login keeps its
+// data: the module reads data.loginUser.
+function summarize(text, keepData) {
+  if (text === '') return { summary: null, why: 'the body is empty' };
   let parsed;
   try {
-    parsed = JSON.parse(decoder.decode(bytes));
+    parsed = JSON.parse(text);
   } catch (e) {
     return { summary: null, why: `the body is not JSON (${e.message})` };
   }
@@ -320,6 +328,9 @@ function summarize(bytes, keepData) {
     return { summary: null, why: 'the body is not a JSON object' };
   }
   let { data, errors } = parsed;
+  if (!keepData && errors === undefined && data !== null && typeof data === 'object') {
+    return { parsed, summary: true };
+  }
   if (!keepData && data !== null && data !== undefined) data = {};
   return { parsed, summary: JSON.stringify({ data, errors }) };
 }

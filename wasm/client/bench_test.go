@@ -138,6 +138,40 @@ func BenchmarkDo(b *testing.B) {
 	}
 }
 
+// BenchmarkExchange is the Go side of one fetchWithAuth in the browser,
+// where JavaScript does the fetch: BeginDo (encode, lend the token), then
+// FinishDo on the answer (rotate from the header, check the summary JS made
+// of the body for Unauthorized). Only syscall/js is left out.
+func BenchmarkExchange(b *testing.B) {
+	const ring = 8192
+	api := newMemoryAPI(nil, true, ring)
+	c := loggedIn(b, api)
+	defer func() { c.Close() }()
+	req := graphql.Request{Query: "{ me { id } }"}
+	summary := []byte(`{"data":{}}`)
+	b.ReportAllocs()
+	n := 1
+	for b.Loop() {
+		if n == ring {
+			b.StopTimer()
+			c.Close()
+			c = loggedIn(b, api)
+			n = 1
+			b.StartTimer()
+		}
+		x, err := c.BeginDo(req)
+		if err != nil {
+			b.Fatal(err)
+		}
+		tok := api.ring[n]
+		resp := &client.Response{Status: 200, Body: summary, Header: map[string]string{client.HeaderXAuthorization: tok, client.HeaderAuthorization: tok}}
+		if _, retry, err := c.FinishDo(x, resp); err != nil || retry {
+			b.Fatal("not done:", err, retry)
+		}
+		n++
+	}
+}
+
 // BenchmarkParseHeaderShare shows how much of BenchmarkDo/small/rotating is
 // reading the token: session.ParseHeader on the same kind of header.
 func BenchmarkParseHeaderShare(b *testing.B) {

@@ -159,7 +159,8 @@ type Client struct {
 
 	mu          sync.Mutex
 	closed      bool
-	expiryTimer func() bool
+	expiryTimer func() bool // stops the pending expiry check
+	expiryDue   time.Time   // when it fires
 }
 
 // New returns a client for endpoint, an absolute http(s) URL. Plain http is
@@ -309,6 +310,10 @@ func (c *Client) Logout() {
 func (c *Client) Close() {
 	c.mu.Lock()
 	c.closed = true
+	if c.expiryTimer != nil {
+		c.expiryTimer()
+		c.expiryTimer = nil
+	}
 	c.mu.Unlock()
 	c.Logout()
 }
@@ -341,30 +346,43 @@ func (c *Client) changed(ev *session.Event) {
 		return
 	}
 	c.mu.Lock()
-	if c.expiryTimer != nil {
-		c.expiryTimer()
-		c.expiryTimer = nil
-	}
-	if d := c.sess.UsableFor(); d > 0 && !c.closed {
-		c.expiryTimer = c.afterFunc(d, c.checkExpiry)
-	}
+	c.armExpiryLocked()
 	c.mu.Unlock()
 	c.onEvent(*ev)
 }
 
-// checkExpiry runs when the token should have become unusable. The
-// session's clock may disagree with the timer's; if the token is still
-// usable the timer is armed again.
+// armExpiryLocked makes sure the expiry check runs no later than the held
+// token becomes unusable. A rotation moves that moment later, so the timer
+// already armed is kept (it re-arms itself when it fires early): the common
+// case costs no timer work.
+func (c *Client) armExpiryLocked() {
+	d := c.sess.UsableFor()
+	if d <= 0 || c.closed {
+		return
+	}
+	due := time.Now().Add(d)
+	if c.expiryTimer != nil && !c.expiryDue.After(due) {
+		return
+	}
+	if c.expiryTimer != nil {
+		c.expiryTimer()
+	}
+	c.expiryTimer, c.expiryDue = c.afterFunc(d, c.checkExpiry), due
+}
+
+// checkExpiry runs when the token may have become unusable: it publishes
+// the expired event, or arms the timer again for the token held now.
 func (c *Client) checkExpiry() {
+	c.mu.Lock()
+	c.expiryTimer = nil
+	c.mu.Unlock()
 	if ev := c.sess.CheckExpiry(); ev != nil {
 		c.onEvent(*ev)
 		return
 	}
 	c.mu.Lock()
-	defer c.mu.Unlock()
-	if d := c.sess.UsableFor(); d > 0 && !c.closed {
-		c.expiryTimer = c.afterFunc(d, c.checkExpiry)
-	}
+	c.armExpiryLocked()
+	c.mu.Unlock()
 }
 
 func ok2xx(status int) bool { return status >= 200 && status <= 299 }

@@ -590,3 +590,29 @@ func TestFinishWithBodyErrorFromTransport(t *testing.T) {
 		t.Fatalf("Do() = %v, want BAD_RESPONSE saying why", err)
 	}
 }
+
+func TestRotationKeepsTheArmedExpiryTimer(t *testing.T) {
+	c, _, clock, rec := newTestClient(t)
+	var armed []time.Duration
+	var fire func()
+	c.afterFunc = func(d time.Duration, f func()) func() bool {
+		armed, fire = append(armed, d), f
+		return func() bool { return true }
+	}
+	login(t, c)
+	for range 3 {
+		if _, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(armed) != 1 {
+		t.Fatalf("timer armed %d times for a login and 3 rotations, want once", len(armed))
+	}
+	// It fires at the login token's expiry; the rotated token lives longer,
+	// so the check arms itself again instead of publishing expired.
+	clock.Advance(armed[0] - 2*time.Millisecond) // the timer fires a little early by the session's clock
+	fire()
+	if len(armed) != 2 || strings.Contains(rec.reasons(), "expired") {
+		t.Fatalf("after an early fire: armed %v, events %q", armed, rec.reasons())
+	}
+}

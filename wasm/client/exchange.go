@@ -159,6 +159,20 @@ func (c *Client) BeginDo(r graphql.Request) (*Exchange, error) {
 	return x, nil
 }
 
+// BeginProtected prepares a protected exchange whose body the caller
+// encodes and sends itself (the browser glue lets JSON.stringify make it,
+// so the query never crosses into Go and back). Request(x) has no body.
+func (c *Client) BeginProtected() (*Exchange, error) {
+	if err := c.checkOpen(); err != nil {
+		return nil, err
+	}
+	x := &Exchange{}
+	if err := c.lend(x); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
 // lend gives x the held token for its next attempt.
 func (c *Client) lend(x *Exchange) error {
 	ticket, ev, err := c.sess.Begin()

@@ -1,0 +1,484 @@
+#!/usr/bin/env node
+// gqlauth benchmarks: what an app pays for the module against twenty lines
+// of plain JavaScript around fetch, in headless Chromium and Firefox, against
+// the reference server on loopback. Run after `make build`:
+//
+//   node web/test/bench/run.mjs [--browsers chromium,firefox] [--quick] [--profile]
+//
+// It builds the floor program (web/test/bench/floor) and a non-stripped copy
+// of the module for the size breakdown, serves a snapshot of build/dist and
+// the bench pages from one gqlauth-server (so the page and the API share an
+// origin and no CORS preflight enters the comparison), prints a table and writes
+// build/bench/results.json (the issue's keys) and build/bench/details.json
+// (samples, medians, encodings, memory parts, counts).
+//
+// --quick cuts every count (for working on the runner, not for numbers) and
+// writes results.quick.json instead;
+// --profile records Chromium CPU profiles of both clients instead of the
+// benchmarks (see profile.mjs).
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import puppeteer from 'puppeteer-core';
+import { DIST, ROOT, startServer } from '../harness.mjs';
+import { packageSizes, parseWasm } from './wasmsize.mjs';
+
+const HERE = path.dirname(fileURLToPath(import.meta.url));
+export const OUT = path.join(ROOT, 'build', 'bench');
+/** The second static directory: the bench pages, floor.wasm, the symbol build. */
+export const WWW = path.join(OUT, 'www');
+
+/** Counts of the full run; --quick divides them. */
+const FULL = {
+  readyLoads: 20,
+  readyWarmup: 2,
+  // Small batches, many of them, alternating ABBA: the machine may be busy
+  // with other work, and fine interleaving spreads that over both clients.
+  sequentialBatches: 40,
+  sequentialBatch: 50, // 40 x 50 = 2000 queries per client
+  concurrentRounds: 15,
+  concurrent: 200,
+  scaling: [
+    { key: '1KB', bytes: 1 << 10, rounds: 20, batch: 10 },
+    { key: '100KB', bytes: 100 << 10, rounds: 20, batch: 3 },
+    { key: '1MB', bytes: 1 << 20, rounds: 20, batch: 1 },
+    { key: '10MB', bytes: 10 << 20, rounds: 10, batch: 1 },
+  ],
+  memoryFirst: 100,
+  memoryTotal: 10000,
+};
+
+const QUICK = {
+  ...FULL,
+  readyLoads: 4,
+  readyWarmup: 1,
+  sequentialBatches: 4,
+  concurrentRounds: 3,
+  scaling: FULL.scaling.map((s) => ({ ...s, rounds: 2 })),
+  memoryTotal: 1000,
+};
+
+/** The budgets of issue 5, checked on Chromium. */
+export const BUDGETS = {
+  readyRatio: 1.3,
+  sequentialRatio: 1.1,
+  concurrentRatio: 1.1,
+  '1MB': 1.25,
+  '10MB': 1.5,
+  brotli: 1.1e6,
+  memoryGrowthBytes: 2 * 1024 * 1024,
+};
+
+const CHROMIUM_ARGS = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+];
+
+export const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+};
+
+const round = (x, digits = 3) => (x === null || x === undefined ? x : Number(x.toFixed(digits)));
+
+function log(...a) {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${a.join(' ')}\n`);
+}
+
+function run(cmd, args, opts = {}) {
+  return execFileSync(cmd, args, { cwd: ROOT, encoding: opts.encoding ?? 'utf8', maxBuffer: 64 << 20, ...opts });
+}
+
+const goEnv = { ...process.env, GOOS: 'js', GOARCH: 'wasm' };
+
+/**
+ * Builds what the bench needs besides `make build`, and lays out WWW, the
+ * one directory the server serves: a snapshot of build/dist (so that a
+ * `make build` running meanwhile cannot swap the module in the middle of a
+ * run), floor.wasm built with the module's release flags, the pages, and a
+ * copy of the module with its name section for the size breakdown and for
+ * profiles. Pre-compressed siblings are made for the floor and the pages
+ * exactly when build/dist has them for the module, so that both are served
+ * alike.
+ */
+export function prepare() {
+  const need = ['gqlauth.js', 'gqlauth.wasm', 'wasm_exec.js'].map((f) => path.join(DIST, f));
+  const missing = need.filter((f) => !existsSync(f));
+  if (missing.length > 0) throw new Error(`missing ${missing.join(', ')}: run \`make build\` first`);
+  mkdirSync(WWW, { recursive: true });
+  for (const f of readdirSync(WWW)) {
+    if (f !== 'floor.wasm' && f !== 'gqlauth-syms.wasm') rmSync(path.join(WWW, f), { recursive: true, force: true });
+  }
+  const snapshot = readdirSync(DIST).filter((f) => statSync(path.join(DIST, f)).isFile());
+  for (const f of snapshot) {
+    const from = path.join(DIST, f);
+    const st = statSync(from);
+    copyFileSync(from, path.join(WWW, f));
+    utimesSync(path.join(WWW, f), st.atime, st.mtime); // the server compares sibling times
+  }
+  // `make bench` builds floor.wasm first with the same command; go build
+  // leaves an up-to-date output alone. The flags are the Makefile's
+  // WASM_FLAGS, so that the floor and the module come from one toolchain
+  // built one way.
+  log('building the floor program and a non-stripped module');
+  run('go', ['build', '-trimpath', '-ldflags=-s -w', '-o', path.join(WWW, 'floor.wasm'), './web/test/bench/floor'], { env: goEnv });
+  // The name section build comes from the sources as they are now; if they
+  // do not build (work in progress), the size breakdown is left out.
+  let symbols = null;
+  try {
+    run('go', ['build', '-trimpath', '-o', path.join(WWW, 'gqlauth-syms.wasm'), './wasm'], { env: goEnv, stdio: ['ignore', 'pipe', 'pipe'] });
+    symbols = path.join(WWW, 'gqlauth-syms.wasm');
+  } catch (e) {
+    rmSync(path.join(WWW, 'gqlauth-syms.wasm'), { force: true });
+    log(`./wasm does not build now, so no package breakdown: ${String(e.stderr ?? e.message).trim().split('\n').slice(0, 3).join(' | ')}`);
+  }
+  const pages = readdirSync(path.join(HERE, 'pages'));
+  for (const f of pages) {
+    copyFileSync(path.join(HERE, 'pages', f), path.join(WWW, f));
+  }
+  const encodings = {};
+  for (const [distFile, own] of [['gqlauth.wasm', ['floor.wasm']], ['gqlauth.js', pages.filter((f) => f.endsWith('.js'))]]) {
+    const original = statSync(path.join(WWW, distFile));
+    for (const [suffix, compress] of [['.br', ['brotli', '-q', '11', '-f', '-k']], ['.gz', ['gzip', '-9', '-f', '-k']]]) {
+      const sibling = path.join(WWW, distFile + suffix);
+      // To the second, as the server compares: brotli copies whole seconds.
+      const fresh = existsSync(sibling) && statSync(sibling).mtimeMs >= Math.floor(original.mtimeMs / 1000) * 1000;
+      encodings[distFile + suffix] = fresh;
+      if (!fresh) continue;
+      for (const f of own) run(compress[0], [...compress.slice(1), path.join(WWW, f)]);
+    }
+  }
+  return { encodings, symbols };
+}
+
+/**
+ * raw, gzip -9, brotli -q 11 of the shipped module; code bytes by package
+ * from the symbol build when there is one.
+ */
+export function sizes(symbols) {
+  const wasm = path.join(WWW, 'gqlauth.wasm');
+  const compressed = (file, cmd) => Number(run('bash', ['-c', `${cmd} < "$0" | wc -c`, file]).trim());
+  const shipped = parseWasm(readFileSync(wasm));
+  const section = (n) => shipped.sections.filter((s) => s.name === n).reduce((a, s) => a + s.size, 0);
+  const floor = path.join(WWW, 'floor.wasm');
+  const details = {
+    sections: Object.fromEntries(shipped.sections.map((s) => [s.name, s.size])),
+    codeBytes: section('code'),
+    dataBytes: section('data'),
+    floor: { raw: statSync(floor).size, brotli: compressed(floor, 'brotli -q 11 -c') },
+  };
+  let packages = [];
+  if (symbols) {
+    const deps = run('go', ['list', '-deps', './wasm'], { env: goEnv }).trim().split('\n');
+    const syms = packageSizes(readFileSync(symbols), deps);
+    packages = syms.packages.slice(0, 20);
+    details.symbolBuildCodeBytes = syms.code;
+    details.allPackages = syms.packages;
+    if (Math.abs(syms.code - details.codeBytes) > details.codeBytes * 0.01) {
+      details.packagesWarning = 'the sources changed since `make build`: the package breakdown is of the current sources';
+      log(`warning: ${details.packagesWarning}`);
+    }
+  } else {
+    details.packagesWarning = './wasm did not build when the bench ran: no package breakdown';
+  }
+  return {
+    size: { raw: statSync(wasm).size, gzip: compressed(wasm, 'gzip -9 -c'), brotli: compressed(wasm, 'brotli -q 11 -c'), packages },
+    details,
+  };
+}
+
+/** Launches one browser headless with a fresh profile. */
+export async function launch(name) {
+  const profile = mkdtempSync(path.join(tmpdir(), `gqlauth-bench-${name}-`));
+  const opts = name === 'firefox'
+    ? { browser: 'firefox', executablePath: '/usr/bin/firefox-esr', headless: true, userDataDir: profile }
+    : { executablePath: '/usr/bin/chromium', headless: true, userDataDir: profile, args: CHROMIUM_ARGS };
+  // networkEnabled: false keeps Puppeteer from following every request
+  // (CDP Network domain, BiDi network events): that bookkeeping costs the
+  // browser about as much per request as the request itself, which would
+  // pull every ratio towards 1.
+  const browser = await puppeteer.launch({ ...opts, protocolTimeout: 300000, networkEnabled: false });
+  const close = browser.close.bind(browser);
+  browser.close = async () => {
+    try { await close(); } finally { rmSync(profile, { recursive: true, force: true }); }
+  };
+  return browser;
+}
+
+/** A page in a fresh browser context (empty cache), loaded with url. */
+export async function freshPage(browser, url, ready) {
+  const context = await browser.createBrowserContext();
+  const page = await context.newPage();
+  page.setDefaultTimeout(120000);
+  const errors = [];
+  page.on('pageerror', (e) => errors.push(String(e?.message ?? e)));
+  page.on('console', (m) => { if (m.type() === 'error') errors.push(m.text()); });
+  await page.goto(url, { waitUntil: 'load' });
+  try {
+    await page.waitForFunction(ready, { timeout: 60000, polling: 10 });
+  } catch (e) {
+    throw new Error(`${url} did not get ready: ${e.message}\n${errors.join('\n')}`);
+  }
+  return { page, context, errors, close: () => context.close().catch(() => {}) };
+}
+
+/** One load of ready.html?target=...; the page's own measurement. */
+async function readyOnce(browser, base, target) {
+  const p = await freshPage(browser, `${base}/ready.html?target=${target}`, () => window.benchReady !== undefined);
+  try {
+    const r = await p.page.evaluate(() => window.benchReady);
+    if (r.error) throw new Error(`${target}: ${r.error}`);
+    return r;
+  } finally {
+    await p.close();
+  }
+}
+
+async function measureReady(browser, base, counts) {
+  const samples = { gqlauth: [], floor: [] };
+  const phases = { gqlauth: [], floor: [] };
+  const wasm = {};
+  for (let i = 0; i < counts.readyWarmup + counts.readyLoads; i++) {
+    const order = i % 2 === 0 ? ['floor', 'gqlauth'] : ['gqlauth', 'floor'];
+    for (const target of order) {
+      const r = await readyOnce(browser, base, target);
+      if (i >= counts.readyWarmup) {
+        samples[target].push(r.ms);
+        phases[target].push(r.phases);
+      }
+      wasm[target] = r.wasm;
+    }
+  }
+  const readyMs = median(samples.gqlauth);
+  const readyFloorMs = median(samples.floor);
+  const phaseMedians = Object.fromEntries(Object.entries(phases).map(([t, ps]) => [t,
+    Object.fromEntries(Object.keys(ps[0]).map((k) => [k, round(median(ps.map((p) => p[k])), 1)]))]));
+  return { readyMs, readyFloorMs, readyRatio: readyMs / readyFloorMs, phaseMedians, samples, wasm };
+}
+
+/** Runs fn('gqlauth') and fn('plain') `rounds` times, ABBA order. */
+async function interleaved(rounds, fn) {
+  const out = { gqlauth: [], plain: [] };
+  for (let r = 0; r < rounds; r++) {
+    const order = r % 2 === 0 ? ['gqlauth', 'plain'] : ['plain', 'gqlauth'];
+    for (const which of order) out[which].push(await fn(which));
+  }
+  return out;
+}
+
+const ratioOf = (s) => median(s.gqlauth) / median(s.plain);
+
+async function measureThroughput(browser, base, counts) {
+  const p = await freshPage(browser, `${base}/bench.html`, () => window.benchLoaded === true);
+  const { page } = p;
+  try {
+    await page.evaluate(() => window.bench.setup());
+    const call = (fn, ...args) => page.evaluate((f, a) => window.bench[f](...a), fn, args);
+
+    log('  sequential');
+    await interleaved(1, (w) => call('sequential', w, 50)); // warm-up
+    const sequential = await interleaved(counts.sequentialBatches, (w) => call('sequential', w, counts.sequentialBatch));
+
+    log('  concurrent');
+    await interleaved(1, (w) => call('concurrent', w, counts.concurrent));
+    const concurrent = await interleaved(counts.concurrentRounds, (w) => call('concurrent', w, counts.concurrent));
+
+    const scaling = {};
+    for (const s of counts.scaling) {
+      log(`  scaling ${s.key}`);
+      await interleaved(1, (w) => call('sized', w, s.bytes, 1));
+      scaling[s.key] = await interleaved(s.rounds, (w) => call('sized', w, s.bytes, s.batch));
+    }
+    if (p.errors.length) log(`  page reported: ${p.errors.join(' | ')}`);
+    return { sequential, concurrent, scaling };
+  } finally {
+    await p.close();
+  }
+}
+
+/**
+ * Memory after `first` and after `total` requests by one client, in a fresh
+ * page: the Go instance's WebAssembly memory and, in Chromium, the V8 heap
+ * after a forced garbage collection (CDP). Firefox offers a page neither a
+ * heap size nor a way to collect garbage, so there only wasm memory counts.
+ */
+async function measureMemory(browser, browserName, base, counts, which) {
+  const p = await freshPage(browser, `${base}/bench.html`, () => window.benchLoaded === true);
+  const { page } = p;
+  try {
+    await page.evaluate(() => window.bench.setup());
+    const cdp = browserName === 'chromium' ? await page.createCDPSession() : null;
+    const snapshot = async () => {
+      await page.evaluate(() => window.bench.settle(300));
+      let heap = null;
+      if (cdp) {
+        await cdp.send('HeapProfiler.collectGarbage');
+        await cdp.send('HeapProfiler.collectGarbage');
+        const u = await cdp.send('Runtime.getHeapUsage');
+        heap = { used: u.usedSize, embedder: u.embedderHeapUsedSize ?? null };
+      }
+      const m = await page.evaluate(() => window.bench.memory());
+      return { wasmBytes: m.wasmBytes, jsHeapBytes: heap?.used ?? null, embedderHeapBytes: heap?.embedder ?? null, performanceMemory: m.performanceMemory };
+    };
+    await page.evaluate((w, n) => window.bench.load(w, n, 1), which, counts.memoryFirst);
+    const after100 = await snapshot();
+    await page.evaluate((w, n) => window.bench.load(w, n, 4), which, counts.memoryTotal - counts.memoryFirst);
+    const after10k = await snapshot();
+    const wasmGrowth = after10k.wasmBytes - after100.wasmBytes;
+    const heapGrowth = after10k.jsHeapBytes === null ? null : after10k.jsHeapBytes - after100.jsHeapBytes;
+    return { after100, after10k, wasmGrowth, heapGrowth, growth: wasmGrowth + (heapGrowth ?? 0) };
+  } finally {
+    await p.close();
+  }
+}
+
+async function benchBrowser(name, base, counts) {
+  log(`${name}: launching`);
+  const browser = await launch(name);
+  try {
+    const version = await browser.version();
+    log(`${name} ${version}: memory (gqlauth, then plain for reference)`);
+    const memory = await measureMemory(browser, name, base, counts, 'gqlauth');
+    const memoryPlain = await measureMemory(browser, name, base, counts, 'plain');
+    log(`${name}: ready (${counts.readyLoads} loads each after ${counts.readyWarmup} warm-up)`);
+    const ready = await measureReady(browser, base, counts);
+    log(`${name}: throughput`);
+    const t = await measureThroughput(browser, base, counts);
+    const result = {
+      readyMs: round(ready.readyMs, 1),
+      readyFloorMs: round(ready.readyFloorMs, 1),
+      readyRatio: round(ready.readyRatio),
+      sequentialRatio: round(ratioOf(t.sequential)),
+      concurrentRatio: round(ratioOf(t.concurrent)),
+      scaling: Object.fromEntries(Object.entries(t.scaling).map(([k, s]) => [k, round(ratioOf(s))])),
+      memoryGrowthBytes: memory.growth,
+    };
+    // pairedRatio: the median of gqlauth/plain within each round, a check on
+    // the ratio of medians that is less sensitive to load drifting over time.
+    const medians = (s) => ({
+      gqlauth: round(median(s.gqlauth)),
+      plain: round(median(s.plain)),
+      pairedRatio: round(median(s.gqlauth.map((g, i) => g / s.plain[i]))),
+    });
+    const details = {
+      version,
+      ready,
+      sequential: { unit: 'ms per query (mean of a batch)', medians: medians(t.sequential), samples: t.sequential },
+      concurrent: { unit: 'ms for the batch', medians: medians(t.concurrent), samples: t.concurrent },
+      scaling: Object.fromEntries(Object.entries(t.scaling).map(([k, s]) => [k, { unit: 'ms per query', medians: medians(s), samples: s }])),
+      memory: { gqlauth: memory, plain: memoryPlain, jsHeapMeasured: name === 'chromium' },
+    };
+    return { result, details };
+  } finally {
+    await browser.close();
+  }
+}
+
+const fmtBytes = (n) => (n === null || n === undefined ? '-' : `${(n / 1e6).toFixed(3)} MB`);
+const mark = (ok) => (ok ? 'ok' : 'MISS');
+
+/** The results as a text table, budgets checked on Chromium. */
+export function table(results, note = '') {
+  const browsers = ['chromium', 'firefox'].filter((b) => results[b]);
+  const rows = [];
+  const row = (name, budget, fmt, get, check) => {
+    const cells = browsers.map((b) => fmt(get(results[b])));
+    const c = results.chromium ? get(results.chromium) : null;
+    rows.push([name, budget, ...cells, check && c !== null && c !== undefined ? mark(check(c)) : '']);
+  };
+  const x = (v) => (v === null || v === undefined ? '-' : `${v.toFixed(2)}x`);
+  const ms = (v) => (v === null || v === undefined ? '-' : `${v.toFixed(1)} ms`);
+  row('readyMs', '', ms, (r) => r.readyMs);
+  row('readyFloorMs', '', ms, (r) => r.readyFloorMs);
+  row('readyRatio', `<= ${BUDGETS.readyRatio}`, x, (r) => r.readyRatio, (v) => v <= BUDGETS.readyRatio);
+  row('sequentialRatio', `<= ${BUDGETS.sequentialRatio}`, x, (r) => r.sequentialRatio, (v) => v <= BUDGETS.sequentialRatio);
+  row('concurrentRatio', `<= ${BUDGETS.concurrentRatio}`, x, (r) => r.concurrentRatio, (v) => v <= BUDGETS.concurrentRatio);
+  for (const k of ['1KB', '100KB', '1MB', '10MB']) {
+    const budget = BUDGETS[k];
+    row(`scaling ${k}`, budget ? `<= ${budget}` : '', x, (r) => r.scaling[k], budget ? (v) => v <= budget : null);
+  }
+  row('memoryGrowthBytes', '<= 2 MiB', (v) => (v === null || v === undefined ? '-' : `${(v / 1024).toFixed(0)} KiB`),
+    (r) => r.memoryGrowthBytes, (v) => v <= BUDGETS.memoryGrowthBytes);
+  const s = results.size;
+  const sizeRows = [
+    ['size raw', '', fmtBytes(s.raw)],
+    ['size gzip -9', '', fmtBytes(s.gzip)],
+    ['size brotli -q 11', `<= ${fmtBytes(BUDGETS.brotli)}`, fmtBytes(s.brotli), mark(s.brotli <= BUDGETS.brotli)],
+  ];
+  const head = ['metric', 'budget', ...browsers, 'chromium vs budget'];
+  const all = [head, ...rows, ...sizeRows.map(([n, b, v, m = '']) => [n, b, v, ...browsers.slice(1).map(() => ''), m])];
+  const widths = head.map((_, i) => Math.max(...all.map((r) => String(r[i] ?? '').length)));
+  const line = (r) => r.map((c, i) => String(c ?? '').padEnd(widths[i])).join('  ').trimEnd();
+  const pkgs = s.packages.slice(0, 12).map((p) => `  ${String(p.bytes).padStart(9)}  ${p.name}`);
+  const pkgHead = pkgs.length > 0
+    ? `largest packages (code bytes, from the name section of a non-stripped build)${note ? ` - ${note}` : ''}:`
+    : 'no package breakdown: ./wasm did not build when the bench ran';
+  return [line(all[0]), line(widths.map((w) => '-'.repeat(w))), ...all.slice(1).map(line), '', pkgHead, ...pkgs].join('\n');
+}
+
+function parseArgs(argv) {
+  const o = { browsers: ['chromium', 'firefox'], quick: false, profile: false };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === '--quick') o.quick = true;
+    else if (a === '--profile') o.profile = true;
+    else if (a === '--browsers') o.browsers = argv[++i].split(',').map((s) => s.trim()).filter(Boolean);
+    else if (a.startsWith('--browsers=')) o.browsers = a.slice(11).split(',').filter(Boolean);
+    else throw new Error(`unknown argument ${a}; use --browsers chromium,firefox, --quick or --profile`);
+  }
+  for (const b of o.browsers) {
+    if (b !== 'chromium' && b !== 'firefox') throw new Error(`unknown browser ${b}`);
+  }
+  return o;
+}
+
+async function main() {
+  const opts = parseArgs(process.argv.slice(2));
+  const started = Date.now();
+  mkdirSync(OUT, { recursive: true });
+  const prepared = prepare();
+  if (opts.profile) {
+    if (!prepared.symbols) throw new Error('--profile needs ./wasm to build (for the names of wasm functions)');
+    const { profile } = await import('./profile.mjs');
+    await profile();
+    return;
+  }
+  const counts = opts.quick ? QUICK : FULL;
+  log('sizes');
+  const sz = sizes(prepared.symbols);
+  const server = await startServer({ staticDirs: [WWW], testHooks: false });
+  log(`server ${server.base} serves ${path.relative(ROOT, WWW)} (a snapshot of ${path.relative(ROOT, DIST)} and the bench pages); the API is same-origin`);
+  const results = { size: sz.size };
+  const details = { counts, quick: opts.quick, precompressedSiblings: prepared.encodings, size: sz.details, browsers: {} };
+  try {
+    for (const b of opts.browsers) {
+      const { result, details: d } = await benchBrowser(b, server.base, counts);
+      results[b] = result;
+      details.browsers[b] = d;
+    }
+  } finally {
+    await server.stop();
+  }
+  details.elapsedSeconds = Math.round((Date.now() - started) / 1000);
+  // A --quick run never replaces the results of a full one.
+  const suffix = opts.quick ? '.quick' : '';
+  const resultsFile = path.join(OUT, `results${suffix}.json`);
+  writeFileSync(resultsFile, `${JSON.stringify(results, null, 2)}\n`);
+  writeFileSync(path.join(OUT, `details${suffix}.json`), `${JSON.stringify(details, null, 2)}\n`);
+  process.stdout.write(`${table(results, details.size.packagesWarning)}\n\nwrote ${path.relative(ROOT, resultsFile)} and details${suffix}.json in ${details.elapsedSeconds}s${opts.quick ? ' (--quick: counts cut, numbers not comparable)' : ''}\n`);
+}
+
+if (process.argv[1] && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  main().catch((e) => {
+    console.error(e);
+    process.exit(1);
+  });
+}
