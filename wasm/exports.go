@@ -391,9 +391,10 @@ func answer(args []safejs.Value) (*client.Response, error) {
 // dataOnly stands for a response with data and no errors.
 var dataOnly = []byte(`{"data":{}}`)
 
-// fail(id, kind, message?) ends an exchange whose fetch did not complete and
-// returns the AuthError to reject with. kind is "aborted" (the caller's
-// signal), "timeout", "too-large" or "network".
+// fail(id, kind, message?, status?) ends an exchange whose fetch did not
+// complete and returns the AuthError to reject with. kind is "aborted" (the
+// caller's signal), "timeout", "too-large" or "network"; status is the HTTP
+// status when a response had begun.
 func (b *bridge) fail(args []safejs.Value) (any, error) {
 	_, p, err := b.take(args)
 	if err != nil {
@@ -402,16 +403,23 @@ func (b *bridge) fail(args []safejs.Value) (any, error) {
 	p.x.Close()
 	kind, _ := optionalStringArg(args, 1, "kind")
 	detail, _ := optionalStringArg(args, 2, "message")
+	var cause error
 	switch kind {
 	case "aborted":
-		return b.toJS(errorf(client.ErrAborted, "the request was aborted by its signal")), nil
+		cause = errorf(client.ErrAborted, "the request was aborted by its signal")
 	case "timeout":
-		return b.toJS(errorf(client.ErrTimeout, "no complete answer within %v", p.e.c.Timeout())), nil
+		cause = errorf(client.ErrTimeout, "no complete answer within %v", p.e.c.Timeout())
 	case "too-large":
-		return b.toJS(errorf(client.ErrResponseTooLarge, "the response is larger than maxResponseBytes (%d bytes); "+
-			"it was not read further", p.e.maxBytes)), nil
+		cause = errorf(client.ErrResponseTooLarge, "the response is larger than maxResponseBytes (%d bytes); "+
+			"it was not read further", p.e.maxBytes)
+	default:
+		cause = errorf(client.ErrNetwork, "%s (the server is down, unreachable, or its CORS headers do not allow this origin)", detail)
 	}
-	return b.toJS(errorf(client.ErrNetwork, "%s (the server is down, unreachable, or its CORS headers do not allow this origin)", detail)), nil
+	if v := argAt(args, 3); jsbridge.TypeOf(v) == safejs.TypeNumber {
+		status, _ := v.Int()
+		cause = &client.ResponseError{Status: status, Err: cause}
+	}
+	return b.toJS(cause), nil
 }
 
 // tokenExpiresAt(handle) → milliseconds since the epoch, or null. The

@@ -335,3 +335,14 @@ func TestPanicInsideExportBecomesError(t *testing.T) {
 		}
 	}
 }
+
+func TestFailKeepsTheStatusOfABegunResponse(t *testing.T) {
+	binding := newBinding(t)
+	h := handleOf(t, call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql'}"), noop(t), noop(t)))
+	begun := call(t, binding, "beginLogin", h, js(t, "{email: 'a@b', password: 'p'}"))
+	e := call(t, binding, "fail", index(t, begun, 0), "too-large", "", 200)
+	status, _ := e.Get("status")
+	if n, _ := status.Int(); codeOf(e) != "BAD_RESPONSE" || n != 200 {
+		t.Fatalf("fail(too-large, 200) = %s with status %d", describe(e), n)
+	}
+}

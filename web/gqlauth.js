@@ -217,15 +217,25 @@ class Client {
 
   // Sends one request and reads the whole answer, or rejects with the
   // AuthError the module makes of the failure (the exchange is then over).
+  // The timeout and the caller's signal abort the fetch, and also settle the
+  // call by themselves, in case a fetch (a wrapper, a polyfill) ignores its
+  // signal.
   async #send(id, authorization, body, signal) {
     const s = this.#s;
     const controller = new AbortController();
     let why = 'network';
-    const stop = (reason) => { why = reason; controller.abort(); };
+    let giveUp;
+    const stopped = new Promise((_, reject) => { giveUp = reject; });
+    const stop = (reason) => {
+      why = reason;
+      controller.abort();
+      giveUp(new Error(reason));
+    };
     const timer = setTimeout(stop, s.timeoutMs, 'timeout');
     const onAbort = () => stop('aborted');
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
+    const seen = { status: undefined };
     try {
       const init = {
         method: 'POST',
@@ -234,19 +244,22 @@ class Client {
         signal: controller.signal,
       };
       if (s.credentials !== undefined) init.credentials = s.credentials;
-      const response = await fetchFn(s.endpoint, init);
-      const text = await readText(response, s.maxResponseBytes, () => stop('too-large'));
-      return {
-        status: response.status,
-        token: response.headers.get('X-Authorization') ?? response.headers.get('Authorization'),
-        text,
-      };
+      const work = read(fetchFn(s.endpoint, init), s.maxResponseBytes, () => stop('too-large'), seen);
+      work.catch(() => {}); // when the race is lost, its rejection is expected
+      return await Promise.race([work, stopped]);
     } catch (e) {
-      throw this.#b.fail(id, why, e instanceof Error ? `${e.name}: ${e.message}` : String(e));
+      throw this.#fail(id, why, e, seen.status);
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  // Ends an exchange whose fetch did not complete; returns its AuthError.
+  #fail(id, why, cause, status) {
+    const error = this.#b.fail(id, why, describe(cause), status);
+    if (error?.code === 'INTERNAL') this.#b.fail(id, why); // the exchange may still be registered
+    return error;
   }
 
   tokenExpiresAt() {
@@ -278,6 +291,18 @@ class Client {
   get [Symbol.toStringTag]() { return 'GqlauthClient'; }
 }
 
+// Awaits the response and reads its status, token and body. seen.status is
+// set as soon as the status is known.
+async function read(responding, max, tooLarge, seen) {
+  const response = await responding;
+  seen.status = response.status;
+  return {
+    status: response.status,
+    token: response.headers.get('X-Authorization') ?? response.headers.get('Authorization'),
+    text: await readText(response, max, tooLarge),
+  };
+}
+
 // Reads a response body as text, never more than max bytes: a body
 // announced larger is refused at once, one without a length is read as a
 // stream and cut off at the limit. Bodies within it are read whole, the
@@ -285,7 +310,7 @@ class Client {
 async function readText(response, max, tooLarge) {
   const announced = Number(response.headers.get('Content-Length') ?? NaN);
   if (announced > max) tooLarge();
-  if (Number.isFinite(announced) || response.body === null) {
+  if (Number.isFinite(announced) || !response.body) {
     return response.text();
   }
   const reader = response.body.getReader();
@@ -357,10 +382,22 @@ function optionsObject(opts) {
 
 function signalOf(opts) {
   const signal = option(optionsObject(opts), 'signal');
-  if (signal !== undefined && signal !== null && !(signal instanceof AbortSignal)) {
-    throw invalid('signal must be an AbortSignal');
+  if (signal === undefined || signal === null) return undefined;
+  try {
+    // instanceof alone accepts Object.create(AbortSignal.prototype), whose
+    // aborted getter throws: read it once here.
+    if (signal instanceof AbortSignal && typeof signal.aborted === 'boolean') return signal;
+  } catch { /* a forged signal */ }
+  throw invalid('signal must be an AbortSignal');
+}
+
+// A short description of a thrown value that cannot itself throw.
+function describe(e) {
+  try {
+    return e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+  } catch {
+    return 'an exception that cannot be shown';
   }
-  return signal ?? undefined;
 }
 
 function reportError(e) {

@@ -3,6 +3,7 @@
 // origins, launches the browser named by $BROWSER through puppeteer-core, and
 // opens isolated pages on the blank fixture page.
 import { spawn } from 'node:child_process';
+import net from 'node:net';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -14,7 +15,9 @@ export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const DIST = process.env.GQLAUTH_DIST_DIR ? path.resolve(process.env.GQLAUTH_DIST_DIR) : path.join(ROOT, 'build', 'dist');
 export const FIXTURES = path.join(ROOT, 'web', 'test', 'fixtures');
 /** The module built with test hooks (make testbuild): /gqlauth-testhooks.wasm. */
-export const TESTDIST = path.join(ROOT, 'build', 'testdist');
+// GQLAUTH_TESTDIST_DIR overrides its directory (default build/testdist).
+export const TESTDIST = process.env.GQLAUTH_TESTDIST_DIR
+  ? path.resolve(process.env.GQLAUTH_TESTDIST_DIR) : path.join(ROOT, 'build', 'testdist');
 export const TESTHOOKS_WASM = path.join(TESTDIST, 'gqlauth-testhooks.wasm');
 // GQLAUTH_SERVER_BIN overrides the server binary (e.g. one built elsewhere).
 export const SERVER_BIN = process.env.GQLAUTH_SERVER_BIN || path.join(ROOT, 'build', 'bin', 'gqlauth-server');
@@ -140,11 +143,42 @@ export class ApiServer {
     return text ? JSON.parse(text) : null;
   }
 
-  /** GET /test/tokens: {issued: [{jti, sub, iat, exp, raw, chain}], received: [{jti, at}], graphqlRequests}. */
+  /**
+   * GET /test/tokens: {issued: [{jti, sub, iat, exp, raw, chain, request, forged?}],
+   * received: [{seq, jti, iat, at, op?, refused?}], held: [{seq, op?, jti?}],
+   * cancelled: [{seq, op?, jti?, stage, waitedMs, waitMs?, written?, size?}], graphqlRequests}.
+   */
   tokens() { return this.hook('GET', '/test/tokens'); }
 
-  /** POST /test/reset: forget issued/received tokens and counters. */
+  /** POST /test/reset: forget issued/received tokens and counters; release held requests. */
   reset() { return this.hook('POST', '/test/reset'); }
+
+  /**
+   * Releases requests parked with the hold=1 test hook: all of them, or the
+   * one with the given seq. Resolves to how many were released.
+   */
+  async release(seq = 'all') {
+    const r = await this.hook('POST', `/graphql?release=${seq}`);
+    return r.released;
+  }
+
+  /**
+   * Polls GET /test/tokens until ok(log) is true and returns that log.
+   * @param {(log: object) => boolean} ok
+   * @param {string} what  said in the error when it times out
+   */
+  async waitForLog(ok, what, timeoutMs = 10000) {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const log = await this.tokens();
+      if (ok(log)) return log;
+      if (Date.now() > deadline) {
+        throw new Error(`waited ${timeoutMs} ms for ${what}; held ${JSON.stringify(log.held)}, ` +
+          `${log.graphqlRequests} requests, cancelled ${JSON.stringify(log.cancelled)}`);
+      }
+      await sleep(10);
+    }
+  }
 
   /**
    * Stops the server and starts it again on the same port with the same
@@ -190,13 +224,19 @@ const CHROMIUM_ARGS = [
   '--disable-quic',
 ];
 
-/** Launches the browser named by $BROWSER with a fresh profile. */
-export async function launchBrowser() {
+/**
+ * Launches the browser named by $BROWSER with a fresh profile.
+ * @param {object} [o]
+ * @param {boolean} [o.networkEnabled] false stops puppeteer from following
+ *   every request (t.requests stays empty): several times faster for suites
+ *   that send thousands.
+ */
+export async function launchBrowser(o = {}) {
   const profile = mkdtempSync(path.join(tmpdir(), `gqlauth-e2e-${BROWSER}-`));
   const opts = BROWSER === 'firefox'
     ? { browser: 'firefox', executablePath: '/usr/bin/firefox-esr', headless: true, userDataDir: profile }
     : { executablePath: '/usr/bin/chromium', headless: true, userDataDir: profile, args: CHROMIUM_ARGS };
-  const browser = await puppeteer.launch({ ...opts, protocolTimeout: 60000 });
+  const browser = await puppeteer.launch({ ...opts, protocolTimeout: 60000, networkEnabled: o.networkEnabled !== false });
   const close = browser.close.bind(browser);
   browser.close = async () => {
     try { await close(); } finally { rmSync(profile, { recursive: true, force: true }); }
@@ -209,8 +249,9 @@ export async function launchBrowser() {
  * http://localhost:PORT, API servers at http://127.0.0.1:PORT (a different
  * origin, so CORS is real) and one browser.
  * @param {Record<string, object>} apis  name -> startServer options (origins are filled in)
+ * @param {object} [browserOptions]  launchBrowser options
  */
-export async function openSuite(apis = { api: {} }) {
+export async function openSuite(apis = { api: {} }, browserOptions = {}) {
   const staticDirs = [DIST, FIXTURES];
   if (existsSync(TESTDIST)) staticDirs.push(TESTDIST);
   const pageServer = await startServer({ staticDirs });
@@ -234,7 +275,7 @@ export async function openSuite(apis = { api: {} }) {
       servers[name] = s;
       suite.api[name] = s;
     }
-    suite.browser = await launchBrowser();
+    suite.browser = await launchBrowser(browserOptions);
   } catch (e) {
     await suite.close();
     throw e;
@@ -311,3 +352,153 @@ export async function runtimeFailures(t) {
     ...texts.filter((s) => /^(panic: |fatal error: )|Go program has already exited|exit code: /.test(s)),
   ];
 }
+
+/**
+ * A TCP proxy on 127.0.0.1 in front of an API server, which a test can take
+ * down (nothing listens on its port, open connections are cut) and bring
+ * back on the same port: "server not listening" without losing the API
+ * server's signing key, so that the session survives the outage.
+ */
+export class TcpProxy {
+  constructor(target) {
+    this.target = target;
+    this.sockets = new Set();
+    this.server = null;
+    this.port = 0;
+  }
+
+  /** The GraphQL endpoint through the proxy. */
+  get endpoint() { return `http://127.0.0.1:${this.port}/graphql`; }
+
+  /** Starts listening (on the same port as before, if there was one). */
+  async up() {
+    const server = net.createServer((client) => {
+      const upstream = net.connect(this.target.port, '127.0.0.1');
+      for (const s of [client, upstream]) {
+        this.sockets.add(s);
+        s.on('close', () => this.sockets.delete(s));
+        s.on('error', () => {});
+      }
+      client.pipe(upstream);
+      upstream.pipe(client);
+      client.on('close', () => upstream.destroy());
+      upstream.on('close', () => client.destroy());
+    });
+    await new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(this.port, '127.0.0.1', () => { server.off('error', reject); resolve(); });
+    });
+    this.server = server;
+    this.port = server.address().port;
+  }
+
+  /** Stops listening and cuts every open connection. */
+  async down() {
+    if (!this.server) return;
+    const closed = new Promise((r) => this.server.close(r));
+    for (const s of this.sockets) s.destroy();
+    this.sockets.clear();
+    await closed;
+    this.server = null;
+  }
+}
+
+/** Starts a TcpProxy in front of the ApiServer target. */
+export async function startProxy(target) {
+  const p = new TcpProxy(target);
+  await p.up();
+  return p;
+}
+
+/**
+ * The secret pieces of each raw JWT: the whole token, payload+signature,
+ * payload and signature. Any of them in a place a page script can read is
+ * a leak.
+ */
+export function tokenSecrets(raws) {
+  const out = new Set();
+  for (const raw of raws) {
+    const parts = raw.split('.');
+    if (parts.length !== 3) throw new Error('a raw token from /test/tokens is a JWT');
+    out.add(raw);
+    out.add(`${parts[1]}.${parts[2]}`);
+    out.add(parts[1]);
+    out.add(parts[2]);
+  }
+  return [...out];
+}
+
+/** Where, among labelled lists of strings, any secret occurs ("place: …prefix…"). */
+export function leaksIn(places, secrets) {
+  const found = [];
+  for (const [where, strings] of Object.entries(places)) {
+    for (const s of strings) {
+      if (typeof s !== 'string') continue;
+      for (const secret of secrets) {
+        if (s.includes(secret)) found.push(`${where}: …${secret.slice(0, 12)}…`);
+      }
+    }
+  }
+  return [...new Set(found)];
+}
+
+/**
+ * Everything a script in the page of t can read where a token could end
+ * up, as labelled lists of strings: storage, cookies, IndexedDB and Cache
+ * Storage names, window.name/history/location, the named clients (JSON and
+ * every reachable property), the results and errors kept in e2e-util's
+ * results, global string values, new globals and the console. persistent is
+ * the raw storage dump.
+ */
+export async function pageReadableStrings(t, clientNames = []) {
+  const seen = await t.run(async (baseline, names) => {
+    const u = await import('/e2e-util.js');
+    const persistent = await u.persistentState();
+    const globals = u.globalsSince(baseline);
+    const clients = names.map((n) => u.client(n));
+    return {
+      persistent,
+      addedGlobals: globals.added,
+      places: {
+        localStorage: Object.entries(persistent.localStorage).flat(),
+        sessionStorage: Object.entries(persistent.sessionStorage).flat(),
+        'document.cookie': [persistent.cookie],
+        indexedDB: persistent.indexedDB.names,
+        caches: persistent.caches.map(String),
+        'window.name/history/location': [persistent.windowName, persistent.historyState, persistent.href],
+        'JSON.stringify(client)': clients.map((c) => u.safeJSON(c)),
+        'client properties': clients.flatMap((c) => u.reachableStrings(c)),
+        'results and errors': u.reachableStrings(u.results),
+        'global string values': globals.strings,
+        'new globals': globals.added.flatMap((n) => [n, ...u.reachableStrings(globalThis[n], { maxDepth: 2 })]),
+      },
+    };
+  }, t.baselineGlobals, clientNames);
+  seen.places.console = await t.consoleTexts();
+  return seen;
+}
+
+/**
+ * What of the session a page script could read: every JWT the given API
+ * servers issued (forged ones included) and any extra secrets (a password),
+ * searched in everything pageReadableStrings returns for the named clients.
+ * Resolves to {tokens: how many were looked for, leaks: where they were
+ * found, stored: storage, cookies, IndexedDB and Cache Storage as found}.
+ */
+export async function leakReport(t, servers, { clients = [], secrets = [] } = {}) {
+  const logs = await Promise.all(servers.map((s) => s.tokens()));
+  const raws = logs.flatMap((l) => l.issued.map((x) => x.raw)).filter((raw) => raw.split('.').length === 3);
+  const seen = await pageReadableStrings(t, clients);
+  const p = seen.persistent;
+  return {
+    tokens: raws.length,
+    leaks: leaksIn(seen.places, [...tokenSecrets(raws), ...secrets]),
+    stored: {
+      localStorage: p.localStorage, sessionStorage: p.sessionStorage, cookie: p.cookie,
+      indexedDB: p.indexedDB.names, caches: p.caches,
+    },
+  };
+}
+
+/** leakReport's stored when nothing was stored. */
+export const NOTHING_STORED = Object.freeze({ localStorage: {}, sessionStorage: {}, cookie: '', indexedDB: [], caches: [] });

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"regexp"
 	"strconv"
 	"strings"
 
@@ -67,8 +68,12 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusMethodNotAllowed, "method not allowed: send GraphQL requests with POST")
 		return
 	}
+	if s.cfg.TestHooks && r.URL.Query().Has("release") {
+		s.serveRelease(w, r)
+		return
+	}
 	raw := bearerToken(r.Header.Get("Authorization"))
-	s.ledger.received(raw, s.now())
+	seq := s.ledger.received(raw, s.now())
 	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 		return
@@ -82,10 +87,22 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	}
 	// Hooks come after reading the body: only then does net/http notice a
 	// client that went away and cancel the request context.
-	var fault string
+	var hooks hookParams
+	hr := hookRequest{seq: seq, op: operationLabel(req)}
 	if s.cfg.TestHooks {
-		var done bool
-		if fault, done = s.runHooks(w, r); done {
+		s.ledger.named(seq, hr.op)
+		if hooks, err = takeHookParams(r.URL.Query(), &req); err != nil {
+			writeError(w, http.StatusBadRequest, "test hooks: "+err.Error())
+			return
+		}
+		if raw != "" {
+			hr.jti = unverifiedClaims(raw).ID
+		}
+		if !s.waitBefore(r, hr, hooks) {
+			return
+		}
+		if bodyFaults[hooks.fault] {
+			s.writeFault(w, hr, hooks)
 			return
 		}
 	}
@@ -93,15 +110,34 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	st := s.authenticate(raw)
 	resp := s.gql.exec(r.Context(), st, req)
 	if keys := unauthorizedFields(resp.Errors); len(keys) > 0 {
+		s.ledger.refused(seq)
 		writeUnauthorized(w, s.gql.unauthorizedLocations(req.Query, keys))
 		return
 	}
-	if err := s.sendToken(w, st, fault); err != nil {
+	if err := s.sendToken(w, st, seq, hooks.fault); err != nil {
 		s.log.Error("issuing token", "err", err)
 		writeError(w, http.StatusInternalServerError, "internal server error")
 		return
 	}
+	if s.cfg.TestHooks && !s.waitLag(r, hr, hooks) {
+		return
+	}
 	writeGraphQL(w, http.StatusOK, toWireErrors(resp.Errors), resp.Data)
+}
+
+// leadingOperation matches the name of a document's first operation.
+var leadingOperation = regexp.MustCompile(`^\s*(?:query|mutation|subscription)\s+([_A-Za-z][_0-9A-Za-z]*)`)
+
+// operationLabel names a request in the test log: its operationName, else
+// the name of the document's first operation, else "".
+func operationLabel(req gqlRequest) string {
+	if req.OperationName != "" {
+		return req.OperationName
+	}
+	if m := leadingOperation.FindStringSubmatch(req.Query); m != nil {
+		return m[1]
+	}
+	return ""
 }
 
 // authenticate checks the request's token. The state has no claims when
@@ -125,8 +161,9 @@ func (s *Server) authenticate(raw string) *requestState {
 }
 
 // sendToken puts a token in both token headers: a new session's after a
-// login, else the next one of the session of a valid request token.
-func (s *Server) sendToken(w http.ResponseWriter, st *requestState, fault string) error {
+// login, else the next one of the session of a valid request token. seq is
+// the request's number in the test log.
+func (s *Server) sendToken(w http.ResponseWriter, st *requestState, seq int, fault string) error {
 	st.mu.Lock()
 	login := st.login
 	st.mu.Unlock()
@@ -140,7 +177,7 @@ func (s *Server) sendToken(w http.ResponseWriter, st *requestState, fault string
 	default:
 		return nil
 	}
-	raw, err := s.sessionToken(sub, chain, fault)
+	raw, err := s.sessionToken(sub, chain, seq, fault)
 	if err != nil {
 		return err
 	}

@@ -3,14 +3,40 @@ package api
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
+	"math"
+	"math/rand/v2"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
-// Test hooks, only with Config.TestHooks. ?fault=KIND on /graphql makes the
-// answer broken in one way:
+// Test hooks, only with Config.TestHooks. Each /graphql request takes its
+// hook parameters from the query string and, overriding those, from the
+// object in its "__hook" variable (removed before the query runs), so that
+// one client can make one request misbehave:
+//
+//	POST /graphql?delay=0-40&lag=0-80
+//	{"query": "...", "variables": {"__hook": {"fault": "500html"}}}
+//
+// Parameters:
+//
+//   - delay=MS or delay=LO-HI: wait MS, or a random time from LO to HI
+//     (milliseconds, at most 30000), after reading the body and before
+//     checking the token.
+//   - hold=1: then wait until released (POST /graphql?release=...), the
+//     client goes away, or 60 s pass. GET /test/tokens lists held requests.
+//   - lag=MS or lag=LO-HI: wait after the answer and its token are made,
+//     before writing them, so that tokens reach the client out of the order
+//     they were issued in.
+//   - fault=KIND: make the answer broken in one of the ways below.
+//   - bytes=N, nolength=1: the size of fault=huge, and whether to leave
+//     out its Content-Length.
+//
+// Faults:
 //
 //   - 500html: 500 with an HTML body.
 //   - 502json: 502 with a GraphQL-style JSON error.
@@ -18,22 +44,33 @@ import (
 //   - empty: 200 with an empty body.
 //   - nonjson: 200, text/plain "hello".
 //   - close: headers and part of the body, then the connection is closed.
-//   - huge: 200 with a valid JSON body of ?bytes=N bytes (default 40 MiB).
+//   - huge: 200 with a valid JSON body of bytes=N bytes (default 40 MiB).
 //   - badtoken: a normal answer whose token headers hold "not-a-jwt".
 //   - expiredtoken: a normal answer whose token, correctly signed for the
-//     same user, expired a second ago.
+//     same user and issued now (newer than any before it), expired a second
+//     ago: its exp is a second before its iat.
 //   - othersub: a normal answer whose token is signed for subject "2".
+//   - crlftoken: a normal answer whose token header value has CR LF and a
+//     second header line after the token. net/http turns CR and LF into
+//     spaces, which is also all a browser could ever hand to a script.
 //
-// The body faults (all but the last three) answer without running the query
-// or sending a token. The token faults apply whenever a token would be sent;
-// their tokens never become a session's newest one. ?delay=MS (at most
-// 30000) waits before anything else.
+// The body faults (all but the token faults) answer without running the
+// query or sending a token. The token faults apply whenever a token would be
+// sent; their tokens never become a session's newest one.
+//
+// POST /graphql?release=all (or release=SEQ) releases the held requests (or
+// the one with that number) and answers {"released": N}; it is not counted
+// as a GraphQL request. A client that goes away while a hook makes it wait,
+// or while a huge body is written, is logged in TokenLog.Cancelled.
 const (
 	faultBadToken     = "badtoken"
 	faultExpiredToken = "expiredtoken"
 	faultOtherSubject = "othersub"
+	faultCRLFToken    = "crlftoken"
 
+	hookVariable      = "__hook"
 	maxDelay          = 30 * time.Second
+	maxHold           = 60 * time.Second
 	defaultHugeBytes  = 40 << 20
 	maxHugeBytes      = 1 << 30
 	hugePrefix        = `{"data":{"blob":"`
@@ -41,31 +78,187 @@ const (
 	faultSampleAnswer = `{"data":{"me":{"id":"1","username":"demo","email":"demo@example.com"}}}`
 )
 
-// runHooks applies ?delay= and the body faults. It returns the token fault
-// to apply later, or done when it has answered the request itself.
-func (s *Server) runHooks(w http.ResponseWriter, r *http.Request) (tokenFault string, done bool) {
-	q := r.URL.Query()
-	if v := q.Get("delay"); v != "" {
-		ms, err := strconv.Atoi(v)
-		if err != nil || ms < 0 || time.Duration(ms)*time.Millisecond > maxDelay {
-			writeError(w, http.StatusBadRequest, "delay must be 0 to 30000 milliseconds")
-			return "", true
+// bodyFaults answer instead of the query.
+var bodyFaults = map[string]bool{
+	"500html": true, "502json": true, "truncated": true, "empty": true,
+	"nonjson": true, "close": true, "huge": true,
+}
+
+// tokenFaults replace the token a normal answer carries.
+var tokenFaults = map[string]bool{
+	faultBadToken: true, faultExpiredToken: true, faultOtherSubject: true, faultCRLFToken: true,
+}
+
+// msRange is a wait of lo to hi, chosen at random per request.
+type msRange struct{ lo, hi time.Duration }
+
+// pick returns a duration from r, uniformly at millisecond steps.
+func (r msRange) pick() time.Duration {
+	if r.hi <= r.lo {
+		return r.lo
+	}
+	steps := int64((r.hi-r.lo)/time.Millisecond) + 1
+	return r.lo + time.Duration(rand.Int64N(steps))*time.Millisecond
+}
+
+// hookParams are the hook parameters of one request.
+type hookParams struct {
+	delay     msRange
+	hold      bool
+	lag       msRange
+	fault     string
+	hugeBytes int
+	noLength  bool
+}
+
+// hookRequest identifies the request a hook acts on, for the token log.
+type hookRequest struct {
+	seq int
+	op  string
+	jti string
+}
+
+// takeHookParams reads the hook parameters of a request from query,
+// overridden by the "__hook" variable, which it removes from req.
+func takeHookParams(query url.Values, req *gqlRequest) (hookParams, error) {
+	values := url.Values{}
+	for k, v := range query {
+		values[k] = v
+	}
+	if v, ok := req.Variables[hookVariable]; ok {
+		delete(req.Variables, hookVariable)
+		obj, ok := v.(map[string]any)
+		if !ok {
+			return hookParams{}, fmt.Errorf("variable %s must be an object of hook parameters", hookVariable)
 		}
-		t := time.NewTimer(time.Duration(ms) * time.Millisecond)
-		defer t.Stop()
-		select {
-		case <-t.C:
-		case <-r.Context().Done():
-			return "", true
+		for k, x := range obj {
+			switch x := x.(type) {
+			case string:
+				values.Set(k, x)
+			case float64:
+				values.Set(k, strconv.FormatFloat(x, 'f', -1, 64))
+			case bool:
+				values.Set(k, strconv.FormatBool(x))
+			default:
+				return hookParams{}, fmt.Errorf("hook parameter %s must be a string, number or boolean", k)
+			}
 		}
 	}
-	kind := q.Get("fault")
+	return parseHookParams(values)
+}
+
+// parseHookParams checks and reads the hook parameters in v.
+func parseHookParams(v url.Values) (hookParams, error) {
+	var p hookParams
+	var err error
+	if p.delay, err = parseRange(v.Get("delay")); err != nil {
+		return p, fmt.Errorf("delay %w", err)
+	}
+	if p.lag, err = parseRange(v.Get("lag")); err != nil {
+		return p, fmt.Errorf("lag %w", err)
+	}
+	if p.hold, err = parseFlag(v.Get("hold")); err != nil {
+		return p, fmt.Errorf("hold %w", err)
+	}
+	if p.noLength, err = parseFlag(v.Get("nolength")); err != nil {
+		return p, fmt.Errorf("nolength %w", err)
+	}
+	p.fault = v.Get("fault")
+	if p.fault != "" && !bodyFaults[p.fault] && !tokenFaults[p.fault] {
+		return p, fmt.Errorf("unknown fault %s: use 500html, 502json, truncated, empty, nonjson, close, huge, "+
+			"badtoken, expiredtoken, othersub or crlftoken", strconv.Quote(p.fault))
+	}
+	p.hugeBytes = defaultHugeBytes
+	if s := v.Get("bytes"); s != "" {
+		n, err := strconv.Atoi(s)
+		if err != nil || n < len(hugePrefix)+len(hugeSuffix) || n > maxHugeBytes {
+			return p, fmt.Errorf("bytes must be %d to %d", len(hugePrefix)+len(hugeSuffix), maxHugeBytes)
+		}
+		p.hugeBytes = n
+	}
+	return p, nil
+}
+
+// parseRange reads "MS" or "LO-HI" in milliseconds; "" is no wait.
+func parseRange(s string) (msRange, error) {
+	if s == "" {
+		return msRange{}, nil
+	}
+	lo, hi, isRange := strings.Cut(s, "-")
+	if !isRange {
+		hi = lo
+	}
+	a, errA := strconv.Atoi(lo)
+	b, errB := strconv.Atoi(hi)
+	r := msRange{time.Duration(a) * time.Millisecond, time.Duration(b) * time.Millisecond}
+	if errA != nil || errB != nil || a < 0 || b < a || r.hi > maxDelay {
+		return msRange{}, fmt.Errorf("must be MS or LO-HI, milliseconds from 0 to %d", maxDelay.Milliseconds())
+	}
+	return r, nil
+}
+
+func parseFlag(s string) (bool, error) {
+	switch s {
+	case "", "0", "false":
+		return false, nil
+	case "1", "true":
+		return true, nil
+	}
+	return false, fmt.Errorf("must be 1 or 0")
+}
+
+// waitBefore applies delay and hold. It returns false when the client went
+// away meanwhile; the request is then logged as cancelled.
+func (s *Server) waitBefore(r *http.Request, hr hookRequest, p hookParams) bool {
+	if d := p.delay.pick(); d > 0 {
+		if !s.wait(r, hr, "delay", d, nil) {
+			return false
+		}
+	}
+	if p.hold {
+		release, drop := s.ledger.hold(HeldRequest{Seq: hr.seq, Op: hr.op, JTI: hr.jti})
+		defer drop()
+		return s.wait(r, hr, "hold", maxHold, release)
+	}
+	return true
+}
+
+// waitLag applies lag, after the answer's token was made.
+func (s *Server) waitLag(r *http.Request, hr hookRequest, p hookParams) bool {
+	if d := p.lag.pick(); d > 0 {
+		return s.wait(r, hr, "lag", d, nil)
+	}
+	return true
+}
+
+// wait waits for d, or until release is closed, or until the client goes
+// away, which it logs and reports with false.
+func (s *Server) wait(r *http.Request, hr hookRequest, stage string, d time.Duration, release <-chan struct{}) bool {
+	start := time.Now()
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-release:
+		return true
+	case <-r.Context().Done():
+		c := CancelledRequest{
+			Seq: hr.seq, Op: hr.op, JTI: hr.jti, Stage: stage,
+			WaitedMS: time.Since(start).Milliseconds(),
+		}
+		if release == nil {
+			c.WaitMS = d.Milliseconds()
+		}
+		s.ledger.cancelled(c)
+		return false
+	}
+}
+
+// writeFault answers with the body fault in p.
+func (s *Server) writeFault(w http.ResponseWriter, hr hookRequest, p hookParams) {
 	h := w.Header()
-	switch kind {
-	case "":
-		return "", false
-	case faultBadToken, faultExpiredToken, faultOtherSubject:
-		return kind, false
+	switch p.fault {
 	case "500html":
 		writeBody(w, http.StatusInternalServerError, "text/html; charset=utf-8",
 			"<!doctype html><html><body><h1>500 Internal Server Error</h1></body></html>")
@@ -84,21 +277,12 @@ func (s *Server) runHooks(w http.ResponseWriter, r *http.Request) (tokenFault st
 		io.WriteString(w, faultSampleAnswer[:len(faultSampleAnswer)/2])
 		closeConnection(w)
 	case "huge":
-		n := defaultHugeBytes
-		if v := q.Get("bytes"); v != "" {
-			var err error
-			n, err = strconv.Atoi(v)
-			if err != nil || n < len(hugePrefix)+len(hugeSuffix) || n > maxHugeBytes {
-				writeError(w, http.StatusBadRequest, "bytes must be 20 to 1073741824")
-				return "", true
-			}
+		if written, err := writeHuge(w, p.hugeBytes, !p.noLength); err != nil {
+			s.ledger.cancelled(CancelledRequest{
+				Seq: hr.seq, Op: hr.op, JTI: hr.jti, Stage: "body", Written: written, Size: int64(p.hugeBytes),
+			})
 		}
-		writeHuge(w, n)
-	default:
-		writeError(w, http.StatusBadRequest, "unknown fault "+strconv.Quote(kind)+
-			": use 500html, 502json, truncated, empty, nonjson, close, huge, badtoken, expiredtoken or othersub")
 	}
-	return "", true
 }
 
 // closeConnection drops the connection after flushing what was written.
@@ -113,29 +297,44 @@ func closeConnection(w http.ResponseWriter) {
 	conn.Close()
 }
 
-// writeHuge streams a valid JSON answer of exactly n bytes.
-func writeHuge(w http.ResponseWriter, n int) {
+// writeHuge streams a valid JSON answer of exactly n bytes, announced in
+// Content-Length when withLength. It returns how many bytes were written
+// and the error that stopped it early.
+func writeHuge(w http.ResponseWriter, n int, withLength bool) (int64, error) {
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(n))
+	if withLength {
+		h.Set("Content-Length", strconv.Itoa(n))
+	}
 	w.WriteHeader(http.StatusOK)
-	if _, err := io.WriteString(w, hugePrefix); err != nil {
-		return
+	var written int64
+	write := func(b []byte) error {
+		k, err := w.Write(b)
+		written += int64(k)
+		return err
+	}
+	if err := write([]byte(hugePrefix)); err != nil {
+		return written, err
 	}
 	chunk := bytes.Repeat([]byte{'x'}, 64<<10)
 	for left := n - len(hugePrefix) - len(hugeSuffix); left > 0; {
 		k := min(left, len(chunk))
-		if _, err := w.Write(chunk[:k]); err != nil {
-			return
+		if err := write(chunk[:k]); err != nil {
+			return written, err
 		}
 		left -= k
 	}
-	io.WriteString(w, hugeSuffix)
+	if err := write([]byte(hugeSuffix)); err != nil {
+		return written, err
+	}
+	// Without Content-Length the end of the body is only known once the
+	// final chunk is sent.
+	return written, http.NewResponseController(w).Flush()
 }
 
-// sessionToken returns the token to send for sub in session chain,
-// honouring a token fault.
-func (s *Server) sessionToken(sub string, chain int, fault string) (string, error) {
+// sessionToken returns the token to send for sub in session chain, in the
+// answer to request seq, honouring a token fault.
+func (s *Server) sessionToken(sub string, chain, seq int, fault string) (string, error) {
 	var (
 		raw string
 		c   tokenClaims
@@ -145,7 +344,7 @@ func (s *Server) sessionToken(sub string, chain int, fault string) (string, erro
 	case faultBadToken:
 		return "not-a-jwt", nil
 	case faultExpiredToken:
-		raw, c, err = s.tokens.issueExpired(sub)
+		raw, c, err = s.issueExpiredNow(sub)
 	case faultOtherSubject:
 		raw, c, err = s.tokens.issue("2")
 	default:
@@ -154,8 +353,39 @@ func (s *Server) sessionToken(sub string, chain int, fault string) (string, erro
 	if err != nil {
 		return "", err
 	}
-	s.ledger.issued(raw, c, chain, fault == "")
+	forged := tokenFaults[fault]
+	s.ledger.issued(raw, c, chain, seq, !forged)
+	if fault == faultCRLFToken {
+		raw += "\r\nX-Injected: 1"
+	}
 	return raw, nil
+}
+
+// issueExpiredNow signs a token for sub with the iat a new token would
+// get now, and an exp one second before it. Being the newest token, it is
+// refused by a client only because it has expired.
+func (s *Server) issueExpiredNow(sub string) (string, tokenClaims, error) {
+	_, fresh, err := s.tokens.issue(sub)
+	if err != nil {
+		return "", tokenClaims{}, err
+	}
+	iatMS := int64(math.Round(fresh.IssuedAt * 1000))
+	return s.tokens.sign(sub, iatMS, iatMS-1000)
+}
+
+// serveRelease answers POST /graphql?release=all|SEQ.
+func (s *Server) serveRelease(w http.ResponseWriter, r *http.Request) {
+	which := r.URL.Query().Get("release")
+	seq := 0
+	if which != "all" {
+		var err error
+		if seq, err = strconv.Atoi(which); err != nil || seq < 1 {
+			writeError(w, http.StatusBadRequest, "release must be all or the number of a held request")
+			return
+		}
+	}
+	n := s.ledger.release(seq)
+	writeBody(w, http.StatusOK, "application/json", `{"released":`+strconv.Itoa(n)+`}`)
 }
 
 // serveTokenLog answers GET /test/tokens with the TokenLog.
@@ -173,7 +403,8 @@ func (s *Server) serveTokenLog(w http.ResponseWriter, r *http.Request) {
 	writeBody(w, http.StatusOK, "application/json", string(b))
 }
 
-// serveReset answers POST /test/reset by emptying the token log.
+// serveReset answers POST /test/reset by emptying the token log and
+// releasing held requests.
 func (s *Server) serveReset(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodPost {
 		w.Header().Set("Allow", "POST, OPTIONS")

@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -128,14 +129,20 @@ func TestTokenFaultsReplaceTheRotatedToken(t *testing.T) {
 		}},
 		{"expiredtoken", func(t *testing.T, raw string) {
 			c := claimsOf(t, raw)
-			if c["sub"] != "1" || !(c["exp"].(float64) < now) {
-				t.Errorf("claims = %v, want sub 1 and exp before %v", c, now)
+			if c["sub"] != "1" || !(c["exp"].(float64) < now) || !(c["iat"].(float64) > claimsOf(t, token)["iat"].(float64)) {
+				t.Errorf("claims = %v, want sub 1, exp before %v, iat after the login token's", c, now)
 			}
 		}},
 		{"othersub", func(t *testing.T, raw string) {
 			c := claimsOf(t, raw)
 			if c["sub"] != "2" || !(c["exp"].(float64) > now) {
 				t.Errorf("claims = %v, want sub 2, not expired", c)
+			}
+		}},
+		{"crlftoken", func(t *testing.T, raw string) {
+			jwt, injected, ok := strings.Cut(raw, " ")
+			if c := claimsOf(t, jwt); c["sub"] != "1" || !ok || !strings.Contains(injected, "X-Injected: 1") {
+				t.Errorf("token header %q, want a JWT for sub 1 followed by the injected line", raw)
 			}
 		}},
 	}
@@ -156,7 +163,10 @@ func TestTokenFaultsReplaceTheRotatedToken(t *testing.T) {
 
 func TestHookParametersAreChecked(t *testing.T) {
 	ts := newServer(t, api.Config{TestHooks: true})
-	for _, query := range []string{"fault=nope", "delay=-1", "delay=30001", "delay=x", "fault=huge&bytes=19", "fault=huge&bytes=x"} {
+	for _, query := range []string{
+		"fault=nope", "delay=-1", "delay=30001", "delay=x", "delay=50-10", "delay=0-30001", "delay=1-2-3",
+		"lag=x", "lag=-5", "hold=yes", "nolength=2", "fault=huge&bytes=19", "fault=huge&bytes=x",
+	} {
 		res := send(t, ts, http.MethodPost, "/graphql?"+query, map[string]string{"Content-Type": "application/json"}, meBody)
 		if res.status != 400 || len(decode(t, res).Errors) != 1 {
 			t.Errorf("?%s: status %d, body %s; want 400 with one error", query, res.status, res.body)
@@ -198,23 +208,23 @@ func TestTokenLogRecordsIssuedAndReceivedTokens(t *testing.T) {
 		t.Errorf("graphqlRequests = %d, want %d", got, want)
 	}
 	wantIssued := []struct {
-		raw   string
-		chain int
-	}{{first, 1}, {second, 1}, {third, 2}}
+		raw          string
+		chain, reqNo int
+	}{{first, 1, 1}, {second, 1, 2}, {third, 2, 3}}
 	if len(log.Issued) != len(wantIssued) {
 		t.Fatalf("issued = %+v, want %d tokens", log.Issued, len(wantIssued))
 	}
 	for i, w := range wantIssued {
 		got := log.Issued[i]
 		c := claimsOf(t, w.raw)
-		if got.Raw != w.raw || got.Chain != w.chain || got.JTI != c["jti"] || got.Subject != "1" ||
-			got.IssuedAt != c["iat"] || got.ExpiresAt != c["exp"] {
+		if got.Raw != w.raw || got.Chain != w.chain || got.Request != w.reqNo || got.Forged ||
+			got.JTI != c["jti"] || got.Subject != "1" || got.IssuedAt != c["iat"] || got.ExpiresAt != c["exp"] {
 			t.Errorf("issued[%d] = %+v, want token %d of chain %d", i, got, i+1, w.chain)
 		}
 	}
 	wantReceived := []api.ReceivedToken{
-		{JTI: claimsOf(t, first)["jti"].(string), At: 1767225601.123},
-		{JTI: "", At: 1767225601.123},
+		{Seq: 2, JTI: claimsOf(t, first)["jti"].(string), IssuedAt: 1767225600.123, At: 1767225601.123},
+		{Seq: 4, JTI: "", At: 1767225601.123},
 	}
 	if len(log.Received) != len(wantReceived) || log.Received[0] != wantReceived[0] || log.Received[1] != wantReceived[1] {
 		t.Errorf("received = %+v, want %+v", log.Received, wantReceived)
@@ -224,9 +234,319 @@ func TestTokenLogRecordsIssuedAndReceivedTokens(t *testing.T) {
 		t.Errorf("reset: status = %d, want 204", res.status)
 	}
 	res = send(t, ts, http.MethodGet, "/test/tokens", nil, "")
-	assertJSON(t, res.body, `{"issued":[],"received":[],"graphqlRequests":0}`)
+	assertJSON(t, res.body, `{"issued":[],"received":[],"held":[],"cancelled":[],"graphqlRequests":0}`)
 
 	// Sessions survive a reset.
 	res = post(t, ts, "Bearer "+second, `{ me { id } }`, nil)
 	assertJSON(t, res.body, `{"data":{"me":{"id":"1"}}}`)
+}
+
+// tokenLog reads GET /test/tokens.
+func tokenLog(t *testing.T, ts *httptest.Server) api.TokenLog {
+	t.Helper()
+	var log api.TokenLog
+	decodeInto(t, send(t, ts, http.MethodGet, "/test/tokens", nil, ""), &log)
+	return log
+}
+
+// waitForLog polls GET /test/tokens until ok holds, for at most five seconds.
+func waitForLog(t *testing.T, ts *httptest.Server, what string, ok func(api.TokenLog) bool) api.TokenLog {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		log := tokenLog(t, ts)
+		if ok(log) {
+			return log
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("waited 5s for %s; log: %+v", what, log)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// hookBody is a GraphQL request body for query with the given __hook variable.
+func hookBody(t *testing.T, query string, hook map[string]any) string {
+	t.Helper()
+	b, err := json.Marshal(map[string]any{"query": query, "variables": map[string]any{"__hook": hook}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// sendAsync sends a /graphql request in the background; the answer (or the
+// transport error) arrives on the returned channel.
+func sendAsync(ctx context.Context, ts *httptest.Server, path, token, body string) <-chan asyncResult {
+	out := make(chan asyncResult, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+path, strings.NewReader(body))
+		req.Header.Set("Content-Type", "application/json")
+		if token != "" {
+			req.Header.Set("Authorization", "Bearer "+token)
+		}
+		resp, err := ts.Client().Do(req)
+		if err != nil {
+			out <- asyncResult{err: err}
+			return
+		}
+		defer resp.Body.Close()
+		b, err := io.ReadAll(resp.Body)
+		out <- asyncResult{res: result{status: resp.StatusCode, header: resp.Header, body: b}, err: err}
+	}()
+	return out
+}
+
+type asyncResult struct {
+	res result
+	err error
+}
+
+func TestHookVariableOverridesTheQueryStringAndIsRemoved(t *testing.T) {
+	ts := newServer(t, api.Config{TestHooks: true})
+	token := login(t, ts)
+	header := map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + token}
+
+	res := send(t, ts, http.MethodPost, "/graphql?fault=500html", header, hookBody(t, "{ me { id } }", map[string]any{"fault": "nonjson"}))
+	if res.status != 200 || string(res.body) != "hello" {
+		t.Errorf("__hook fault=nonjson over ?fault=500html: status %d, body %q; want 200 hello", res.status, res.body)
+	}
+	// A query that declares no variables still runs: __hook is taken out.
+	res = send(t, ts, http.MethodPost, "/graphql", header, hookBody(t, "{ me { id } }", map[string]any{"delay": 1, "hold": false}))
+	assertJSON(t, res.body, `{"data":{"me":{"id":"1"}}}`)
+
+	for _, body := range []string{
+		`{"query":"{ me { id } }","variables":{"__hook":5}}`,
+		`{"query":"{ me { id } }","variables":{"__hook":{"fault":{}}}}`,
+		`{"query":"{ me { id } }","variables":{"__hook":{"delay":"soon"}}}`,
+	} {
+		res := send(t, ts, http.MethodPost, "/graphql", header, body)
+		if res.status != 400 || len(decode(t, res).Errors) != 1 {
+			t.Errorf("%s: status %d, body %s; want 400 with one error", body, res.status, res.body)
+		}
+	}
+}
+
+func TestRandomDelayWaitsWithinItsRange(t *testing.T) {
+	ts := newServer(t, api.Config{TestHooks: true})
+	for range 5 {
+		began := time.Now()
+		res := send(t, ts, http.MethodPost, "/graphql?delay=20-40", map[string]string{"Content-Type": "application/json"}, `{"query":"{ __typename }"}`)
+		if took := time.Since(began); took < 20*time.Millisecond {
+			t.Errorf("answered after %v, want at least 20ms", took)
+		}
+		assertJSON(t, res.body, `{"data":{"__typename":"Query"}}`)
+	}
+}
+
+func TestHeldRequestsWaitUntilReleased(t *testing.T) {
+	ts := newServer(t, api.Config{TestHooks: true})
+	token := login(t, ts)
+	body := func(op string) string {
+		return hookBody(t, "query "+op+" { me { id } }", map[string]any{"hold": 1})
+	}
+	first := sendAsync(context.Background(), ts, "/graphql", token, body("First"))
+	waitForLog(t, ts, "First held", func(l api.TokenLog) bool { return len(l.Held) == 1 })
+	second := sendAsync(context.Background(), ts, "/graphql", token, body("Second"))
+	log := waitForLog(t, ts, "Second held", func(l api.TokenLog) bool { return len(l.Held) == 2 })
+	if log.Held[0].Op != "First" || log.Held[1].Op != "Second" || log.Held[0].JTI != claimsOf(t, token)["jti"] {
+		t.Errorf("held = %+v, want First then Second with the login token's jti", log.Held)
+	}
+
+	// Release the second one alone: it answers while the first still waits.
+	res := send(t, ts, http.MethodPost, "/graphql?release="+strconv.Itoa(log.Held[1].Seq), nil, "")
+	assertJSON(t, res.body, `{"released":1}`)
+	select {
+	case r := <-second:
+		if r.err != nil {
+			t.Fatal(r.err)
+		}
+		assertJSON(t, r.res.body, `{"data":{"me":{"id":"1"}}}`)
+		tokenOf(t, r.res)
+	case <-time.After(5 * time.Second):
+		t.Fatal("the released request did not answer")
+	}
+	select {
+	case <-first:
+		t.Fatal("the request still held answered")
+	case <-time.After(50 * time.Millisecond):
+	}
+	res = send(t, ts, http.MethodPost, "/graphql?release=all", nil, "")
+	assertJSON(t, res.body, `{"released":1}`)
+	if r := <-first; r.err != nil || r.res.status != 200 {
+		t.Fatalf("first: %v, %+v", r.err, r.res)
+	}
+	if l := tokenLog(t, ts); len(l.Held) != 0 || l.GraphQLRequests != 3 {
+		t.Errorf("after release: held %+v, %d GraphQL requests; want none held, 3 (release requests do not count)", l.Held, l.GraphQLRequests)
+	}
+	if res := send(t, ts, http.MethodPost, "/graphql?release=x", nil, ""); res.status != 400 {
+		t.Errorf("release=x: status %d, want 400", res.status)
+	}
+}
+
+func TestResetReleasesHeldRequests(t *testing.T) {
+	ts := newServer(t, api.Config{TestHooks: true})
+	held := sendAsync(context.Background(), ts, "/graphql", "", hookBody(t, "{ __typename }", map[string]any{"hold": true}))
+	waitForLog(t, ts, "a held request", func(l api.TokenLog) bool { return len(l.Held) == 1 })
+	send(t, ts, http.MethodPost, "/test/reset", nil, "")
+	select {
+	case r := <-held:
+		assertJSON(t, r.res.body, `{"data":{"__typename":"Query"}}`)
+	case <-time.After(5 * time.Second):
+		t.Fatal("reset did not release the held request")
+	}
+}
+
+func TestClientsThatGoAwayWhileWaitingAreLogged(t *testing.T) {
+	ts := newServer(t, api.Config{TestHooks: true})
+	token := login(t, ts)
+	jti := claimsOf(t, token)["jti"].(string)
+	tests := []struct {
+		stage string
+		hook  map[string]any
+		// ready reports when the request is surely waiting in stage.
+		ready func(api.TokenLog) bool
+	}{
+		{"delay", map[string]any{"delay": 30000}, func(l api.TokenLog) bool { return len(l.Received) == 1 }},
+		{"hold", map[string]any{"hold": 1}, func(l api.TokenLog) bool { return len(l.Held) == 1 }},
+		// The answer's token is issued before the lag.
+		{"lag", map[string]any{"lag": 30000}, func(l api.TokenLog) bool { return len(l.Issued) == 1 }},
+	}
+	for _, tt := range tests {
+		t.Run(tt.stage, func(t *testing.T) {
+			send(t, ts, http.MethodPost, "/test/reset", nil, "")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			began := time.Now()
+			done := sendAsync(ctx, ts, "/graphql", token, hookBody(t, "query Slow { me { id } }", tt.hook))
+			waitForLog(t, ts, "the request to wait", tt.ready)
+			if tt.stage == "delay" {
+				time.Sleep(50 * time.Millisecond) // net/http's background read notices the close only once it runs
+			}
+			cancel()
+			if r := <-done; !errors.Is(r.err, context.Canceled) {
+				t.Fatalf("err = %v, want canceled", r.err)
+			}
+			log := waitForLog(t, ts, "the cancellation", func(l api.TokenLog) bool { return len(l.Cancelled) == 1 })
+			c := log.Cancelled[0]
+			if c.Stage != tt.stage || c.Op != "Slow" || c.JTI != jti || c.Seq != 1 ||
+				c.WaitedMS > time.Since(began).Milliseconds() || c.WaitedMS >= 30000 {
+				t.Errorf("cancelled = %+v, want stage %s, op Slow, the token's jti, seq 1, waited less than it was to", c, tt.stage)
+			}
+			if tt.stage != "hold" && c.WaitMS != 30000 {
+				t.Errorf("waitMs = %d, want 30000", c.WaitMS)
+			}
+		})
+	}
+}
+
+func TestHugeAnswerLogsAClientThatStopsReading(t *testing.T) {
+	ts := newServer(t, api.Config{TestHooks: true})
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const size = 256 << 20
+	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, ts.URL+"/graphql?fault=huge&bytes="+strconv.Itoa(size),
+		strings.NewReader(`{"query":"query Big { __typename }"}`))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.ContentLength != size {
+		t.Errorf("Content-Length = %d, want %d", resp.ContentLength, size)
+	}
+	io.CopyN(io.Discard, resp.Body, 1<<20)
+	cancel()
+	resp.Body.Close()
+	log := waitForLog(t, ts, "the cancellation", func(l api.TokenLog) bool { return len(l.Cancelled) == 1 })
+	if c := log.Cancelled[0]; c.Stage != "body" || c.Op != "Big" || c.Size != size || c.Written < 1<<20 || c.Written >= size {
+		t.Errorf("cancelled = %+v, want stage body, op Big, 1 MiB <= written < size", c)
+	}
+}
+
+func TestHugeAnswerWithoutLengthIsChunked(t *testing.T) {
+	ts := newServer(t, api.Config{TestHooks: true})
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/graphql?fault=huge&bytes=300000&nolength=1", strings.NewReader(meBody))
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := ts.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.ContentLength != -1 || len(resp.TransferEncoding) == 0 || resp.TransferEncoding[0] != "chunked" {
+		t.Errorf("Content-Length %d, Transfer-Encoding %v; want no length, chunked", resp.ContentLength, resp.TransferEncoding)
+	}
+	if len(body) != 300000 || !json.Valid(body) {
+		t.Errorf("%d bytes, valid JSON %v; want 300000 bytes of JSON", len(body), json.Valid(body))
+	}
+}
+
+func TestLagSendsTheAnswerAfterItsTokenWasIssued(t *testing.T) {
+	ts := newServer(t, api.Config{TestHooks: true})
+	token := login(t, ts)
+	send(t, ts, http.MethodPost, "/test/reset", nil, "")
+	done := sendAsync(context.Background(), ts, "/graphql?lag=300", token, meBody)
+	log := waitForLog(t, ts, "the token", func(l api.TokenLog) bool { return len(l.Issued) == 1 })
+	select {
+	case <-done:
+		t.Fatal("answered before the lag")
+	default:
+	}
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	if got := tokenOf(t, r.res); got != log.Issued[0].Raw || log.Issued[0].Request != 1 {
+		t.Errorf("answer carries %q, log says %+v; want the token logged for request 1", got, log.Issued[0])
+	}
+}
+
+func TestCRLFTokenFaultCannotInjectAHeader(t *testing.T) {
+	ts := newServer(t, api.Config{TestHooks: true})
+	token := login(t, ts)
+	res := send(t, ts, http.MethodPost, "/graphql?fault=crlftoken",
+		map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + token}, meBody)
+	assertJSON(t, res.body, `{"data":{"me":{"id":"1"}}}`)
+	x := res.header.Get("X-Authorization")
+	if !strings.HasPrefix(x, "Bearer ey") || !strings.Contains(x, "X-Injected: 1") || strings.ContainsAny(x, "\r\n") {
+		t.Errorf("X-Authorization = %q, want the token, spaces, then the injected text", x)
+	}
+	if got := res.header.Get("X-Injected"); got != "" {
+		t.Errorf("X-Injected = %q: the header was injected", got)
+	}
+	if l := tokenLog(t, ts); len(l.Issued) != 2 || !l.Issued[1].Forged {
+		t.Errorf("issued = %+v, want the login token and a forged one", l.Issued)
+	}
+}
+
+func TestReceivedLogRecordsIssuedAtOperationAndRefusals(t *testing.T) {
+	ts := newServer(t, api.Config{TestHooks: true, StrictRotation: true})
+	first := login(t, ts)
+	second := tokenOf(t, post(t, ts, "Bearer "+first, `query Rotate { me { id } }`, nil))
+	res := post(t, ts, "Bearer "+first, `query Stale { me { id } }`, nil)
+	if errs := decode(t, res).Errors; len(errs) != 1 || errs[0].Message != "Unauthorized" {
+		t.Fatalf("superseded token: %s, want Unauthorized", res.body)
+	}
+	log := tokenLog(t, ts)
+	c1, c2 := claimsOf(t, first), claimsOf(t, second)
+	want := []api.ReceivedToken{
+		{Seq: 2, JTI: c1["jti"].(string), IssuedAt: c1["iat"].(float64), Op: "Rotate", At: log.Received[0].At},
+		{Seq: 3, JTI: c1["jti"].(string), IssuedAt: c1["iat"].(float64), Op: "Stale", Refused: true, At: log.Received[1].At},
+	}
+	if len(log.Received) != 2 || log.Received[0] != want[0] || log.Received[1] != want[1] {
+		t.Errorf("received = %+v, want %+v", log.Received, want)
+	}
+	if len(log.Issued) != 2 || log.Issued[1].JTI != c2["jti"] || log.Issued[1].Request != 2 {
+		t.Errorf("issued = %+v, want the second token issued to request 2", log.Issued)
+	}
+	named := send(t, ts, http.MethodPost, "/graphql", map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + second},
+		`{"query":"query Other { me { id } } query Named { me { id } }","operationName":"Named"}`)
+	assertJSON(t, named.body, `{"data":{"me":{"id":"1"}}}`)
+	if l := tokenLog(t, ts); l.Received[2].Op != "Named" || l.Received[2].Refused {
+		t.Errorf("received[2] = %+v, want op Named, not refused", l.Received[2])
+	}
 }

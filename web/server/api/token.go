@@ -96,12 +96,6 @@ func (t *tokenIssuer) issue(sub string) (string, tokenClaims, error) {
 	return t.sign(sub, iat, iat+t.ttl.Milliseconds())
 }
 
-// issueExpired signs a token for sub that expired a second ago.
-func (t *tokenIssuer) issueExpired(sub string) (string, tokenClaims, error) {
-	exp := t.now().UnixMilli() - 1000
-	return t.sign(sub, exp-t.ttl.Milliseconds(), exp)
-}
-
 func (t *tokenIssuer) sign(sub string, iatMS, expMS int64) (string, tokenClaims, error) {
 	id := make([]byte, 16)
 	rand.Read(id)
@@ -126,16 +120,6 @@ func (t *tokenIssuer) verify(raw string) (tokenClaims, error) {
 		return tokenClaims{}, errTokenClaims
 	}
 	return c, nil
-}
-
-// unverifiedID reads the jti of a token without checking it, for the test
-// log of received tokens. It returns "" when there is none.
-func unverifiedID(raw string) string {
-	var c tokenClaims
-	if _, _, err := jwt.NewParser().ParseUnverified(raw, &c); err != nil {
-		return ""
-	}
-	return c.ID
 }
 
 // bearerToken extracts the token from an Authorization header value:

@@ -1,0 +1,320 @@
+// Faults of the network and the server, each on a logged-in session: the
+// right AuthError code, the session intact (isAuthenticated() and the next
+// query, which must carry the same token as before the fault), the fetch
+// really aborted where the module gives up, and, after every scenario, no
+// token readable by page scripts (storage, cookies, console, error
+// messages, the client object, globals).
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import {
+  BROWSER, NOTHING_STORED, PASSWORD, TESTHOOKS_WASM, USER, leakReport, leaksIn, openSuite, runtimeFailures,
+  secToMs, startProxy, tokenSecrets,
+} from './harness.mjs';
+
+/** The tokens of the log that became a session's newest, by iat. */
+function realTokens(log) {
+  return log.issued.filter((x) => !x.forged).sort((a, b) => a.iat - b.iat);
+}
+
+describe(`faults [${BROWSER}]`, { timeout: 120000 }, () => {
+  let suite;
+  let api;
+  let t;
+
+  before(async () => {
+    suite = await openSuite({ api: {} });
+    api = suite.api.api;
+  });
+  after(async () => { await suite?.close(); });
+  beforeEach(async () => {
+    await api.reset();
+    t = await suite.newPage();
+  });
+  afterEach(async () => {
+    const failures = t ? await runtimeFailures(t) : [];
+    await t?.close();
+    assert.deepEqual(failures, [], 'the page reported errors');
+  });
+
+  /**
+   * Nothing a page script can read holds any token the server issued
+   * (forged ones included) or the password, and nothing was stored.
+   */
+  async function assertNoLeaks(clients = ['c']) {
+    const report = await leakReport(t, [api], { clients, secrets: [PASSWORD] });
+    assert.ok(report.tokens > 0);
+    assert.deepEqual(report.leaks, [], 'a secret is readable by page scripts');
+    assert.deepEqual(report.stored, NOTHING_STORED, 'nothing was stored');
+  }
+
+  /** Logs client c in on endpoint with options. */
+  async function login(endpoint, options = {}) {
+    await t.run(async (endpoint, options, username, password) => {
+      const u = await import('/e2e-util.js');
+      const c = await u.newClient('c', { endpoint, ...options });
+      u.results.push(await c.login({ username, password }));
+    }, endpoint, options, USER.username, PASSWORD);
+  }
+
+  it('broken answers reject with their code (HTTP_ERROR, BAD_RESPONSE, NETWORK_ERROR), the session stays and the next query works', async () => {
+    const cases = [
+      { name: '500 with an HTML body', hook: { fault: '500html' }, code: 'HTTP_ERROR', status: 500 },
+      {
+        name: '502 with a JSON body', hook: { fault: '502json' }, code: 'HTTP_ERROR', status: 502,
+        graphQLErrors: [{ message: 'bad gateway', customer_facing: false }],
+      },
+      { name: '200 with truncated JSON', hook: { fault: 'truncated' }, code: 'BAD_RESPONSE', status: 200 },
+      { name: '200 with an empty body', hook: { fault: 'empty' }, code: 'BAD_RESPONSE', status: 200 },
+      { name: '200 with a non-JSON body', hook: { fault: 'nonjson' }, code: 'BAD_RESPONSE', status: 200 },
+      // The headers had arrived (200), then the connection closed: the status is kept.
+      { name: 'connection closed mid-body', hook: { fault: 'close' }, code: 'NETWORK_ERROR', status: 200 },
+      // An answer refused for its size keeps the status it came with.
+      {
+        name: 'over maxResponseBytes, announced by Content-Length', hook: { fault: 'huge', bytes: 200000 },
+        code: 'BAD_RESPONSE', status: 200,
+      },
+      {
+        name: 'over maxResponseBytes, without Content-Length', hook: { fault: 'huge', bytes: 200000, nolength: 1 },
+        code: 'BAD_RESPONSE', status: 200,
+      },
+    ];
+    await login(api.endpoint, { maxResponseBytes: 100000 });
+    const r = await t.run(async (cases) => {
+      const u = await import('/e2e-util.js');
+      const c = u.client('c');
+      const out = [];
+      for (const { hook } of cases) {
+        const res = await u.attempt(() => c.fetchWithAuth('query Broken { me { id } }', { __hook: hook }));
+        const auth = c.isAuthenticated();
+        const next = await u.attempt(() => c.fetchWithAuth('query Next { session { jti } }'));
+        u.results.push(res, next);
+        out.push({ res, auth, next });
+      }
+      return { out, state: u.state('c') };
+    }, cases);
+
+    const log = await api.tokens();
+    const tokens = realTokens(log);
+    assert.equal(tokens.length, 1 + cases.length, 'only login and the normal queries issued tokens');
+    cases.forEach((want, i) => {
+      const { res, auth, next } = r.out[i];
+      assert.equal(res.ok, false, `${want.name}: must reject`);
+      assert.equal(res.error.name, 'AuthError', want.name);
+      assert.equal(res.error.code, want.code, `${want.name}: ${JSON.stringify(res.error)}`);
+      assert.equal(res.error.status, want.status, `${want.name}: status`);
+      if (want.graphQLErrors) assert.deepEqual(res.error.graphQLErrors, want.graphQLErrors, want.name);
+      assert.equal(auth, true, `${want.name}: still authenticated`);
+      assert.equal(next.ok, true, `${want.name}: the next query works: ${JSON.stringify(next)}`);
+      assert.equal(next.value.data.session.jti, tokens[i].jti,
+        `${want.name}: the next query carries the token held before the fault`);
+    });
+    assert.deepEqual(r.state.events.map((e) => e.reason), ['login', ...cases.map(() => 'rotate')]);
+    assert.equal(log.graphqlRequests, 1 + 2 * cases.length, 'every broken request reached the server once');
+    await assertNoLeaks();
+  });
+
+  it('server not listening: NETWORK_ERROR, and the session survives the outage', async () => {
+    const proxy = await startProxy(api);
+    try {
+      await login(proxy.endpoint);
+      await t.run(async () => (await import('/e2e-util.js')).client('c').fetchWithAuth('{ me { id } }'));
+      await proxy.down();
+      const down = await t.run(async () => {
+        const u = await import('/e2e-util.js');
+        const c = u.client('c');
+        const res = await u.attempt(() => c.fetchWithAuth('query Down { me { id } }'));
+        const res2 = await u.attempt(() => c.fetchWithAuth('query Down2 { me { id } }'));
+        u.results.push(res, res2);
+        return { res, res2, auth: c.isAuthenticated() };
+      });
+      await proxy.up();
+      const upAgain = await t.run(async () => {
+        const u = await import('/e2e-util.js');
+        const res = await u.attempt(() => u.client('c').fetchWithAuth('query Up { session { jti } }'));
+        u.results.push(res);
+        return res;
+      });
+      for (const res of [down.res, down.res2]) {
+        assert.equal(res.ok, false);
+        assert.equal(res.error.code, 'NETWORK_ERROR', JSON.stringify(res.error));
+        assert.equal(res.error.status, undefined, 'no status without a response');
+      }
+      assert.equal(down.auth, true, 'still authenticated while the server is down');
+      const log = await api.tokens();
+      assert.equal(log.received.filter((x) => x.op?.startsWith('Down')).length, 0, 'nothing reached the server');
+      assert.equal(upAgain.ok, true, JSON.stringify(upAgain));
+      assert.equal(upAgain.value.data.session.jti, realTokens(log)[1].jti,
+        'once the server is back, the next query carries the token held before the outage');
+      await assertNoLeaks();
+    } finally {
+      await proxy.down();
+    }
+  });
+
+  it('a slow server: TIMEOUT at timeoutMs, the fetch is really aborted, and the session stays', async () => {
+    const timeoutMs = 800;
+    await login(api.endpoint, { timeoutMs });
+    const r = await t.run(async () => {
+      const u = await import('/e2e-util.js');
+      const c = u.client('c');
+      const began = performance.now();
+      const res = await u.attempt(() => c.fetchWithAuth('query Slow { me { id } }', { __hook: { delay: 5000 } }));
+      const took = performance.now() - began;
+      u.results.push(res);
+      const next = await u.attempt(() => c.fetchWithAuth('query Next { session { jti } }'));
+      return { res, took, auth: c.isAuthenticated(), next };
+    });
+    assert.equal(r.res.ok, false);
+    assert.equal(r.res.error.code, 'TIMEOUT', JSON.stringify(r.res.error));
+    assert.ok(r.took >= timeoutMs - 20 && r.took < timeoutMs + 1500, `gave up after ${r.took} ms`);
+    const log = await api.waitForLog((l) => l.cancelled.length > 0, 'the server to see the fetch aborted');
+    const [cancelled] = log.cancelled;
+    assert.equal(cancelled.op, 'Slow');
+    assert.equal(cancelled.stage, 'delay');
+    assert.ok(cancelled.waitedMs < 5000 - 1000, `the connection closed after ${cancelled.waitedMs} ms of a 5000 ms delay`);
+    assert.equal(r.auth, true);
+    assert.equal(r.next.ok, true);
+    assert.equal(r.next.value.data.session.jti, realTokens(log)[0].jti, 'the session is unchanged');
+    await assertNoLeaks();
+  });
+
+  it("the caller's AbortSignal: ABORTED, the fetch is really aborted, and the session stays", async () => {
+    await login(api.endpoint);
+    const r = await t.run(async () => {
+      const u = await import('/e2e-util.js');
+      const c = u.client('c');
+      const ac = new AbortController();
+      const began = performance.now();
+      const p = u.attempt(() => c.fetchWithAuth('query Slow { me { id } }', { __hook: { delay: 5000 } }, { signal: ac.signal }));
+      setTimeout(() => ac.abort(), 300);
+      const res = await p;
+      const took = performance.now() - began;
+      u.results.push(res);
+      const next = await u.attempt(() => c.fetchWithAuth('query Next { session { jti } }'));
+      return { res, took, auth: c.isAuthenticated(), next };
+    });
+    assert.equal(r.res.ok, false);
+    assert.equal(r.res.error.code, 'ABORTED', JSON.stringify(r.res.error));
+    assert.ok(r.took < 1500, `settled ${r.took} ms after the call`);
+    const log = await api.waitForLog((l) => l.cancelled.length > 0, 'the server to see the fetch aborted');
+    assert.equal(log.cancelled[0].op, 'Slow');
+    assert.ok(log.cancelled[0].waitedMs < 4000, `closed after ${log.cancelled[0].waitedMs} ms`);
+    assert.equal(r.auth, true);
+    assert.equal(r.next.value?.data.session.jti, realTokens(log)[0].jti, 'the session is unchanged');
+    await assertNoLeaks();
+  });
+
+  it('with the default 32 MiB limit, a 40 MiB answer is refused by its Content-Length before its body is read', async (ctx) => {
+    const size = 40 << 20;
+    await login(api.endpoint);
+    const r = await t.run(async (size) => {
+      const u = await import('/e2e-util.js');
+      const c = u.client('c');
+      const res = await u.attempt(() => c.fetchWithAuth('query Huge { me { id } }', { __hook: { fault: 'huge', bytes: size } }));
+      u.results.push(res);
+      const next = await u.attempt(() => c.fetchWithAuth('query Next { session { jti } }'));
+      return { res, auth: c.isAuthenticated(), next };
+    }, size);
+    assert.equal(r.res.ok, false);
+    assert.equal(r.res.error.code, 'BAD_RESPONSE', JSON.stringify(r.res.error));
+    assert.match(r.res.error.message, /33554432/, 'the message names the limit');
+    const log = await api.waitForLog((l) => l.cancelled.length > 0, 'the server to see the download cut');
+    const [cut] = log.cancelled;
+    assert.equal(cut.stage, 'body');
+    assert.ok(cut.written < size, `the server wrote ${cut.written} of ${size} bytes before the browser went away`);
+    assert.equal(r.auth, true);
+    assert.equal(r.next.value?.data.session.jti, realTokens(log)[0].jti);
+    ctx.diagnostic(`refused after the server wrote ${cut.written} of ${size} bytes`);
+    await assertNoLeaks();
+  });
+
+  it('an answer over the limit without Content-Length is cut off as it streams in, and never reaches Go memory (test build)', async (ctx) => {
+    assert.ok(existsSync(TESTHOOKS_WASM), `missing ${TESTHOOKS_WASM}: run \`make testbuild\``);
+    const size = 40 << 20;
+    const limit = 1 << 20;
+    await login(api.endpoint, { wasmURL: '/gqlauth-testhooks.wasm', maxResponseBytes: limit });
+    const r = await t.run(async (size) => {
+      const u = await import('/e2e-util.js');
+      const c = u.client('c');
+      const before = u.bridgeStats().sysBytes;
+      const refused = await u.attempt(() => c.fetchWithAuth('query Huge { me { id } }',
+        { __hook: { fault: 'huge', bytes: size, nolength: 1 } }));
+      const after = u.bridgeStats().sysBytes;
+      u.results.push(refused);
+      const next = await u.attempt(() => c.fetchWithAuth('query Next { session { jti } }'));
+      return { refused, before, after, auth: c.isAuthenticated(), next };
+    }, size);
+    assert.equal(r.refused.ok, false);
+    assert.equal(r.refused.error.code, 'BAD_RESPONSE', JSON.stringify(r.refused.error));
+    // Copying the body into Go would grow the runtime's memory by its size.
+    assert.ok(r.after - r.before < 8 << 20,
+      `Go memory grew by ${r.after - r.before} bytes for a refused ${size}-byte answer`);
+    const log = await api.waitForLog((l) => l.cancelled.length > 0, 'the server to see the download cut');
+    const [cut] = log.cancelled;
+    assert.equal(cut.stage, 'body');
+    // The kernel's socket buffers take a few MiB the browser never reads.
+    assert.ok(cut.written < size / 2, `the server wrote ${cut.written} of ${size} bytes before the browser went away`);
+    assert.equal(r.auth, true);
+    assert.equal(r.next.value?.data.session.jti, realTokens(log)[0].jti);
+    ctx.diagnostic(`limit ${limit}: refused after the server wrote ${cut.written} of ${size} bytes; Go sys ${r.before} -> ${r.after} bytes`);
+    await assertNoLeaks();
+  });
+
+  it('a rotated token that is not a JWT, expired, for another sub, or with CR/LF is ignored: the held token is kept and console.warn says why, never printing it', async () => {
+    const cases = [
+      { fault: 'badtoken', reason: /ignored the token in a response: token is not a well-formed JWT/ },
+      { fault: 'expiredtoken', reason: /ignored the token in a response: token is already expired/ },
+      { fault: 'othersub', reason: /ignored the token in a response: token belongs to another subject/ },
+      { fault: 'crlftoken', reason: /ignored the token in a response: token holds characters not allowed in a header/ },
+    ];
+    await login(api.endpoint);
+    const r = await t.run(async (faults) => {
+      const u = await import('/e2e-util.js');
+      const c = u.client('c');
+      const out = [];
+      for (const fault of faults) {
+        const before = u.ms(c.tokenExpiresAt());
+        const warned = [];
+        const realWarn = console.warn;
+        console.warn = function (...args) { warned.push(args.map(String)); return realWarn.apply(this, args); };
+        let res;
+        try {
+          res = await u.attempt(() => c.fetchWithAuth('query Forged { me { id } }', { __hook: { fault } }));
+        } finally {
+          console.warn = realWarn;
+        }
+        await u.sleep(20);
+        const after = u.ms(c.tokenExpiresAt());
+        const auth = c.isAuthenticated();
+        const next = await u.attempt(() => c.fetchWithAuth('query Next { session { jti } }'));
+        u.results.push(res, next);
+        out.push({ res, warned, before, after, auth, next });
+      }
+      return { out, state: u.state('c') };
+    }, cases.map((x) => x.fault));
+
+    const log = await api.tokens();
+    const tokens = realTokens(log);
+    const forged = log.issued.filter((x) => x.forged);
+    assert.equal(forged.length, 3, 'expired, other-sub and CR/LF tokens were issued (not-a-jwt is not a token)');
+    cases.forEach((want, i) => {
+      const o = r.out[i];
+      assert.equal(o.res.ok, true, `${want.fault}: the answer itself is fine: ${JSON.stringify(o.res)}`);
+      assert.deepEqual(o.res.value.data, { me: { id: USER.id } });
+      assert.equal(o.warned.length, 1, `${want.fault}: one warning, got ${JSON.stringify(o.warned)}`);
+      assert.match(o.warned[0].join(' '), want.reason, want.fault);
+      assert.equal(o.after, o.before, `${want.fault}: tokenExpiresAt() unchanged`);
+      assert.equal(o.auth, true);
+      assert.equal(o.next.value?.data.session.jti, tokens[i].jti, `${want.fault}: the next query carries the held token`);
+    });
+    const warnings = r.out.flatMap((o) => o.warned.flat());
+    const secrets = tokenSecrets(log.issued.map((x) => x.raw));
+    assert.deepEqual(leaksIn({ warnings }, [...secrets, 'not-a-jwt']), [], 'a warning printed a token');
+    assert.deepEqual(r.state.events.map((e) => e.reason), ['login', ...cases.map(() => 'rotate')],
+      'forged tokens caused no event');
+    assert.ok(forged.every((x) => !tokens.some((y) => y.jti === x.jti)));
+    assert.ok(secToMs(forged[0].exp) < Date.now(), 'the expired token is expired');
+    await assertNoLeaks();
+  });
+});
