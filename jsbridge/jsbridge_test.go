@@ -6,26 +6,11 @@ import (
 	"errors"
 	"testing"
 
+	"github.com/gqlauth/gqlauth/jsbridge/jstest"
 	"github.com/hack-pad/safejs"
 )
 
-// eval evaluates a JavaScript expression in the test page (test-only).
-func eval(t *testing.T, expr string) safejs.Value {
-	t.Helper()
-	fn, err := safejs.Global().Get("Function")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := fn.New("return (" + expr + ");")
-	if err != nil {
-		t.Fatalf("compiling %s: %v", expr, err)
-	}
-	v, err := f.Invoke()
-	if err != nil {
-		t.Fatalf("evaluating %s: %v", expr, err)
-	}
-	return v
-}
+func eval(t *testing.T, expr string) safejs.Value { return jstest.Eval(t, expr) }
 
 func TestFuncOfRecoversPanics(t *testing.T) {
 	f, err := FuncOf(func(safejs.Value, []safejs.Value) (any, error) {

@@ -13,7 +13,7 @@ import (
 // TestEveryFileIsForJSWasm keeps the package honest: anything here touches
 // syscall/js, so every file but this one must be built only for js/wasm.
 func TestEveryFileIsForJSWasm(t *testing.T) {
-	for _, dir := range []string{".", "../wasm"} {
+	for _, dir := range []string{".", "jstest", "../wasm"} {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)

@@ -7,27 +7,12 @@ import (
 	"testing"
 
 	"github.com/gqlauth/gqlauth/jsbridge"
+	"github.com/gqlauth/gqlauth/jsbridge/jstest"
 	"github.com/hack-pad/safejs"
 )
 
-// js evaluates a JavaScript expression in the test page (test-only: the
-// module itself never evaluates code).
-func js(t *testing.T, expr string) safejs.Value {
-	t.Helper()
-	fn, err := safejs.Global().Get("Function")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := fn.New("return (" + expr + ");")
-	if err != nil {
-		t.Fatalf("compiling %s: %v", expr, err)
-	}
-	v, err := f.Invoke()
-	if err != nil {
-		t.Fatalf("evaluating %s: %v", expr, err)
-	}
-	return v
-}
+// js evaluates a JavaScript expression in the test page.
+func js(t *testing.T, expr string) safejs.Value { return jstest.Eval(t, expr) }
 
 // newBinding exports onto a fresh object, as gqlauth.js would hand over.
 func newBinding(t *testing.T) safejs.Value {
