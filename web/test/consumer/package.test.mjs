@@ -53,7 +53,11 @@ describe('the npm package', () => {
     const text = readFileSync(path.join(PKG, 'LICENSE'), 'utf8');
     assert.match(text, /^MIT License\n\nCopyright \(c\) 2026 The gqlauth authors\n/);
     assert.match(text, /The Go project \(go[\d.]+\): wasm_exec\.js/);
-    assert.match(text, /github\.com\/golang-jwt\/jwt\/v5 /);
+    // Exactly the modules linked into the module get a notice.
+    for (const linked of ['github.com/hack-pad/safejs', 'github.com/tidwall/gjson']) {
+      assert.ok(text.includes(`${linked} `), `a notice for ${linked}`);
+    }
+    assert.ok(!text.includes('golang-jwt'), 'no notice for golang-jwt, which the module does not link');
   });
 
   it('npm pack in the package directory packs the same files again', async () => {
