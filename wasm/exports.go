@@ -35,7 +35,8 @@ type bridge struct {
 	authError safejs.Value
 
 	mu        sync.Mutex
-	next      int
+	next      int // the last client handle
+	nextLogin int // the last login exchange id, negative
 	clients   map[int]*entry
 	exchanges map[int]*pending
 }
@@ -247,13 +248,14 @@ func (b *bridge) inFlight() int {
 	return len(b.exchanges)
 }
 
-// track registers an exchange and returns its number.
+// track registers a login exchange and returns its number, counted down
+// from -1 so that it never meets the ids gqlauth.js picks for queries.
 func (b *bridge) track(e *entry, x *client.Exchange) int {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.next++
-	b.exchanges[b.next] = &pending{e: e, x: x}
-	return b.next
+	b.nextLogin--
+	b.exchanges[b.nextLogin] = &pending{e: e, x: x}
+	return b.nextLogin
 }
 
 // take removes the exchange named by args[0] from the registry.
@@ -302,19 +304,35 @@ func (b *bridge) beginLogin(args []safejs.Value) (any, error) {
 	return []any{b.track(e, x), string(x.Body())}, nil
 }
 
-// beginFetch(handle) → [id, authorization]: the token to send a protected
-// request with. gqlauth.js encodes the body itself. Without a usable token it
-// fails and nothing is to be sent.
+// beginFetch(handle, id) → authorization: the token to send a protected
+// request with, for the exchange numbered id (chosen by gqlauth.js, which
+// saves building an array per request). gqlauth.js encodes the body itself.
+// Without a usable token it fails and nothing is to be sent.
 func (b *bridge) beginFetch(args []safejs.Value) (any, error) {
 	e, err := b.entryAt(args)
 	if err != nil {
 		return nil, err
 	}
+	v := argAt(args, 1)
+	if jsbridge.TypeOf(v) != safejs.TypeNumber {
+		return nil, invalid("beginFetch needs an exchange id")
+	}
+	id, err := v.Int()
+	if err != nil || id < 1 {
+		return nil, invalid("bad exchange id")
+	}
 	x, err := e.c.BeginProtected()
 	if err != nil {
 		return nil, err
 	}
-	return []any{b.track(e, x), x.Authorization()}, nil
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if _, taken := b.exchanges[id]; taken {
+		x.Close()
+		return nil, invalid("exchange id %d is in use", id)
+	}
+	b.exchanges[id] = &pending{e: e, x: x}
+	return x.Authorization(), nil
 }
 
 // finish(id, status, token|null, summary, why?) judges an answer. token is

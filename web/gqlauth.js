@@ -41,6 +41,9 @@ function option(obj, name, what = 'options') {
 
 // One module instance serves every client of the page (or worker).
 let modulePromise = null;
+// Query exchanges are numbered here, for all clients (logins get theirs
+// from the module).
+let lastExchange = 0;
 // fetch as it was when the module loaded: a script that wraps globalThis.fetch
 // later does not see gqlauth's requests, nor so their Authorization header.
 let fetchFn = null;
@@ -194,7 +197,8 @@ class Client {
     } catch (e) {
       throw invalid('variables cannot be sent as JSON (a cycle, a BigInt, or a getter that throws)', e);
     }
-    let [id, authorization] = sync(this.#b.beginFetch(this.#s.handle));
+    const id = ++lastExchange;
+    let authorization = sync(this.#b.beginFetch(this.#s.handle, id));
     for (;;) {
       const answer = await this.#send(id, authorization, body, signal);
       const read = summarize(answer.text, false);
