@@ -19,8 +19,8 @@ import (
 )
 
 // DefaultMaxResponseBytes bounds a response body unless the app sets
-// maxResponseBytes: larger ones are refused with BAD_RESPONSE before they
-// are copied into Go memory.
+// maxResponseBytes. gqlauth.js enforces it while reading: a body announced
+// larger is not read, one without a length is cut off at the limit.
 const DefaultMaxResponseBytes = 32 << 20
 
 // bridge owns the exports, the clients they serve and the exchanges in
@@ -533,102 +533,4 @@ func (b *bridge) close(args []safejs.Value) (any, error) {
 // errorf wraps sentinel with a message.
 func errorf(sentinel error, format string, a ...any) error {
 	return fmt.Errorf("%w: %s", sentinel, fmt.Sprintf(format, a...))
-}
-
-func argAt(args []safejs.Value, i int) safejs.Value {
-	if i < len(args) {
-		return args[i]
-	}
-	return safejs.Undefined()
-}
-
-func invalid(format string, a ...any) error {
-	return errorf(client.ErrInvalidArgument, format, a...)
-}
-
-func stringArg(args []safejs.Value, i int, name string) (string, error) {
-	v := argAt(args, i)
-	if jsbridge.TypeOf(v) != safejs.TypeString {
-		return "", invalid("%s must be a string", name)
-	}
-	return v.String()
-}
-
-func optionalStringArg(args []safejs.Value, i int, name string) (string, error) {
-	if v := argAt(args, i); v.IsUndefined() || v.IsNull() {
-		return "", nil
-	}
-	return stringArg(args, i, name)
-}
-
-// field reads o[name]; a getter that throws is an invalid argument.
-func field(o safejs.Value, name string) (safejs.Value, error) {
-	v, err := jsbridge.Get(o, name)
-	if err != nil {
-		return safejs.Value{}, invalid("%v", err)
-	}
-	return v, nil
-}
-
-func stringField(o safejs.Value, name string, required bool) (string, error) {
-	v, err := field(o, name)
-	if err != nil {
-		return "", err
-	}
-	switch {
-	case jsbridge.TypeOf(v) == safejs.TypeString:
-		return v.String()
-	case (v.IsUndefined() || v.IsNull()) && !required:
-		return "", nil
-	}
-	return "", invalid("%s must be a string", name)
-}
-
-func numberField(o safejs.Value, name string) (float64, bool, error) {
-	v, err := field(o, name)
-	if err != nil || v.IsUndefined() || v.IsNull() {
-		return 0, false, err
-	}
-	if jsbridge.TypeOf(v) != safejs.TypeNumber {
-		return 0, false, invalid("%s must be a number", name)
-	}
-	f, err := v.Float()
-	if err != nil || math.IsNaN(f) || math.IsInf(f, 0) || f < 0 || f > 1e12 {
-		return 0, false, invalid("%s must be a finite, non-negative number", name)
-	}
-	return f, true, nil
-}
-
-func boolField(o safejs.Value, name string) (bool, bool, error) {
-	v, err := field(o, name)
-	if err != nil || v.IsUndefined() || v.IsNull() {
-		return false, false, err
-	}
-	if jsbridge.TypeOf(v) != safejs.TypeBoolean {
-		return false, false, invalid("%s must be a boolean", name)
-	}
-	b, err := v.Bool()
-	return b, true, err
-}
-
-// headersField reads options.headers, a plain object of string values.
-func headersField(o safejs.Value) (map[string]string, error) {
-	h, err := field(o, "headers")
-	if err != nil || h.IsUndefined() || h.IsNull() {
-		return nil, err
-	}
-	if jsbridge.TypeOf(h) != safejs.TypeObject {
-		return nil, invalid("headers must be an object of strings")
-	}
-	names, err := jsbridge.Keys(h, 100)
-	if err != nil {
-		return nil, invalid("headers must be a plain object of at most 100 strings: %v", err)
-	}
-	out := make(map[string]string, len(names))
-	for _, name := range names {
-		if out[name], err = stringField(h, name, true); err != nil {
-			return nil, invalid("header %q must be a string", name)
-		}
-	}
-	return out, nil
 }
