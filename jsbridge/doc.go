@@ -8,7 +8,7 @@
 // There is deliberately no fetch or Promise machinery here: the module's
 // JavaScript side does the I/O and calls Go synchronously before and after
 // it, which measured more than twice as cheap per request as awaiting fetch
-// from a goroutine (see README, Performance).
+// from a goroutine (see the README, "Size and speed").
 //
 // It knows nothing of authentication or GraphQL. Every file is built only for
 // js/wasm (a native test enforces the tag). A panic in Go code called from

@@ -16,8 +16,8 @@ var ErrPanic = errors.New("recovered panic")
 //
 //	defer jsbridge.Recover(&err)
 //
-// The stack is kept in the message so that the bug can be found; it never
-// holds values, only function names and lines.
+// The error keeps the stack, for Go-side debugging; callers that hand the
+// error to JavaScript should show only its first line.
 func Recover(err *error) {
 	r := recover()
 	if r == nil {

@@ -23,6 +23,12 @@ import (
 // larger is not read, one without a length is cut off at the limit.
 const DefaultMaxResponseBytes = 32 << 20
 
+// Limits on numeric options.
+const (
+	maxTimeoutMs     = math.MaxInt32   // setTimeout fires at once past this
+	maxLeewaySeconds = 366 * 24 * 3600 // a year
+)
+
 // bridge owns the exports, the clients they serve and the exchanges in
 // flight. Clients and exchanges are named by numbers handed to JavaScript,
 // so no Go function is made per client or per request.
@@ -36,7 +42,6 @@ type bridge struct {
 
 	mu        sync.Mutex
 	next      int // the last client handle
-	nextLogin int // the last login exchange id, negative
 	clients   map[int]*entry
 	exchanges map[int]*pending
 }
@@ -133,6 +138,9 @@ func (b *bridge) newClient(args []safejs.Value) (any, error) {
 	e := &entry{maxBytes: DefaultMaxResponseBytes}
 	opts := []client.Option{
 		client.OnEvent(func(ev session.Event) {
+			// The expiry check calls this from a timer goroutine, outside any
+			// export: a panic here must not take the module down.
+			defer func() { _ = recover() }()
 			if !e.listening.Load() {
 				return
 			}
@@ -143,17 +151,22 @@ func (b *bridge) newClient(args []safejs.Value) (any, error) {
 			emit.Invoke(string(ev.Reason), exp)
 		}),
 		client.OnWarning(func(err error) { warn.Invoke(err.Error()) }),
-		client.WithLeeway(session.DefaultLeeway),
 	}
 	if v, ok, err := numberField(o, "expiryLeewaySeconds"); err != nil {
 		return nil, err
 	} else if ok {
+		if v > maxLeewaySeconds {
+			return nil, invalid("expiryLeewaySeconds must be at most %d", maxLeewaySeconds)
+		}
 		opts = append(opts, client.WithLeeway(time.Duration(v*float64(time.Second))))
 	}
 	timeout := client.DefaultTimeout
 	if v, ok, err := numberField(o, "timeoutMs"); err != nil {
 		return nil, err
 	} else if ok {
+		if v > maxTimeoutMs {
+			return nil, invalid("timeoutMs must be at most %d (setTimeout's limit)", maxTimeoutMs)
+		}
 		timeout = time.Duration(v * float64(time.Millisecond))
 		opts = append(opts, client.WithTimeout(timeout))
 	}
@@ -248,14 +261,30 @@ func (b *bridge) inFlight() int {
 	return len(b.exchanges)
 }
 
-// track registers a login exchange and returns its number, counted down
-// from -1 so that it never meets the ids gqlauth.js picks for queries.
-func (b *bridge) track(e *entry, x *client.Exchange) int {
+// freeID reads the exchange id gqlauth.js chose: a positive integer not in
+// use. It is checked before anything begins, so that a bad id changes
+// nothing (a login begun would overtake one in flight).
+func (b *bridge) freeID(v safejs.Value) (int, error) {
+	if jsbridge.TypeOf(v) != safejs.TypeNumber {
+		return 0, invalid("missing exchange id")
+	}
+	id, err := v.Int()
+	if err != nil || id < 1 {
+		return 0, invalid("bad exchange id")
+	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	b.nextLogin--
-	b.exchanges[b.nextLogin] = &pending{e: e, x: x}
-	return b.nextLogin
+	if _, taken := b.exchanges[id]; taken {
+		return 0, invalid("exchange id %d is in use", id)
+	}
+	return id, nil
+}
+
+// register records x under id.
+func (b *bridge) register(id int, e *entry, x *client.Exchange) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.exchanges[id] = &pending{e: e, x: x}
 }
 
 // take removes the exchange named by args[0] from the registry.
@@ -278,13 +307,15 @@ func (b *bridge) take(args []safejs.Value) (int, *pending, error) {
 	return id, p, nil
 }
 
-// beginLogin(handle, {username?, email?, password}) → [id, body].
+// beginLogin(handle, id, {username?, email?, password}) → the request body,
+// for the exchange numbered id. A login begun later, or a logout, makes this
+// one fail when it finishes.
 func (b *bridge) beginLogin(args []safejs.Value) (any, error) {
 	e, err := b.entryAt(args)
 	if err != nil {
 		return nil, err
 	}
-	o := argAt(args, 1)
+	o := argAt(args, 2)
 	if jsbridge.TypeOf(o) != safejs.TypeObject {
 		return nil, invalid("login needs {username or email, password}")
 	}
@@ -297,41 +328,35 @@ func (b *bridge) beginLogin(args []safejs.Value) (any, error) {
 			return nil, err
 		}
 	}
+	id, err := b.freeID(argAt(args, 1))
+	if err != nil {
+		return nil, err
+	}
 	x, err := e.c.BeginLogin(cr)
 	if err != nil {
 		return nil, err
 	}
-	return []any{b.track(e, x), string(x.Body())}, nil
+	b.register(id, e, x)
+	return string(x.Body()), nil
 }
 
 // beginFetch(handle, id) → authorization: the token to send a protected
-// request with, for the exchange numbered id (chosen by gqlauth.js, which
-// saves building an array per request). gqlauth.js encodes the body itself.
-// Without a usable token it fails and nothing is to be sent.
+// request with, for the exchange numbered id. gqlauth.js encodes the body
+// itself. Without a usable token it fails and nothing is to be sent.
 func (b *bridge) beginFetch(args []safejs.Value) (any, error) {
 	e, err := b.entryAt(args)
 	if err != nil {
 		return nil, err
 	}
-	v := argAt(args, 1)
-	if jsbridge.TypeOf(v) != safejs.TypeNumber {
-		return nil, invalid("beginFetch needs an exchange id")
-	}
-	id, err := v.Int()
-	if err != nil || id < 1 {
-		return nil, invalid("bad exchange id")
+	id, err := b.freeID(argAt(args, 1))
+	if err != nil {
+		return nil, err
 	}
 	x, err := e.c.BeginProtected()
 	if err != nil {
 		return nil, err
 	}
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if _, taken := b.exchanges[id]; taken {
-		x.Close()
-		return nil, invalid("exchange id %d is in use", id)
-	}
-	b.exchanges[id] = &pending{e: e, x: x}
+	b.register(id, e, x)
 	return x.Authorization(), nil
 }
 
@@ -354,7 +379,7 @@ func (b *bridge) finish(args []safejs.Value) (any, error) {
 		p.x.Close()
 		return nil, err
 	}
-	if p.x.Authorization() == "" {
+	if p.x.Login() {
 		defer p.x.Close()
 		res, err := p.e.c.FinishLogin(p.x, resp)
 		if err != nil {
@@ -367,7 +392,7 @@ func (b *bridge) finish(args []safejs.Value) (any, error) {
 		b.mu.Lock()
 		b.exchanges[id] = p
 		b.mu.Unlock()
-		return []any{p.x.Authorization()}, nil
+		return p.x.Authorization(), nil
 	}
 	p.x.Close()
 	if err != nil {

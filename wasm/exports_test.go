@@ -106,17 +106,16 @@ func TestExportsRejectBadArguments(t *testing.T) {
 		args   []any
 		want   string
 	}{
-		{"login without credentials", "beginLogin", []any{h}, "INVALID_ARGUMENT"},
-		{"login with a number", "beginLogin", []any{h, 1}, "INVALID_ARGUMENT"},
-		{"login without password", "beginLogin", []any{h, js(t, "{username: 'demo'}")}, "INVALID_ARGUMENT"},
-		{"login password not a string", "beginLogin", []any{h, js(t, "{username: 'demo', password: 1}")}, "INVALID_ARGUMENT"},
-		{"login getter throws", "beginLogin", []any{h, js(t, "{username: 'demo', get password() { throw 1 }}")}, "INVALID_ARGUMENT"},
-		{"login on unknown handle", "beginLogin", []any{99, js(t, "{username: 'u', password: 'p'}")}, "NOT_AUTHENTICATED"},
+		{"login without credentials", "beginLogin", []any{h, 1}, "INVALID_ARGUMENT"},
+		{"login without an id", "beginLogin", []any{h, js(t, "{username: 'u', password: 'p'}")}, "INVALID_ARGUMENT"},
+		{"login with a number", "beginLogin", []any{h, 1, 1}, "INVALID_ARGUMENT"},
+		{"login without password", "beginLogin", []any{h, 1, js(t, "{username: 'demo'}")}, "INVALID_ARGUMENT"},
+		{"login password not a string", "beginLogin", []any{h, 1, js(t, "{username: 'demo', password: 1}")}, "INVALID_ARGUMENT"},
+		{"login getter throws", "beginLogin", []any{h, 1, js(t, "{username: 'demo', get password() { throw 1 }}")}, "INVALID_ARGUMENT"},
+		{"login on unknown handle", "beginLogin", []any{99, 1, js(t, "{username: 'u', password: 'p'}")}, "NOT_AUTHENTICATED"},
 		{"login without handle", "beginLogin", []any{}, "INVALID_ARGUMENT"},
 		{"fetch without handle", "beginFetch", []any{}, "INVALID_ARGUMENT"},
 		{"fetch with a string handle", "beginFetch", []any{"1", 1}, "INVALID_ARGUMENT"},
-		{"fetch without an id", "beginFetch", []any{h}, "INVALID_ARGUMENT"},
-		{"fetch with id 0", "beginFetch", []any{h, 0}, "INVALID_ARGUMENT"},
 		{"fetch before login", "beginFetch", []any{h, 1}, "NOT_AUTHENTICATED"},
 		{"listen not a boolean", "listen", []any{h, 1}, "INVALID_ARGUMENT"},
 		{"finish unknown exchange", "finish", []any{12345, 200, nil, "{}"}, "INVALID_ARGUMENT"},
@@ -163,12 +162,14 @@ func TestExchangeLoginThenFetch(t *testing.T) {
 		t.Fatal("settings.headers has no Content-Type")
 	}
 
-	begun := call(t, binding, "beginLogin", h, js(t, "{username: 'demo', password: 'pw'}"))
-	id := index(t, begun, 0)
-	if body, _ := index(t, begun, 1).String(); !strings.Contains(body, `"password":"pw"`) {
+	begun := call(t, binding, "beginLogin", h, 100, js(t, "{username: 'demo', password: 'pw'}"))
+	if body, _ := begun.String(); !strings.Contains(body, `"password":"pw"`) {
 		t.Fatalf("login body = %s (%s)", body, describe(begun))
 	}
-	user := call(t, binding, "finish", id, 200, loginToken, `{"data":{"loginUser":{"id":"1"}}}`)
+	if c := codeOf(call(t, binding, "beginLogin", h, 100, js(t, "{username: 'demo', password: 'pw'}"))); c != "INVALID_ARGUMENT" {
+		t.Errorf("a login with an exchange id in use: code = %q", c)
+	}
+	user := call(t, binding, "finish", 100, 200, loginToken, `{"data":{"loginUser":{"id":"1"}}}`)
 	if u, _ := user.Get("user"); jsbridge.TypeOf(u) != safejs.TypeString {
 		t.Fatalf("finish(login) = %v", codeOf(user))
 	}
@@ -178,7 +179,7 @@ func TestExchangeLoginThenFetch(t *testing.T) {
 		t.Fatal("not authenticated after login")
 	}
 	// The exchange is gone once finished.
-	if c := codeOf(call(t, binding, "finish", id, 200, nil, "{}")); c != "INVALID_ARGUMENT" {
+	if c := codeOf(call(t, binding, "finish", 100, 200, nil, "{}")); c != "INVALID_ARGUMENT" {
 		t.Errorf("finishing twice: code = %q", c)
 	}
 
@@ -225,9 +226,11 @@ func TestExchangeLoginThenFetch(t *testing.T) {
 func TestFailKinds(t *testing.T) {
 	binding := newBinding(t)
 	h := handleOf(t, call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql'}"), noop(t), noop(t)))
+	id := 0
 	for kind, want := range map[string]string{"aborted": "ABORTED", "timeout": "TIMEOUT", "too-large": "BAD_RESPONSE", "network": "NETWORK_ERROR", "": "NETWORK_ERROR"} {
-		begun := call(t, binding, "beginLogin", h, js(t, "{email: 'a@b', password: 'p'}"))
-		if c := codeOf(call(t, binding, "fail", index(t, begun, 0), kind, "TypeError: Failed to fetch")); c != want {
+		id++
+		begun := call(t, binding, "beginLogin", h, id, js(t, "{email: 'a@b', password: 'p'}"))
+		if c := codeOf(call(t, binding, "fail", id, kind, "TypeError: Failed to fetch")); c != want {
 			t.Errorf("fail(%q) code = %q, want %q (%s)", kind, c, want, describe(begun))
 		}
 	}
@@ -263,7 +266,7 @@ func TestBigIntArgumentsAreInvalid(t *testing.T) {
 		t.Errorf("timeoutMs: 5n code = %q", c)
 	}
 	h := handleOf(t, call(t, binding, "newClient", js(t, "{endpoint: 'https://a.example/'}"), noop(t), noop(t)))
-	if c := codeOf(call(t, binding, "beginLogin", h, js(t, "{username: 'u', password: 1n}"))); c != "INVALID_ARGUMENT" {
+	if c := codeOf(call(t, binding, "beginLogin", h, 1, js(t, "{username: 'u', password: 1n}"))); c != "INVALID_ARGUMENT" {
 		t.Errorf("password: 1n code = %q", c)
 	}
 	if c := codeOf(call(t, binding, "tokenExpiresIn", js(t, "1n"))); c != "INVALID_ARGUMENT" {
@@ -286,7 +289,7 @@ func TestThousandHostileCallsLeaveModuleWorking(t *testing.T) {
 		case 0:
 			call(t, binding, "newClient", arg, noop(t), noop(t))
 		case 1:
-			call(t, binding, "beginLogin", h, arg)
+			call(t, binding, "beginLogin", h, i, arg)
 		case 2:
 			call(t, binding, "beginFetch", arg)
 		case 3:
@@ -327,8 +330,8 @@ func TestPanicInsideExportBecomesError(t *testing.T) {
 func TestFailKeepsTheStatusOfABegunResponse(t *testing.T) {
 	binding := newBinding(t)
 	h := handleOf(t, call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql'}"), noop(t), noop(t)))
-	begun := call(t, binding, "beginLogin", h, js(t, "{email: 'a@b', password: 'p'}"))
-	e := call(t, binding, "fail", index(t, begun, 0), "too-large", "", 200)
+	call(t, binding, "beginLogin", h, 1, js(t, "{email: 'a@b', password: 'p'}"))
+	e := call(t, binding, "fail", 1, "too-large", "", 200)
 	status, _ := e.Get("status")
 	if n, _ := status.Int(); codeOf(e) != "BAD_RESPONSE" || n != 200 {
 		t.Fatalf("fail(too-large, 200) = %s with status %d", describe(e), n)

@@ -22,6 +22,9 @@ export class AuthError extends Error {
   get [BRAND]() { return true; }
 }
 
+Object.freeze(AuthError);
+Object.freeze(AuthError.prototype);
+
 /** Reports whether e is an AuthError, also one from another realm (iframe, worker copy). */
 export function isAuthError(e) {
   return e instanceof AuthError || (typeof e === 'object' && e !== null && e[BRAND] === true);
@@ -41,12 +44,18 @@ function option(obj, name, what = 'options') {
 
 // One module instance serves every client of the page (or worker).
 let modulePromise = null;
-// Query exchanges are numbered here, for all clients (logins get theirs
-// from the module).
+// Exchanges are numbered here, for all clients: the module then answers with
+// plain strings, never with arrays or objects that carry the token or the
+// password through page-patchable code.
 let lastExchange = 0;
 // fetch as it was when the module loaded: a script that wraps globalThis.fetch
 // later does not see gqlauth's requests, nor so their Authorization header.
 let fetchFn = null;
+// Built-ins the token passes through, taken when this file is evaluated so
+// that a script that replaces them later does not see it.
+const apply = Reflect.apply;
+const headerOf = Headers.prototype.get;
+const then = Promise.prototype.then;
 
 async function loadModule(wasmURL) {
   if (typeof globalThis.fetch !== 'function') {
@@ -163,8 +172,9 @@ class Client {
   #emit(reason, expiresAtMs) {
     const event = Object.freeze({ reason, expiresAt: expiresAtMs === null ? null : new Date(expiresAtMs) });
     // Delivered after the change, outside the module's call stack.
+    const listeners = [...this.#listeners]; // as they are now: close() clears them
     queueMicrotask(() => {
-      for (const cb of [...this.#listeners]) {
+      for (const cb of listeners) {
         try { cb(event); } catch (e) { reportError(e); }
       }
     });
@@ -172,7 +182,12 @@ class Client {
 
   async login(credentials, opts) {
     const signal = signalOf(opts);
-    const [id, body] = sync(this.#b.beginLogin(this.#s.handle, credentials));
+    if (signal?.aborted) {
+      // Before beginLogin: an aborted login must not overtake one in flight.
+      throw new AuthError('the login was aborted by its signal before it started', { code: 'ABORTED' });
+    }
+    const id = ++lastExchange;
+    const body = sync(this.#b.beginLogin(this.#s.handle, id, credentials));
     const answer = await this.#send(id, '', body, signal);
     const res = this.#finish(id, answer, summarize(answer.text, true));
     return { user: JSON.parse(res.user), expiresAt: new Date(res.expiresAt) };
@@ -204,7 +219,8 @@ class Client {
       const read = summarize(answer.text, false);
       const verdict = this.#finish(id, answer, read);
       if (verdict === true) return graphQLResult(read.parsed);
-      [authorization] = verdict; // the token was superseded in flight: once more with the current one
+      if (typeof verdict !== 'string') throw new AuthError('gqlauth: unexpected answer from the module', { code: 'INTERNAL' });
+      authorization = verdict; // the token was superseded in flight: once more with the current one
     }
   }
 
@@ -212,7 +228,7 @@ class Client {
   // still be registered: end it, so that nothing is left behind.
   #finish(id, answer, read) {
     const verdict = this.#b.finish(id, answer.status, answer.token, read.summary, read.why);
-    if (verdict instanceof Error) {
+    if (typeof verdict !== 'string' && verdict instanceof Error) { // a string may be the token: never instanceof'd
       if (verdict.code === 'INTERNAL') this.#b.fail(id, 'network');
       throw verdict;
     }
@@ -228,8 +244,9 @@ class Client {
     const s = this.#s;
     const controller = new AbortController();
     let why = 'network';
+    let settle;
     let giveUp;
-    const stopped = new Promise((_, reject) => { giveUp = reject; });
+    const outcome = new Promise((resolve, reject) => { settle = resolve; giveUp = reject; });
     const stop = (reason) => {
       why = reason;
       controller.abort();
@@ -239,18 +256,16 @@ class Client {
     const onAbort = () => stop('aborted');
     if (signal?.aborted) onAbort();
     else signal?.addEventListener('abort', onAbort, { once: true });
-    const seen = { status: undefined };
+    const seen = { __proto__: null, status: undefined };
     try {
-      const init = {
-        method: 'POST',
-        headers: authorization ? { ...s.headers, Authorization: authorization } : s.headers,
-        body,
-        signal: controller.signal,
-      };
+      // Objects that hold the token have no prototype, so that no getter or
+      // "then" a page script put on Object.prototype is consulted on them.
+      const headers = { __proto__: null, ...s.headers };
+      if (authorization) headers.Authorization = authorization;
+      const init = { __proto__: null, method: 'POST', headers, body, signal: controller.signal };
       if (s.credentials !== undefined) init.credentials = s.credentials;
-      const work = read(fetchFn(s.endpoint, init), s.maxResponseBytes, () => stop('too-large'), seen);
-      work.catch(() => {}); // when the race is lost, its rejection is expected
-      return await Promise.race([work, stopped]);
+      apply(then, read(fetchFn(s.endpoint, init), s.maxResponseBytes, () => stop('too-large'), seen), [settle, giveUp]);
+      return await outcome; // settled by the answer, or by the timeout or signal alone
     } catch (e) {
       throw this.#fail(id, why, e, seen.status);
     } finally {
@@ -301,21 +316,36 @@ async function read(responding, max, tooLarge, seen) {
   const response = await responding;
   seen.status = response.status;
   return {
+    __proto__: null,
     status: response.status,
-    token: response.headers.get('X-Authorization') ?? response.headers.get('Authorization'),
+    token: tokenHeader(response.headers),
     text: await readText(response, max, tooLarge),
   };
 }
 
-// Reads a response body as text, never more than max bytes: a body
-// announced larger is refused at once, one without a length is read as a
-// stream and cut off at the limit. Bodies within it are read whole, the
-// fastest way.
+// The token header: X-Authorization, else Authorization (an empty one counts
+// as absent).
+function tokenHeader(headers) {
+  const x = apply(headerOf, headers, ['X-Authorization']);
+  return x !== null && x.trim() !== '' ? x : apply(headerOf, headers, ['Authorization']);
+}
+
+// Reads a response body as text, never more than max bytes. A body announced
+// larger is refused at once. One whose length is known and not compressed is
+// read whole, the fastest way; any other (no Content-Length, or a
+// Content-Encoding, whose decoded size the length does not bound) is counted
+// as it streams in and cut off at the limit. (Chromium reports requests read
+// through a stream reader as aborted in its network log now and then, so the
+// stream is kept for the bodies that need it.) A cross-origin API that
+// compresses without exposing Content-Encoding is bounded only after decoding.
 async function readText(response, max, tooLarge) {
-  const announced = Number(response.headers.get('Content-Length') ?? NaN);
+  const announced = Number(apply(headerOf, response.headers, ['Content-Length']) ?? NaN);
   if (announced > max) tooLarge();
-  if (Number.isFinite(announced) || !response.body) {
-    return response.text();
+  const encoded = apply(headerOf, response.headers, ['Content-Encoding']);
+  if (!response.body || (Number.isFinite(announced) && (encoded === null || encoded === 'identity'))) {
+    const text = await response.text();
+    if (text.length > max) tooLarge(); // UTF-16 units never outnumber the bytes
+    return text;
   }
   const reader = response.body.getReader();
   const chunks = [];
@@ -331,12 +361,10 @@ async function readText(response, max, tooLarge) {
     }
     chunks.push(value);
   }
-  let bytes = chunks[0] ?? new Uint8Array(0);
-  if (chunks.length > 1) {
-    bytes = new Uint8Array(size);
-    let at = 0;
-    for (const c of chunks) { bytes.set(c, at); at += c.length; }
-  }
+  if (chunks.length === 1) return decoder.decode(chunks[0]);
+  const bytes = new Uint8Array(size);
+  let at = 0;
+  for (const c of chunks) { bytes.set(c, at); at += c.length; }
   return decoder.decode(bytes);
 }
 
@@ -373,7 +401,10 @@ function graphQLResult(parsed) {
 }
 
 // Synchronous exports hand errors back as values; throw them here.
+// A string result (it may be the token) is returned before any check that
+// page code could observe.
 function sync(result) {
+  if (typeof result === 'string') return result;
   if (result instanceof Error) throw result;
   return result;
 }

@@ -1,10 +1,14 @@
 // Package client logs in to a JWT-protected GraphQL API and sends requests
-// with the held token, over any Transport. It orchestrates package session
-// (which token to send and keep) and package graphql (what to send and what
-// came back), and turns every failure into an error CodeOf can classify.
+// with the held token. It orchestrates package session (which token to send
+// and keep) and package graphql (what to send and what came back), and turns
+// every failure into an error CodeOf can classify.
 //
-// It is pure Go: it must not import syscall/js or net/http. The browser's
-// fetch reaches it through the Transport interface.
+// A request is an Exchange: begun (BeginLogin, BeginDo, BeginProtected),
+// sent by someone, and finished (FinishLogin, FinishDo). Login and Do run
+// exchanges over a Transport; the browser glue sends them with fetch in
+// JavaScript and drives the same exchanges itself.
+//
+// It is pure Go: it must not import syscall/js or net/http.
 package client
 
 import (
@@ -349,6 +353,13 @@ func (c *Client) changed(ev *session.Event) {
 	c.armExpiryLocked()
 	c.mu.Unlock()
 	c.onEvent(*ev)
+	if ev.Reason == session.ReasonLogin || ev.Reason == session.ReasonRotate {
+		// A token unusable from the start (the leeway is longer than its
+		// life) gets no timer: say at once that it expired.
+		if expired := c.sess.CheckExpiry(); expired != nil {
+			c.onEvent(*expired)
+		}
+	}
 }
 
 // armExpiryLocked makes sure the expiry check runs no later than the held

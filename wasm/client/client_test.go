@@ -616,3 +616,14 @@ func TestRotationKeepsTheArmedExpiryTimer(t *testing.T) {
 		t.Fatalf("after an early fire: armed %v, events %q", armed, rec.reasons())
 	}
 }
+
+func TestTokenUnusableFromTheStartIsExpiredAtOnce(t *testing.T) {
+	c, _, _, rec := newTestClient(t, WithLeeway(2*time.Hour)) // longer than the token lives
+	login(t, c)
+	if got, want := rec.reasons(), "login,expired"; got != want {
+		t.Fatalf("events = %q, want %q", got, want)
+	}
+	if c.Authenticated() {
+		t.Error("a token inside the leeway counts as usable")
+	}
+}

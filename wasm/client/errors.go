@@ -52,8 +52,6 @@ var (
 	ErrOvertaken = errors.New("login overtaken by a newer login or a logout")
 	// ErrClosed means the client was closed.
 	ErrClosed = errors.New("client is closed")
-	// ErrInternal marks a recovered panic.
-	ErrInternal = errors.New("internal error")
 )
 
 // ResponseError is a failure that came with a response: it keeps the HTTP

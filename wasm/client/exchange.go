@@ -28,6 +28,9 @@ func (x *Exchange) Close() {
 	x.body = nil
 }
 
+// Login reports whether x is a login.
+func (x *Exchange) Login() bool { return x.login }
+
 // Body is the JSON request body.
 func (x *Exchange) Body() []byte { return x.body }
 

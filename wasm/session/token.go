@@ -25,8 +25,8 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// Errors reported when a header value cannot become a Token. They wrap
-// golang-jwt's errors where one applies, so errors.Is works with both.
+// Errors reported when a header value cannot become a Token. Details are
+// wrapped behind them, so test with errors.Is.
 var (
 	// ErrNoToken means the header was absent or empty.
 	ErrNoToken = errors.New("no token in header")
