@@ -76,6 +76,8 @@ func TestNewClientRejectsBadOptions(t *testing.T) {
 		{"timeout NaN", "{endpoint: 'https://a.example/', timeoutMs: NaN}", "INVALID_ARGUMENT"},
 		{"timeout a string", "{endpoint: 'https://a.example/', timeoutMs: '5'}", "INVALID_ARGUMENT"},
 		{"negative leeway", "{endpoint: 'https://a.example/', expiryLeewaySeconds: -1}", "INVALID_ARGUMENT"},
+		{"timeout past setTimeout's limit", "{endpoint: 'https://a.example/', timeoutMs: 2 ** 31}", "INVALID_ARGUMENT"},
+		{"leeway over a year", "{endpoint: 'https://a.example/', expiryLeewaySeconds: 1e10}", "INVALID_ARGUMENT"},
 		{"header not a string", "{endpoint: 'https://a.example/', headers: {'X-A': 1}}", "INVALID_ARGUMENT"},
 		{"header CRLF", "{endpoint: 'https://a.example/', headers: {'X-A': 'a\\r\\nb'}}", "INVALID_ARGUMENT"},
 		{"zero maxResponseBytes", "{endpoint: 'https://a.example/', maxResponseBytes: 0}", "INVALID_ARGUMENT"},

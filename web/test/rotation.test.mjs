@@ -105,6 +105,31 @@ describe(`rotation, events and logout [${BROWSER}]`, { timeout: 60000 }, () => {
     assert.deepEqual(r.stateRightAfterLogout, { auth: false, at: null, in: 0 }, 'logout takes effect at once');
   });
 
+  it('close() still delivers its logout event, and an already-aborted login overtakes nothing', async () => {
+    const r = await t.run(async (endpoint, username, password) => {
+      const u = await import('/e2e-util.js');
+      const c = await u.newClient('c', { endpoint });
+      const heard = [];
+      c.onTokenChange((e) => heard.push(e.reason));
+      // A login in flight, then one whose signal is already aborted: the
+      // second must fail at once without overtaking the first.
+      const first = u.attempt(() => c.login({ username, password }));
+      const ac = new AbortController();
+      ac.abort();
+      const second = await u.attempt(() => c.login({ username, password }, { signal: ac.signal }));
+      const firstResult = await first;
+      const authenticated = c.isAuthenticated();
+      c.close();
+      await u.sleep(50);
+      return { second, firstOk: firstResult.ok, authenticated, heard };
+    }, api.endpoint, USER.username, PASSWORD);
+    assert.equal(r.second.error?.code, 'ABORTED', JSON.stringify(r.second));
+    assert.equal(r.firstOk, true, 'the login in flight was not overtaken');
+    assert.equal(r.authenticated, true);
+    assert.deepEqual(r.heard, ['login', 'logout'], 'close() delivered its logout event');
+    assert.equal((await api.tokens()).graphqlRequests, 1, 'the aborted login sent nothing');
+  });
+
   it('logs out: no token, the next query is NOT_AUTHENTICATED and sends nothing, and login works again', async () => {
     const r = await t.run(async (endpoint, username, password) => {
       const u = await import('/e2e-util.js');
