@@ -4,10 +4,10 @@
 // be: hold=1 parks a request until the test releases it, lag= delays an
 // answer after its token was issued, and GET /test/tokens tells what the
 // browser really sent.
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BROWSER, NOTHING_STORED, PASSWORD, USER, leakReport, openSuite, runtimeFailures, secToMs,
+  BROWSER, NOTHING_STORED, PASSWORD, USER, leakReport, pageHooks, secToMs,
 } from './harness.mjs';
 
 const REQUESTS = 200;
@@ -18,25 +18,14 @@ function realTokens(log) {
 }
 
 describe(`rotation under concurrency [${BROWSER}]`, { timeout: 120000 }, () => {
-  let suite;
   let api;
   let strict;
   let t;
 
-  before(async () => {
-    suite = await openSuite({ api: {}, strict: { strictRotation: true } });
-    ({ api, strict } = suite.api);
-  });
-  after(async () => { await suite?.close(); });
-  beforeEach(async () => {
-    await Promise.all([api.reset(), strict.reset()]);
-    t = await suite.newPage();
-  });
-  afterEach(async () => {
-    const failures = t ? await runtimeFailures(t) : [];
-    await t?.close();
-    await Promise.all([api.release(), strict.release()]);
-    assert.deepEqual(failures, [], 'the page reported errors');
+  pageHooks({ api: {}, strict: { strictRotation: true } }, {
+    onSuite(s) { ({ api, strict } = s.api); },
+    onPage(p) { t = p; },
+    release: true,
   });
 
   it(`after ${REQUESTS} concurrent requests answered out of order, the held token is the newest issued, ` +

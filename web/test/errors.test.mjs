@@ -1,36 +1,21 @@
 // Failures an app must be able to tell apart: AuthError codes.
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  BROWSER, PASSWORD, USER, openSuite, runtimeFailures, secToMs, sleepUntil, startServer,
+  BROWSER, PASSWORD, USER, pageHooks, secToMs, sleepUntil, startServer,
 } from './harness.mjs';
 
 const TTL_SECONDS = 3;
 
 describe(`AuthError codes [${BROWSER}]`, { timeout: 60000 }, () => {
-  let suite;
   let api;
   let short;
   let noexpose;
   let t;
 
-  before(async () => {
-    suite = await openSuite({
-      api: {},
-      short: { ttl: `${TTL_SECONDS}s` },
-      noexpose: { exposeTokenHeaders: false },
-    });
-    ({ api, short, noexpose } = suite.api);
-  });
-  after(async () => { await suite?.close(); });
-  beforeEach(async () => {
-    await Promise.all([api.reset(), short.reset(), noexpose.reset()]);
-    t = await suite.newPage();
-  });
-  afterEach(async () => {
-    const failures = t ? await runtimeFailures(t) : [];
-    await t?.close();
-    assert.deepEqual(failures, [], 'the page reported errors');
+  pageHooks({ api: {}, short: { ttl: `${TTL_SECONDS}s` }, noexpose: { exposeTokenHeaders: false } }, {
+    onSuite(s) { ({ api, short, noexpose } = s.api); },
+    onPage(p) { t = p; },
   });
 
   it('rejects with TOKEN_EXPIRED once the token is past exp, without sending, and emits expired', async () => {

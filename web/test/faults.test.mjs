@@ -4,12 +4,11 @@
 // really aborted where the module gives up, and, after every scenario, no
 // token readable by page scripts (storage, cookies, console, error
 // messages, the client object, globals).
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import {
-  BROWSER, NOTHING_STORED, PASSWORD, TESTHOOKS_WASM, USER, leakReport, leaksIn, openSuite, runtimeFailures,
-  secToMs, startProxy, tokenSecrets,
+  BROWSER, NOTHING_STORED, PASSWORD, TESTHOOKS_WASM, USER, leakReport, leaksIn, pageHooks, secToMs, startProxy, tokenSecrets,
 } from './harness.mjs';
 
 /** The tokens of the log that became a session's newest, by iat. */
@@ -18,23 +17,11 @@ function realTokens(log) {
 }
 
 describe(`faults [${BROWSER}]`, { timeout: 120000 }, () => {
-  let suite;
   let api;
   let t;
-
-  before(async () => {
-    suite = await openSuite({ api: {} });
-    api = suite.api.api;
-  });
-  after(async () => { await suite?.close(); });
-  beforeEach(async () => {
-    await api.reset();
-    t = await suite.newPage();
-  });
-  afterEach(async () => {
-    const failures = t ? await runtimeFailures(t) : [];
-    await t?.close();
-    assert.deepEqual(failures, [], 'the page reported errors');
+  pageHooks({ api: {} }, {
+    onSuite(s) { api = s.api.api; },
+    onPage(p) { t = p; },
   });
 
   /**

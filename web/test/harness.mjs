@@ -8,6 +8,8 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach } from 'node:test';
 import puppeteer from 'puppeteer-core';
 
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -336,6 +338,35 @@ export async function openPage(suite) {
   await page.goto(suite.pageURL, { waitUntil: 'load' });
   t.baselineGlobals = await page.evaluate(() => Object.getOwnPropertyNames(globalThis));
   return t;
+}
+
+/**
+ * Registers the usual hooks of a describe block: one suite (page server, the
+ * API servers in apis, a browser) for the block; before each test the API
+ * logs reset and a fresh page; after it, the page closed, held requests
+ * released (with release: true), and any runtime failure the page reported
+ * failing the test. onSuite and onPage receive the suite and each page.
+ */
+export function pageHooks(apis, { onSuite, onPage, release = false }) {
+  let suite;
+  let page;
+  const servers = () => Object.values(suite.api);
+  before(async () => {
+    suite = await openSuite(apis);
+    onSuite(suite);
+  });
+  after(async () => { await suite?.close(); });
+  beforeEach(async () => {
+    await Promise.all(servers().map((s) => s.reset()));
+    page = await suite.newPage();
+    onPage(page);
+  });
+  afterEach(async () => {
+    const failures = page ? await runtimeFailures(page) : [];
+    await page?.close();
+    if (release) await Promise.all(servers().map((s) => s.release()));
+    assert.deepEqual(failures, [], 'the page reported errors');
+  });
 }
 
 /**

@@ -5,12 +5,11 @@
 // behaviour, nothing sent for a refused call, and the module keeps working.
 // (robustness.test.mjs has the first hostile arguments and the panics of
 // fetchWithAuth and isAuthenticated; this file covers the rest.)
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import {
-  BROWSER, NOTHING_STORED, PASSWORD, TESTHOOKS_WASM, USER, leakReport, openSuite, runtimeFailures,
-} from './harness.mjs';
+  BROWSER, NOTHING_STORED, PASSWORD, TESTHOOKS_WASM, USER, leakReport, pageHooks, } from './harness.mjs';
 
 /**
  * The hostile calls, as source run in the page with u (e2e-util), c (a
@@ -148,23 +147,11 @@ async function runCalls(t, endpoint, calls, times = 1) {
 }
 
 describe(`hostile input from JavaScript [${BROWSER}]`, { timeout: 120000 }, () => {
-  let suite;
   let api;
   let t;
-
-  before(async () => {
-    suite = await openSuite({ api: {} });
-    api = suite.api.api;
-  });
-  after(async () => { await suite?.close(); });
-  beforeEach(async () => {
-    await api.reset();
-    t = await suite.newPage();
-  });
-  afterEach(async () => {
-    const failures = t ? await runtimeFailures(t) : [];
-    await t?.close();
-    assert.deepEqual(failures, [], 'the page reported errors');
+  pageHooks({ api: {} }, {
+    onSuite(s) { api = s.api.api; },
+    onPage(p) { t = p; },
   });
 
   /** No token the server issued, and not the password, is readable by page scripts; nothing was stored. */

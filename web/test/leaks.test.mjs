@@ -1,8 +1,8 @@
 // The token lives in Go memory only (DESIGN §4): nothing a script in the page
 // can read (storage, cookies, console, the client object, globals) holds it.
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BROWSER, PASSWORD, USER, openSuite, runtimeFailures } from './harness.mjs';
+import { BROWSER, PASSWORD, USER, pageHooks } from './harness.mjs';
 
 /** Globals that loading the module may add: the Go class of wasm_exec.js. */
 // wasm_exec.js (the Go toolchain's loader) defines these four and needs them while the
@@ -68,23 +68,11 @@ async function observe(t, extra = {}) {
 }
 
 describe(`the token stays out of reach of page scripts [${BROWSER}]`, { timeout: 60000 }, () => {
-  let suite;
   let api;
   let t;
-
-  before(async () => {
-    suite = await openSuite({ api: {} });
-    api = suite.api.api;
-  });
-  after(async () => { await suite?.close(); });
-  beforeEach(async () => {
-    await api.reset();
-    t = await suite.newPage();
-  });
-  afterEach(async () => {
-    const failures = t ? await runtimeFailures(t) : [];
-    await t?.close();
-    assert.deepEqual(failures, [], 'the page reported errors');
+  pageHooks({ api: {} }, {
+    onSuite(s) { api = s.api.api; },
+    onPage(p) { t = p; },
   });
 
   it('the leak detector finds a token planted in storage, cookies, console, objects and globals', async () => {

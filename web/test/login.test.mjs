@@ -1,26 +1,14 @@
 // Logging in and sending protected queries, as an app sees it.
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BROWSER, PASSWORD, USER, openSuite, runtimeFailures, secToMs, sleep } from './harness.mjs';
+import { BROWSER, PASSWORD, USER, pageHooks, secToMs, sleep } from './harness.mjs';
 
 describe(`login and protected queries [${BROWSER}]`, { timeout: 60000 }, () => {
-  let suite;
   let api;
   let t;
-
-  before(async () => {
-    suite = await openSuite({ api: {} });
-    api = suite.api.api;
-  });
-  after(async () => { await suite?.close(); });
-  beforeEach(async () => {
-    await api.reset();
-    t = await suite.newPage();
-  });
-  afterEach(async () => {
-    const failures = t ? await runtimeFailures(t) : [];
-    await t?.close();
-    assert.deepEqual(failures, [], 'the page reported errors');
+  pageHooks({ api: {} }, {
+    onSuite(s) { api = s.api.api; },
+    onPage(p) { t = p; },
   });
 
   for (const by of ['username', 'email']) {

@@ -1,28 +1,17 @@
 // Several clients, for different endpoints, in one page share the module
 // but not their sessions.
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BROWSER, PASSWORD, USER, openSuite, runtimeFailures, secToMs } from './harness.mjs';
+import { BROWSER, PASSWORD, USER, pageHooks, secToMs } from './harness.mjs';
 
 describe(`two clients in one page [${BROWSER}]`, { timeout: 60000 }, () => {
-  let suite;
   let a;
   let b;
   let t;
 
-  before(async () => {
-    suite = await openSuite({ a: {}, b: { ttl: '30m' } });
-    ({ a, b } = suite.api);
-  });
-  after(async () => { await suite?.close(); });
-  beforeEach(async () => {
-    await Promise.all([a.reset(), b.reset()]);
-    t = await suite.newPage();
-  });
-  afterEach(async () => {
-    const failures = t ? await runtimeFailures(t) : [];
-    await t?.close();
-    assert.deepEqual(failures, [], 'the page reported errors');
+  pageHooks({ a: {}, b: { ttl: '30m' } }, {
+    onSuite(s) { ({ a, b } = s.api); },
+    onPage(p) { t = p; },
   });
 
   it('keeps independent sessions, rotation chains, expiries and events per endpoint', async () => {

@@ -1,29 +1,17 @@
 // No input, from JavaScript or the network, breaks the module: bad values are
 // refused with an AuthError, a panic inside Go becomes a rejection, and the
 // module keeps working afterwards without leaking bridge resources.
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
-import { BROWSER, PASSWORD, TESTHOOKS_WASM, USER, openSuite, runtimeFailures } from './harness.mjs';
+import { BROWSER, PASSWORD, TESTHOOKS_WASM, USER, pageHooks } from './harness.mjs';
 
 describe(`robustness [${BROWSER}]`, { timeout: 60000 }, () => {
-  let suite;
   let api;
   let t;
-
-  before(async () => {
-    suite = await openSuite({ api: {} });
-    api = suite.api.api;
-  });
-  after(async () => { await suite?.close(); });
-  beforeEach(async () => {
-    await api.reset();
-    t = await suite.newPage();
-  });
-  afterEach(async () => {
-    const failures = t ? await runtimeFailures(t) : [];
-    await t?.close();
-    assert.deepEqual(failures, [], 'the page reported errors');
+  pageHooks({ api: {} }, {
+    onSuite(s) { api = s.api.api; },
+    onPage(p) { t = p; },
   });
 
   it('refuses hostile arguments (throwing getters, proxies, symbols, BigInt, cycles) with INVALID_ARGUMENT', async () => {

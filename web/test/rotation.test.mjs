@@ -1,26 +1,14 @@
 // Token rotation, token events and logout.
-import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BROWSER, PASSWORD, USER, openSuite, runtimeFailures, secToMs } from './harness.mjs';
+import { BROWSER, PASSWORD, USER, pageHooks, secToMs } from './harness.mjs';
 
 describe(`rotation, events and logout [${BROWSER}]`, { timeout: 60000 }, () => {
-  let suite;
   let api;
   let t;
-
-  before(async () => {
-    suite = await openSuite({ api: {} });
-    api = suite.api.api;
-  });
-  after(async () => { await suite?.close(); });
-  beforeEach(async () => {
-    await api.reset();
-    t = await suite.newPage();
-  });
-  afterEach(async () => {
-    const failures = t ? await runtimeFailures(t) : [];
-    await t?.close();
-    assert.deepEqual(failures, [], 'the page reported errors');
+  pageHooks({ api: {} }, {
+    onSuite(s) { api = s.api.api; },
+    onPage(p) { t = p; },
   });
 
   it('sends, on each request, the token that the previous response issued', async () => {
