@@ -474,6 +474,18 @@ export function leaksIn(places, secrets) {
 }
 
 /**
+ * Asserts that nothing a page script can read holds any token the server(s)
+ * issued (forged ones included) or the given secrets, and that nothing was
+ * stored.
+ */
+export async function assertNoLeaks(t, apis, { clients = ['c'], secrets = [] } = {}) {
+  const report = await leakReport(t, apis, { clients, secrets });
+  assert.ok(report.tokens > 0);
+  assert.deepEqual(report.leaks, [], 'a secret is readable by page scripts');
+  assert.deepEqual(report.stored, NOTHING_STORED, 'nothing was stored');
+}
+
+/**
  * Everything a script in the page of t can read where a token could end
  * up, as labelled lists of strings: storage, cookies, IndexedDB and Cache
  * Storage names, window.name/history/location, the named clients (JSON and

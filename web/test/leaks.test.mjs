@@ -2,40 +2,12 @@
 // can read (storage, cookies, console, the client object, globals) holds it.
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { BROWSER, PASSWORD, USER, pageHooks } from './harness.mjs';
+import { BROWSER, PASSWORD, USER, pageHooks, leaksIn, tokenSecrets } from './harness.mjs';
 
 /** Globals that loading the module may add: the Go class of wasm_exec.js. */
 // wasm_exec.js (the Go toolchain's loader) defines these four and needs them while the
 // module runs: Go's runtime writes its output, panics included, through globalThis.fs.
 const ALLOWED_NEW_GLOBALS = ['Go', 'fs', 'process', 'path'];
-
-/** The secret pieces of each raw JWT: the whole token, payload+signature, payload, signature. */
-function secretsOf(raws) {
-  const out = new Set();
-  for (const raw of raws) {
-    const parts = raw.split('.');
-    assert.equal(parts.length, 3, 'a raw token from /test/tokens is a JWT');
-    out.add(raw);
-    out.add(`${parts[1]}.${parts[2]}`);
-    out.add(parts[1]);
-    out.add(parts[2]);
-  }
-  return [...out];
-}
-
-/** Where, among labelled lists of strings, any secret occurs. */
-function findLeaks(places, secrets) {
-  const found = [];
-  for (const [where, strings] of Object.entries(places)) {
-    for (const s of strings) {
-      if (typeof s !== 'string') continue;
-      for (const secret of secrets) {
-        if (s.includes(secret)) found.push(`${where}: …${secret.slice(0, 12)}…`);
-      }
-    }
-  }
-  return [...new Set(found)];
-}
 
 /** Everything the page can see right now, as labelled lists of strings. */
 async function observe(t, extra = {}) {
@@ -94,7 +66,7 @@ describe(`the token stays out of reach of page scripts [${BROWSER}]`, { timeout:
       globalThis.__plantedGlobal = `x${payload}`;
     }, raw, payload, signature);
     const seen = await observe(t);
-    const leaks = findLeaks(seen.places, secretsOf([raw]));
+    const leaks = leaksIn(seen.places, tokenSecrets([raw]));
     const where = new Set(leaks.map((l) => l.split(':')[0]));
     for (const place of ['localStorage', 'sessionStorage', 'document.cookie', 'console',
       'client properties', 'results and errors', 'global string values', 'new globals']) {
@@ -133,10 +105,10 @@ describe(`the token stays out of reach of page scripts [${BROWSER}]`, { timeout:
 
     const tok = await api.tokens();
     assert.ok(tok.issued.length >= 5, 'tokens were issued and rotated');
-    const secrets = secretsOf(tok.issued.map((x) => x.raw));
+    const secrets = tokenSecrets(tok.issued.map((x) => x.raw));
     for (const [phase, seen] of [['while logged in', loggedIn], ['after logout', loggedOut]]) {
-      assert.deepEqual(findLeaks(seen.places, secrets), [], `token readable ${phase}`);
-      assert.deepEqual(findLeaks(seen.places, [PASSWORD, wrongPassword]), [],
+      assert.deepEqual(leaksIn(seen.places, secrets), [], `token readable ${phase}`);
+      assert.deepEqual(leaksIn(seen.places, [PASSWORD, wrongPassword]), [],
         `password readable ${phase}`);
 
       const p = seen.persistent;
