@@ -216,7 +216,8 @@ export class ApiServer {
 /** JWT exp/iat (unix seconds, fractional) -> epoch milliseconds. */
 export const secToMs = (s) => Math.round(s * 1000);
 
-const CHROMIUM_ARGS = [
+/** Chromium's flags here: root needs no sandbox, and the closed network wants no background traffic. */
+export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
   '--disable-background-networking',

@@ -22,7 +22,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import puppeteer from 'puppeteer-core';
-import { DIST, ROOT, startServer } from '../harness.mjs';
+import { CHROMIUM_ARGS, DIST, ROOT, startServer } from '../harness.mjs';
 import { packageSizes, parseWasm } from './wasmsize.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
@@ -70,16 +70,6 @@ export const BUDGETS = {
   brotli: 1.1e6,
   memoryGrowthBytes: 2 * 1024 * 1024,
 };
-
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 export const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { CHROMIUM_ARGS } from '../harness.mjs';
 
 export const HERE = path.dirname(fileURLToPath(import.meta.url));
 export const ROOT = path.resolve(HERE, '../../..');
@@ -118,16 +119,6 @@ export function writeJSON(file, obj) {
 export function readJSON(file) {
   return JSON.parse(readFileSync(file, 'utf8'));
 }
-
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--no-first-run',
-  '--disable-quic',
-];
 
 /** Launches 'chromium' or 'firefox' headless with a fresh profile (removed on close). */
 export async function launch(name, { viewport } = {}) {
