@@ -46,9 +46,6 @@ type Response struct {
 	// is not a JSON object (and why); Body is then not read. It wraps
 	// graphql.ErrBadResponse.
 	BodyError error
-	// Native is the transport's own copy of the body. The client hands it
-	// back untouched in Result.Native.
-	Native any
 }
 
 // Transport sends one request. It returns an error wrapping ErrNetwork when

@@ -49,8 +49,6 @@ type Result struct {
 	Status int
 	// Body is the response body: a GraphQL response.
 	Body []byte
-	// Native is the Transport's own copy of Body, see Response.Native.
-	Native any
 }
 
 // Header returns the headers every request of this client carries: the
@@ -218,7 +216,7 @@ func (c *Client) FinishDo(x *Exchange, resp *Response) (res Result, retry bool, 
 		}
 		return Result{}, false, re
 	}
-	return Result{Status: resp.Status, Body: resp.Body, Native: resp.Native}, false, nil
+	return Result{Status: resp.Status, Body: resp.Body}, false, nil
 }
 
 // parse reads resp's body as a GraphQL response.
