@@ -19,6 +19,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -41,7 +42,9 @@ type options struct {
 	tokenTTL           time.Duration
 	exposeTokenHeaders bool
 	demoPassword       string
+	hosts              []string
 	static             string
+	csp                string
 	testHooks          bool
 	strictRotation     bool
 }
@@ -55,7 +58,10 @@ func parseFlags(args []string) (options, error) {
 	fs.DurationVar(&o.tokenTTL, "token-ttl", api.DefaultTokenTTL, "token lifetime")
 	fs.BoolVar(&o.exposeTokenHeaders, "expose-token-headers", true, "send Access-Control-Expose-Headers: Authorization, X-Authorization (false simulates a misconfigured server)")
 	fs.StringVar(&o.demoPassword, "demo-password", api.DefaultDemoPassword, "password of the demo user")
+	hosts := fs.String("hosts", "", "comma-separated host names (no ports) to answer for besides loopback names (localhost, *.localhost, 127.0.0.0/8, ::1) and the -addr host; "+
+		"a request whose Host header names any other host gets 421 Misdirected Request (DNS rebinding protection)")
 	fs.StringVar(&o.static, "static", "", "comma-separated directories served at /, searched in order")
+	fs.StringVar(&o.csp, "csp", "", "Content-Security-Policy header sent with every static file answer (not with /graphql), e.g. \"default-src 'self'\"")
 	fs.BoolVar(&o.testHooks, "test-hooks", false, "enable ?delay=, ?fault=, GET /test/tokens and POST /test/reset (tests only: exposes tokens)")
 	fs.BoolVar(&o.strictRotation, "strict-rotation", false, "reject a token once a newer one was issued in its session")
 	if err := fs.Parse(args); err != nil {
@@ -63,6 +69,12 @@ func parseFlags(args []string) (options, error) {
 	}
 	if fs.NArg() > 0 {
 		return o, fmt.Errorf("unexpected arguments: %q", fs.Args())
+	}
+	o.hosts = splitList(*hosts)
+	for _, h := range o.hosts {
+		if err := api.CheckHost(h); err != nil {
+			return o, fmt.Errorf("-hosts: %w", err)
+		}
 	}
 	if o.tokenTTL <= 0 {
 		return o, fmt.Errorf("-token-ttl must be positive, got %v", o.tokenTTL)
@@ -87,6 +99,18 @@ func requireLoopback(addr string) error {
 	return fmt.Errorf("-addr %q is not a loopback address: use 127.0.0.1 or [::1], or pass -allow-public", addr)
 }
 
+// servedHosts is Config.Hosts: the -hosts names and the host of -addr,
+// unless that is empty or a wildcard address such as 0.0.0.0, which names
+// no host.
+func servedHosts(o options) []string {
+	hosts := slices.Clone(o.hosts)
+	host, _, err := net.SplitHostPort(o.addr)
+	if ip := net.ParseIP(host); err == nil && host != "" && (ip == nil || !ip.IsUnspecified()) && api.CheckHost(host) == nil {
+		hosts = append(hosts, host)
+	}
+	return hosts
+}
+
 // splitList splits a comma-separated flag value, dropping empty entries.
 func splitList(s string) []string {
 	var out []string
@@ -108,14 +132,16 @@ func run(args []string) error {
 	}
 	logger := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	srv, err := api.New(api.Config{
-		Origins:          splitList(o.origins),
-		TokenTTL:         o.tokenTTL,
-		HideTokenHeaders: !o.exposeTokenHeaders,
-		DemoPassword:     o.demoPassword,
-		StaticDirs:       splitList(o.static),
-		TestHooks:        o.testHooks,
-		StrictRotation:   o.strictRotation,
-		Logger:           logger,
+		Origins:               splitList(o.origins),
+		TokenTTL:              o.tokenTTL,
+		HideTokenHeaders:      !o.exposeTokenHeaders,
+		DemoPassword:          o.demoPassword,
+		Hosts:                 servedHosts(o),
+		StaticDirs:            splitList(o.static),
+		ContentSecurityPolicy: o.csp,
+		TestHooks:             o.testHooks,
+		StrictRotation:        o.strictRotation,
+		Logger:                logger,
 	})
 	if err != nil {
 		return err

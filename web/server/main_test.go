@@ -2,6 +2,7 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -33,7 +34,7 @@ func TestParseFlags(t *testing.T) {
 		t.Fatal(err)
 	}
 	if o.addr != "127.0.0.1:8080" || o.tokenTTL.String() != "1h0m0s" || !o.exposeTokenHeaders ||
-		o.demoPassword != "demo-password" || o.testHooks || o.strictRotation {
+		o.demoPassword != "demo-password" || o.testHooks || o.strictRotation || o.hosts != nil || o.csp != "" {
 		t.Errorf("defaults = %+v", o)
 	}
 	if _, err := parseFlags([]string{"-addr", "0.0.0.0:8080"}); err == nil {
@@ -44,6 +45,54 @@ func TestParseFlags(t *testing.T) {
 	}
 	if _, err := parseFlags([]string{"-token-ttl", "0s"}); err == nil {
 		t.Error("zero -token-ttl accepted")
+	}
+}
+
+func TestParseHostsFlag(t *testing.T) {
+	o, err := parseFlags([]string{"-hosts", " gqlauth.test, 192.168.1.10,,[::2]"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"gqlauth.test", "192.168.1.10", "[::2]"}; !slices.Equal(o.hosts, want) {
+		t.Errorf("-hosts = %q, want %q", o.hosts, want)
+	}
+	for _, bad := range []string{"gqlauth.test:8080", "http://gqlauth.test", "*.test", "a b"} {
+		if _, err := parseFlags([]string{"-hosts", bad}); err == nil || !strings.Contains(err.Error(), "-hosts") {
+			t.Errorf("-hosts %q: error %v, want one naming -hosts", bad, err)
+		}
+	}
+}
+
+func TestServedHostsAddTheAddrHost(t *testing.T) {
+	tests := []struct {
+		addr  string
+		hosts []string
+		want  []string
+	}{
+		{"127.0.0.1:8080", nil, []string{"127.0.0.1"}},
+		{"localhost:0", []string{"a.test"}, []string{"a.test", "localhost"}},
+		{"[::1]:8080", nil, []string{"::1"}},
+		{"192.168.1.10:8080", []string{"a.test"}, []string{"a.test", "192.168.1.10"}},
+		{"demo.example:80", nil, []string{"demo.example"}},
+		{":8080", []string{"a.test"}, []string{"a.test"}},
+		{"0.0.0.0:8080", nil, nil},
+		{"[::]:8080", nil, nil},
+	}
+	for _, tt := range tests {
+		if got := servedHosts(options{addr: tt.addr, hosts: tt.hosts}); !slices.Equal(got, tt.want) {
+			t.Errorf("servedHosts(-addr %s, -hosts %q) = %q, want %q", tt.addr, tt.hosts, got, tt.want)
+		}
+	}
+}
+
+func TestParseCSPFlag(t *testing.T) {
+	const policy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'"
+	o, err := parseFlags([]string{"-csp", policy})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if o.csp != policy {
+		t.Errorf("-csp = %q, want %q", o.csp, policy)
 	}
 }
 

@@ -162,7 +162,8 @@ func (s *Server) authenticate(raw string) *requestState {
 
 // sendToken puts a token in both token headers: a new session's after a
 // login, else the next one of the session of a valid request token. seq is
-// the request's number in the test log.
+// the request's number in the test log; fault is the request's test fault,
+// if any, which may change the token or how the headers carry it.
 func (s *Server) sendToken(w http.ResponseWriter, st *requestState, seq int, fault string) error {
 	st.mu.Lock()
 	login := st.login
@@ -177,12 +178,16 @@ func (s *Server) sendToken(w http.ResponseWriter, st *requestState, seq int, fau
 	default:
 		return nil
 	}
-	raw, err := s.sessionToken(sub, chain, seq, fault)
+	raw, c, err := s.sessionToken(sub, chain, seq, fault)
 	if err != nil {
 		return err
 	}
-	w.Header().Set("X-Authorization", "Bearer "+raw)
-	w.Header().Set("Authorization", "Bearer "+raw)
+	h := w.Header()
+	h.Set("X-Authorization", "Bearer "+raw)
+	h.Set("Authorization", "Bearer "+raw)
+	if headerFaults[fault] {
+		return s.addTokenLine(h, fault, raw, c, chain, seq)
+	}
 	return nil
 }
 

@@ -68,7 +68,8 @@ type result struct {
 	body   []byte
 }
 
-// send makes a request and reads the answer.
+// send makes a request and reads the answer. A "Host" entry of header
+// replaces the Host header, which is otherwise the server's address.
 func send(t *testing.T, ts *httptest.Server, method, path string, header map[string]string, body string) result {
 	t.Helper()
 	req, err := http.NewRequest(method, ts.URL+path, strings.NewReader(body))
@@ -76,7 +77,11 @@ func send(t *testing.T, ts *httptest.Server, method, path string, header map[str
 		t.Fatal(err)
 	}
 	for k, v := range header {
-		if v != "" {
+		switch {
+		case v == "":
+		case k == "Host":
+			req.Host = v
+		default:
 			req.Header.Set(k, v)
 		}
 	}

@@ -35,6 +35,8 @@ import (
 //   - fault=KIND: make the answer broken in one of the ways below.
 //   - bytes=N, nolength=1: the size of fault=huge, and whether to leave
 //     out its Content-Length.
+//   - to=URL: where fault=redirect sends the client, an absolute http or
+//     https URL.
 //
 // Faults:
 //
@@ -45,6 +47,13 @@ import (
 //   - nonjson: 200, text/plain "hello".
 //   - close: headers and part of the body, then the connection is closed.
 //   - huge: 200 with a valid JSON body of bytes=N bytes (default 40 MiB).
+//   - redirect: 307 Temporary Redirect to to=URL (400 without a usable
+//     one), with the usual CORS headers and an empty body, so that a
+//     browser follows it like any real redirect.
+//   - deep: 200 with {"errors": A}, where A is 5000 arrays nested in one
+//     another, [[[…]]], about 10 KB: for checking that a client bounds the
+//     nesting depth of the JSON it parses.
+//   - deepdata: 200 with {"data":{"me": A}}, A as for deep.
 //   - badtoken: a normal answer whose token headers hold "not-a-jwt".
 //   - expiredtoken: a normal answer whose token, correctly signed for the
 //     same user and issued now (newer than any before it), expired a second
@@ -53,10 +62,23 @@ import (
 //   - crlftoken: a normal answer whose token header value has CR LF and a
 //     second header line after the token. net/http turns CR and LF into
 //     spaces, which is also all a browser could ever hand to a script.
+//   - duptoken: a normal answer whose X-Authorization header is sent as two
+//     header lines holding the same "Bearer <jwt>" (a browser joins them
+//     into "Bearer <jwt>, Bearer <jwt>"); Authorization is sent once, as
+//     usual.
+//   - mixedtoken: a normal answer with two X-Authorization lines: first the
+//     real new token, then a decoy, a different token correctly signed for
+//     the same user with the same iat and exp (a browser joins them into
+//     "Bearer <real>, Bearer <decoy>"). Authorization holds the real token
+//     once. The decoy is logged as forged: it never becomes the session's
+//     newest token, so strict rotation refuses it.
 //
-// The body faults (all but the token faults) answer without running the
-// query or sending a token. The token faults apply whenever a token would be
-// sent; their tokens never become a session's newest one.
+// The body faults (500html to deepdata) answer without running the query or
+// sending a token. The token faults (badtoken to crlftoken) apply whenever
+// a token would be sent; their tokens never become a session's newest one.
+// The header faults (duptoken, mixedtoken) also apply whenever a token would
+// be sent, but change only how the headers carry it: the real token they
+// send is the session's newest, like that of a normal answer.
 //
 // POST /graphql?release=all (or release=SEQ) releases the held requests (or
 // the one with that number) and answers {"released": N}; it is not counted
@@ -67,6 +89,11 @@ const (
 	faultExpiredToken = "expiredtoken"
 	faultOtherSubject = "othersub"
 	faultCRLFToken    = "crlftoken"
+	faultDupToken     = "duptoken"
+	faultMixedToken   = "mixedtoken"
+	faultRedirect     = "redirect"
+	faultDeep         = "deep"
+	faultDeepData     = "deepdata"
 
 	hookVariable      = "__hook"
 	maxDelay          = 30 * time.Second
@@ -76,17 +103,25 @@ const (
 	hugePrefix        = `{"data":{"blob":"`
 	hugeSuffix        = `"}}`
 	faultSampleAnswer = `{"data":{"me":{"id":"1","username":"demo","email":"demo@example.com"}}}`
+	// deepNesting is how many arrays deep and deepdata nest.
+	deepNesting = 5000
 )
 
 // bodyFaults answer instead of the query.
 var bodyFaults = map[string]bool{
 	"500html": true, "502json": true, "truncated": true, "empty": true,
 	"nonjson": true, "close": true, "huge": true,
+	faultRedirect: true, faultDeep: true, faultDeepData: true,
 }
 
 // tokenFaults replace the token a normal answer carries.
 var tokenFaults = map[string]bool{
 	faultBadToken: true, faultExpiredToken: true, faultOtherSubject: true, faultCRLFToken: true,
+}
+
+// headerFaults send the real new token, in malformed headers.
+var headerFaults = map[string]bool{
+	faultDupToken: true, faultMixedToken: true,
 }
 
 // msRange is a wait of lo to hi, chosen at random per request.
@@ -109,6 +144,7 @@ type hookParams struct {
 	fault     string
 	hugeBytes int
 	noLength  bool
+	to        string // fault=redirect's Location
 }
 
 // hookRequest identifies the request a hook acts on, for the token log.
@@ -164,9 +200,15 @@ func parseHookParams(v url.Values) (hookParams, error) {
 		return p, fmt.Errorf("nolength %w", err)
 	}
 	p.fault = v.Get("fault")
-	if p.fault != "" && !bodyFaults[p.fault] && !tokenFaults[p.fault] {
+	if p.fault != "" && !bodyFaults[p.fault] && !tokenFaults[p.fault] && !headerFaults[p.fault] {
 		return p, fmt.Errorf("unknown fault %s: use 500html, 502json, truncated, empty, nonjson, close, huge, "+
-			"badtoken, expiredtoken, othersub or crlftoken", strconv.Quote(p.fault))
+			"redirect, deep, deepdata, badtoken, expiredtoken, othersub, crlftoken, duptoken or mixedtoken", strconv.Quote(p.fault))
+	}
+	if p.fault == faultRedirect {
+		p.to = v.Get("to")
+		if u, err := url.Parse(p.to); err != nil || u.Scheme != "http" && u.Scheme != "https" || u.Host == "" {
+			return p, fmt.Errorf("fault redirect needs to=URL, an absolute http or https URL")
+		}
 	}
 	p.hugeBytes = defaultHugeBytes
 	if s := v.Get("bytes"); s != "" {
@@ -282,7 +324,19 @@ func (s *Server) writeFault(w http.ResponseWriter, hr hookRequest, p hookParams)
 				Seq: hr.seq, Op: hr.op, JTI: hr.jti, Stage: "body", Written: written, Size: int64(p.hugeBytes),
 			})
 		}
+	case faultRedirect:
+		h.Set("Location", p.to)
+		writeBody(w, http.StatusTemporaryRedirect, "text/plain; charset=utf-8", "")
+	case faultDeep:
+		writeBody(w, http.StatusOK, "application/json", `{"errors":`+nestedArrays(deepNesting)+`}`)
+	case faultDeepData:
+		writeBody(w, http.StatusOK, "application/json", `{"data":{"me":`+nestedArrays(deepNesting)+`}}`)
 	}
+}
+
+// nestedArrays returns n empty JSON arrays nested in one another: [[…]].
+func nestedArrays(n int) string {
+	return strings.Repeat("[", n) + strings.Repeat("]", n)
 }
 
 // closeConnection drops the connection after flushing what was written.
@@ -333,8 +387,9 @@ func writeHuge(w http.ResponseWriter, n int, withLength bool) (int64, error) {
 }
 
 // sessionToken returns the token to send for sub in session chain, in the
-// answer to request seq, honouring a token fault.
-func (s *Server) sessionToken(sub string, chain, seq int, fault string) (string, error) {
+// answer to request seq, honouring a token fault, and its claims (none for
+// badtoken).
+func (s *Server) sessionToken(sub string, chain, seq int, fault string) (string, tokenClaims, error) {
 	var (
 		raw string
 		c   tokenClaims
@@ -342,7 +397,7 @@ func (s *Server) sessionToken(sub string, chain, seq int, fault string) (string,
 	)
 	switch fault {
 	case faultBadToken:
-		return "not-a-jwt", nil
+		return "not-a-jwt", tokenClaims{}, nil
 	case faultExpiredToken:
 		raw, c, err = s.issueExpiredNow(sub)
 	case faultOtherSubject:
@@ -351,14 +406,34 @@ func (s *Server) sessionToken(sub string, chain, seq int, fault string) (string,
 		raw, c, err = s.tokens.issue(sub)
 	}
 	if err != nil {
-		return "", err
+		return "", tokenClaims{}, err
 	}
 	forged := tokenFaults[fault]
 	s.ledger.issued(raw, c, chain, seq, !forged)
 	if fault == faultCRLFToken {
 		raw += "\r\nX-Injected: 1"
 	}
-	return raw, nil
+	return raw, c, nil
+}
+
+// addTokenLine adds the second X-Authorization line of a header fault to
+// h: the token raw again for duptoken; for mixedtoken a decoy signed for
+// the same subject with the same iat and exp as c, logged as forged in
+// session chain for request seq.
+func (s *Server) addTokenLine(h http.Header, fault, raw string, c tokenClaims, chain, seq int) error {
+	switch fault {
+	case faultDupToken:
+		h.Add("X-Authorization", "Bearer "+raw)
+	case faultMixedToken:
+		iatMS, expMS := int64(math.Round(c.IssuedAt*1000)), int64(math.Round(c.ExpiresAt*1000))
+		decoy, dc, err := s.tokens.sign(c.Subject, iatMS, expMS)
+		if err != nil {
+			return err
+		}
+		s.ledger.issued(decoy, dc, chain, seq, false)
+		h.Add("X-Authorization", "Bearer "+decoy)
+	}
+	return nil
 }
 
 // issueExpiredNow signs a token for sub with the iat a new token would

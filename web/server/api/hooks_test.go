@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strconv"
 	"strings"
 	"testing"
@@ -64,6 +65,18 @@ func TestFaultsBreakTheAnswer(t *testing.T) {
 		{"nonjson", 200, "text/plain", func(t *testing.T, body []byte) {
 			if string(body) != "hello" {
 				t.Errorf("body = %q, want hello", body)
+			}
+		}},
+		{"deep", 200, "application/json", func(t *testing.T, body []byte) {
+			want := `{"errors":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`
+			if string(body) != want || !json.Valid(body) {
+				t.Errorf("body = %.40q… (%d bytes), want {\"errors\": 5000 nested arrays}", body, len(body))
+			}
+		}},
+		{"deepdata", 200, "application/json", func(t *testing.T, body []byte) {
+			want := `{"data":{"me":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}}`
+			if string(body) != want || !json.Valid(body) {
+				t.Errorf("body = %.40q… (%d bytes), want {\"data\":{\"me\": 5000 nested arrays}}", body, len(body))
 			}
 		}},
 	}
@@ -166,6 +179,8 @@ func TestHookParametersAreChecked(t *testing.T) {
 	for _, query := range []string{
 		"fault=nope", "delay=-1", "delay=30001", "delay=x", "delay=50-10", "delay=0-30001", "delay=1-2-3",
 		"lag=x", "lag=-5", "hold=yes", "nolength=2", "fault=huge&bytes=19", "fault=huge&bytes=x",
+		"fault=redirect", "fault=redirect&to=", "fault=redirect&to=/graphql", "fault=redirect&to=//example.com/x",
+		"fault=redirect&to=ftp://example.com/x", "fault=redirect&to=http://", "fault=redirect&to=http://%zz",
 	} {
 		res := send(t, ts, http.MethodPost, "/graphql?"+query, map[string]string{"Content-Type": "application/json"}, meBody)
 		if res.status != 400 || len(decode(t, res).Errors) != 1 {
@@ -548,5 +563,113 @@ func TestReceivedLogRecordsIssuedAtOperationAndRefusals(t *testing.T) {
 	assertJSON(t, named.body, `{"data":{"me":{"id":"1"}}}`)
 	if l := tokenLog(t, ts); l.Received[2].Op != "Named" || l.Received[2].Refused {
 		t.Errorf("received[2] = %+v, want op Named, not refused", l.Received[2])
+	}
+}
+
+// sendNoFollow is send with a client that does not follow redirects.
+func sendNoFollow(t *testing.T, ts *httptest.Server, path string, header map[string]string, body string) result {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, ts.URL+path, strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, v := range header {
+		req.Header.Set(k, v)
+	}
+	client := *ts.Client()
+	client.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
+	resp, err := client.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return result{status: resp.StatusCode, header: resp.Header, body: b}
+}
+
+func TestRedirectFaultSendsTheClientElsewhereWithoutRunningTheQuery(t *testing.T) {
+	ts := newServer(t, api.Config{TestHooks: true, Origins: []string{allowed}})
+	token := login(t, ts)
+	const to = "http://127.0.0.1:9/graphql?from=redirect"
+	header := map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + token, "Origin": allowed}
+	for _, how := range []struct{ name, path, body string }{
+		{"query string", "/graphql?fault=redirect&to=" + url.QueryEscape(to), `{"query":"mutation { addItem(name: \"x\") { id } }"}`},
+		{"__hook", "/graphql", hookBody(t, `mutation { addItem(name: "x") { id } }`, map[string]any{"fault": "redirect", "to": to})},
+	} {
+		t.Run(how.name, func(t *testing.T) {
+			res := sendNoFollow(t, ts, how.path, header, how.body)
+			if res.status != http.StatusTemporaryRedirect {
+				t.Errorf("status = %d, want 307", res.status)
+			}
+			if got := res.header.Get("Location"); got != to {
+				t.Errorf("Location = %q, want %q", got, to)
+			}
+			if got := res.header.Get("Access-Control-Allow-Origin"); got != allowed {
+				t.Errorf("Access-Control-Allow-Origin = %q, want %q", got, allowed)
+			}
+			noToken(t, res)
+		})
+	}
+	// addItem never ran: the list still has only the fixed items.
+	res := post(t, ts, "Bearer "+token, `{ items { totalCount } }`, nil)
+	assertJSON(t, res.body, `{"data":{"items":{"totalCount":50}}}`)
+}
+
+func TestDupTokenFaultSendsTheTokenTwiceInXAuthorization(t *testing.T) {
+	ts := newServer(t, api.Config{TestHooks: true, StrictRotation: true})
+	token := login(t, ts)
+	res := send(t, ts, http.MethodPost, "/graphql?fault=duptoken",
+		map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + token}, meBody)
+	assertJSON(t, res.body, `{"data":{"me":{"id":"1"}}}`)
+	x, a := res.header.Values("X-Authorization"), res.header.Values("Authorization")
+	if len(x) != 2 || x[0] != x[1] || len(a) != 1 || a[0] != x[0] || !strings.HasPrefix(a[0], "Bearer ey") {
+		t.Fatalf("X-Authorization lines %q, Authorization lines %q; want the same Bearer token twice, then once", x, a)
+	}
+	next := strings.TrimPrefix(a[0], "Bearer ")
+	if l := tokenLog(t, ts); len(l.Issued) != 2 || l.Issued[1].Raw != next || l.Issued[1].Forged {
+		t.Errorf("issued = %+v, want the login token and the real next one", l.Issued)
+	}
+	// It is the session's newest token: strict rotation takes it.
+	assertJSON(t, post(t, ts, "Bearer "+next, `{ me { id } }`, nil).body, `{"data":{"me":{"id":"1"}}}`)
+}
+
+func TestMixedTokenFaultSendsARealTokenAndADecoy(t *testing.T) {
+	ts := newServer(t, api.Config{TestHooks: true, StrictRotation: true})
+	token := login(t, ts)
+	res := send(t, ts, http.MethodPost, "/graphql?fault=mixedtoken",
+		map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + token}, meBody)
+	assertJSON(t, res.body, `{"data":{"me":{"id":"1"}}}`)
+	x, a := res.header.Values("X-Authorization"), res.header.Values("Authorization")
+	if len(x) != 2 || len(a) != 1 || x[0] != a[0] || x[1] == x[0] || !strings.HasPrefix(x[1], "Bearer ") {
+		t.Fatalf("X-Authorization lines %q, Authorization lines %q; want the real token then a decoy, and the real one", x, a)
+	}
+	genuine, decoy := strings.TrimPrefix(x[0], "Bearer "), strings.TrimPrefix(x[1], "Bearer ")
+	cr, cd := claimsOf(t, genuine), claimsOf(t, decoy)
+	if cd["sub"] != cr["sub"] || cd["iat"] != cr["iat"] || cd["exp"] != cr["exp"] || cd["jti"] == cr["jti"] {
+		t.Errorf("decoy claims %v, real %v; want the same sub, iat and exp, another jti", cd, cr)
+	}
+	l := tokenLog(t, ts)
+	if len(l.Issued) != 3 || l.Issued[1].Raw != genuine || l.Issued[1].Forged || l.Issued[2].Raw != decoy || !l.Issued[2].Forged ||
+		l.Issued[2].Chain != l.Issued[1].Chain || l.Issued[2].Request != l.Issued[1].Request {
+		t.Errorf("issued = %+v, want the login token, the real one, then the decoy, forged, same chain and request", l.Issued)
+	}
+	// Strict rotation refuses the decoy and takes the real token.
+	if errs := decode(t, post(t, ts, "Bearer "+decoy, `{ me { id } }`, nil)).Errors; len(errs) != 1 || errs[0].Message != "Unauthorized" {
+		t.Errorf("decoy: errors %+v, want Unauthorized", errs)
+	}
+	assertJSON(t, post(t, ts, "Bearer "+genuine, `{ me { id } }`, nil).body, `{"data":{"me":{"id":"1"}}}`)
+}
+
+func TestHeaderFaultsSendNoTokenWithoutOne(t *testing.T) {
+	ts := newServer(t, api.Config{TestHooks: true})
+	for _, fault := range []string{"duptoken", "mixedtoken"} {
+		res := send(t, ts, http.MethodPost, "/graphql?fault="+fault, map[string]string{"Content-Type": "application/json"}, meBody)
+		noToken(t, res)
+		if errs := decode(t, res).Errors; len(errs) != 1 || errs[0].Message != "Unauthorized" {
+			t.Errorf("%s without a token: %s, want Unauthorized", fault, res.body)
+		}
 	}
 }

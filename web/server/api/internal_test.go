@@ -3,9 +3,12 @@ package api
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -37,7 +40,10 @@ func FuzzDecodeRequest(f *testing.F) {
 }
 
 func TestNameAtReadsTheResponseKey(t *testing.T) {
-	const query = "{\n  me { id }\n\tall: items { totalCount }\n  é: session { jti } }"
+	const query = "{\n  me { id }\n\tall: items { totalCount }\n  é: session { jti }\n  a: loginUser(username: \"é\", password: \"x\") { id } b: me { id } }"
+	// One index answers every lookup, in any order: a column before the
+	// last one looked up on the same line walks again from the line start.
+	idx := newQueryIndex(query)
 	tests := []struct {
 		loc  gqlerrors.Location
 		want string
@@ -45,14 +51,86 @@ func TestNameAtReadsTheResponseKey(t *testing.T) {
 		{gqlerrors.Location{Line: 2, Column: 3}, "me"},
 		{gqlerrors.Location{Line: 3, Column: 2}, "all"},
 		{gqlerrors.Location{Line: 4, Column: 6}, "session"},
+		{gqlerrors.Location{Line: 5, Column: 53}, "b"},
+		{gqlerrors.Location{Line: 5, Column: 27}, ""},
+		{gqlerrors.Location{Line: 5, Column: 16}, "username"},
+		{gqlerrors.Location{Line: 5, Column: 3}, "a"},
+		{gqlerrors.Location{Line: 5, Column: 56}, "me"},
+		{gqlerrors.Location{Line: 5, Column: 53}, "b"},
+		{gqlerrors.Location{Line: 5, Column: 67}, ""},
+		{gqlerrors.Location{Line: 5, Column: 66}, ""},
+		{gqlerrors.Location{Line: 4, Column: 3}, ""},
+		{gqlerrors.Location{Line: 2, Column: 12}, ""},
+		{gqlerrors.Location{Line: 2, Column: 13}, ""},
 		{gqlerrors.Location{Line: 9, Column: 1}, ""},
 		{gqlerrors.Location{Line: 2, Column: 99}, ""},
 		{gqlerrors.Location{Line: 0, Column: 0}, ""},
+		{gqlerrors.Location{Line: 1, Column: 1}, ""},
 	}
 	for _, tt := range tests {
-		if got := nameAt(query, tt.loc); got != tt.want {
+		if got := idx.nameAt(tt.loc); got != tt.want {
 			t.Errorf("nameAt(%v) = %q, want %q", tt.loc, got, tt.want)
 		}
+	}
+}
+
+// refusedQuery asks for n protected fields under distinct aliases, after a
+// public field with a non-ASCII argument, so that columns and bytes differ.
+// With sep "\n" each field has a line; with " " all share the first one.
+func refusedQuery(n int, sep string) string {
+	var b strings.Builder
+	b.WriteString(`{ loginUser(username: "é", password: "x") { id }`)
+	for i := range n {
+		fmt.Fprintf(&b, "%sf%d: me { id }", sep, i)
+	}
+	b.WriteString(" }")
+	return b.String()
+}
+
+func TestLocatingRefusedFieldsIsLinearInTheQuery(t *testing.T) {
+	e, err := newEngine(newStore(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, shape := range []struct{ name, sep string }{{"lines", "\n"}, {"one line", " "}} {
+		t.Run(shape.name, func(t *testing.T) {
+			work := map[int]int{}
+			for _, n := range []int{1000, 2000} {
+				query := refusedQuery(n, shape.sep)
+				keys := map[string]bool{}
+				for i := range n {
+					keys["f"+strconv.Itoa(i)] = true
+				}
+				locs, idx := e.locateKeys(query, keys)
+				if len(locs) != n {
+					t.Fatalf("%d fields: located %d", n, len(locs))
+				}
+				// Scanning for line starts reads the query once; walking
+				// to the columns in document order reads it at most once
+				// more.
+				if idx.work > 2*len(query) {
+					t.Errorf("%d fields: work %d, want at most twice the query's %d bytes", n, idx.work, len(query))
+				}
+				work[n] = idx.work
+			}
+			// Twice the fields, twice the work, not four times.
+			if got := float64(work[2000]) / float64(work[1000]); got > 2.2 {
+				t.Errorf("work for 2000 fields / work for 1000 = %.2f, want about 2", got)
+			}
+		})
+	}
+}
+
+func TestLocationsComeInDocumentOrderOnce(t *testing.T) {
+	e, err := newEngine(newStore(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const query = "query { ...F b: me { id } ...F }\nfragment F on Query { a: me { id } }"
+	got := e.unauthorizedLocations(query, map[string]bool{"a": true, "b": true})
+	want := []gqlerrors.Location{{Line: 1, Column: 14}, {Line: 2, Column: 23}}
+	if !slices.Equal(got, want) {
+		t.Errorf("unauthorizedLocations = %v, want %v", got, want)
 	}
 }
 

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"cmp"
 	"context"
 	"encoding/base64"
 	"errors"
@@ -33,11 +34,17 @@ type Query {
 	session: Session!
 	"A string of exactly bytes ASCII characters, for response-size benchmarks."
 	blob(bytes: Int!): String!
+	"Always null with the field error Unauthorized: a permission error, with a valid token, on one field of an otherwise successful answer."
+	restricted: String
 }
 
 type Mutation {
-	"Adds an item (1 to 100 characters) to the user's list."
+	"Adds an item (1 to 100 characters) to the user's list. items.totalCount counts the items added."
 	addItem(name: String!): Item!
+	"Always null with the field error Unauthorized: a permission error on a nullable field."
+	forbidden: Boolean
+	"Always fails with the field error Unauthorized; being non-null, it makes the whole data null."
+	forbiddenStrict: Boolean!
 }
 
 type User {
@@ -98,7 +105,12 @@ type User {
 
 // Errors resolvers return.
 var (
+	// errUnauthorized is a protected field asked for without a valid
+	// token: it turns the whole answer into the seed's Unauthorized.
 	errUnauthorized = errors.New("unauthorized")
+	// errForbidden is a permission error on one field, with a valid token:
+	// an ordinary field error, whose message happens to be the seed's.
+	errForbidden = errors.New("Unauthorized")
 	// errLoginFailed is meant for end users: its GraphQL error has
 	// customer_facing true.
 	errLoginFailed = errors.New("invalid username, email or password")
@@ -146,51 +158,116 @@ func unauthorizedFields(errs []*gqlerrors.QueryError) map[string]bool {
 // for resolver errors, so the locations come from validating the query
 // against the public schema, where those fields do not exist.
 func (e *engine) unauthorizedLocations(query string, keys map[string]bool) []gqlerrors.Location {
+	locs, _ := e.locateKeys(query, keys)
+	return locs
+}
+
+// locateKeys is unauthorizedLocations. It also returns the index it read
+// the names from, whose counter tells tests how much work that took.
+//
+// The locations are sorted before their names are read, so the index walks
+// each line forward only: the work is linear in the size of the query and
+// the number of locations, however many fields a query names.
+func (e *engine) locateKeys(query string, keys map[string]bool) ([]gqlerrors.Location, *queryIndex) {
 	var locs []gqlerrors.Location
 	for _, err := range e.public.Validate(query) {
-		if err.Rule != "FieldsOnCorrectTypeRule" {
-			continue
-		}
-		for _, loc := range err.Locations {
-			if keys[nameAt(query, loc)] {
-				locs = append(locs, loc)
-			}
+		if err.Rule == "FieldsOnCorrectTypeRule" {
+			locs = append(locs, err.Locations...)
 		}
 	}
-	slices.SortFunc(locs, func(a, b gqlerrors.Location) int {
-		if a.Before(b) {
-			return -1
+	slices.SortFunc(locs, compareLocations)
+	locs = slices.Compact(locs)
+	idx := newQueryIndex(query)
+	kept := locs[:0]
+	for _, loc := range locs {
+		if keys[idx.nameAt(loc)] {
+			kept = append(kept, loc)
 		}
-		if b.Before(a) {
-			return 1
-		}
-		return 0
-	})
-	return slices.Compact(locs)
+	}
+	return kept, idx
 }
 
-// nameAt returns the GraphQL name starting at loc in query (lines counted
-// by '\n', columns in characters, both from 1, as the engine counts them).
-// For a field that is its response key: the alias, or else the name.
-func nameAt(query string, loc gqlerrors.Location) string {
-	lines := strings.Split(query, "\n")
-	if loc.Line < 1 || loc.Line > len(lines) {
-		return ""
+// compareLocations orders locations as they appear in a document.
+func compareLocations(a, b gqlerrors.Location) int {
+	if c := cmp.Compare(a.Line, b.Line); c != 0 {
+		return c
 	}
-	line := []rune(lines[loc.Line-1])
-	if loc.Column < 1 || loc.Column > len(line) {
-		return ""
-	}
-	rest := line[loc.Column-1:]
-	n := 0
-	for n < len(rest) && isNameRune(rest[n], n == 0) {
-		n++
-	}
-	return string(rest[:n])
+	return cmp.Compare(a.Column, b.Column)
 }
 
-func isNameRune(r rune, first bool) bool {
-	return r == '_' || 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || !first && '0' <= r && r <= '9'
+// queryIndex finds the engine's locations in one query: lines counted by
+// '\n', columns in characters, both from 1, as text/scanner counts them
+// for graphql-go. It finds the start of every line once, when made. Within
+// a line it walks characters, resuming from the previous location when the
+// next one lies after it on the same line; so looking up locations in
+// document order steps over each character at most once.
+type queryIndex struct {
+	query      string
+	lineStarts []int // byte offset of the first byte of each line
+
+	// The position of the last lookup: line, column and byte offset.
+	line, col, off int
+
+	// work counts bytes scanned for line starts plus characters stepped
+	// over to reach columns.
+	work int
+}
+
+func newQueryIndex(query string) *queryIndex {
+	starts := []int{0}
+	for i := 0; i < len(query); i++ {
+		if query[i] == '\n' {
+			starts = append(starts, i+1)
+		}
+	}
+	return &queryIndex{query: query, lineStarts: starts, work: len(query)}
+}
+
+// offset returns the byte offset of loc in the query, or -1 when loc is not
+// on a character of a line (a line's '\n' does not count).
+func (x *queryIndex) offset(loc gqlerrors.Location) int {
+	if loc.Line < 1 || loc.Line > len(x.lineStarts) || loc.Column < 1 {
+		return -1
+	}
+	end := len(x.query)
+	if loc.Line < len(x.lineStarts) {
+		end = x.lineStarts[loc.Line] - 1
+	}
+	col, off := 1, x.lineStarts[loc.Line-1]
+	if x.line == loc.Line && x.col <= loc.Column {
+		col, off = x.col, x.off
+	}
+	for col < loc.Column && off < end {
+		_, n := utf8.DecodeRuneInString(x.query[off:end])
+		off += n
+		col++
+		x.work++
+	}
+	x.line, x.col, x.off = loc.Line, col, off
+	if col != loc.Column || off >= end {
+		return -1
+	}
+	return off
+}
+
+// nameAt returns the GraphQL name starting at loc, or "" when there is
+// none. For a field that is its response key: the alias, or else the name.
+func (x *queryIndex) nameAt(loc gqlerrors.Location) string {
+	start := x.offset(loc)
+	if start < 0 {
+		return ""
+	}
+	end := start
+	for end < len(x.query) && isNameByte(x.query[end], end == start) {
+		end++
+	}
+	return x.query[start:end]
+}
+
+// isNameByte reports whether c can be in a GraphQL name, which is ASCII;
+// first tells whether it would be the name's first byte.
+func isNameByte(c byte, first bool) bool {
+	return c == '_' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || !first && '0' <= c && c <= '9'
 }
 
 // requestState is what resolvers know about the HTTP request.
@@ -356,6 +433,30 @@ func (r *resolver) Blob(ctx context.Context, args struct{ Bytes int32 }) (string
 		return "", fmt.Errorf("bytes must be between 0 and %d", MaxBlobBytes)
 	}
 	return strings.Repeat("x", int(args.Bytes)), nil
+}
+
+// Restricted resolves Query.restricted.
+func (r *resolver) Restricted(ctx context.Context) (*string, error) {
+	if _, err := viewer(ctx); err != nil {
+		return nil, err
+	}
+	return nil, errForbidden
+}
+
+// Forbidden resolves Mutation.forbidden.
+func (r *resolver) Forbidden(ctx context.Context) (*bool, error) {
+	if _, err := viewer(ctx); err != nil {
+		return nil, err
+	}
+	return nil, errForbidden
+}
+
+// ForbiddenStrict resolves Mutation.forbiddenStrict.
+func (r *resolver) ForbiddenStrict(ctx context.Context) (bool, error) {
+	if _, err := viewer(ctx); err != nil {
+		return false, err
+	}
+	return false, errForbidden
 }
 
 // AddItem resolves Mutation.addItem.

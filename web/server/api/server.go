@@ -11,9 +11,11 @@
 //
 //	{"errors":[{"message":"Unauthorized","locations":[{"line":2,"column":3}],"customer_facing":false}]}
 //
-// The Server also does CORS with an origin allow-list, serves static files
-// for the demo, and, when Config.TestHooks is set, offers fault injection
-// and a token log for the browser end-to-end tests.
+// The Server answers only requests whose Host header names loopback or a
+// host in Config.Hosts (421 Misdirected Request otherwise, against DNS
+// rebinding). It also does CORS with an origin allow-list, serves static
+// files for the demo, and, when Config.TestHooks is set, offers fault
+// injection and a token log for the browser end-to-end tests.
 package api
 
 import (
@@ -23,7 +25,9 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Defaults used when the corresponding Config field is left zero.
@@ -62,9 +66,22 @@ type Config struct {
 	// DemoPassword is the demo user's password; empty means
 	// DefaultDemoPassword. It is ignored when Users is set.
 	DemoPassword string
+	// Hosts are the host names, besides the loopback ones, that the server
+	// answers for: DNS names or IP addresses, without ports. Loopback names
+	// (localhost, *.localhost, 127.0.0.0/8, ::1) are always served. A
+	// request whose Host header names any other host, whatever its port, is
+	// answered 421 Misdirected Request and nothing else: a defence against
+	// DNS rebinding, where a page from another site reaches a loopback
+	// server under its own host name. CheckHost tells which names can be
+	// listed.
+	Hosts []string
 	// StaticDirs are directories served at / for GET and HEAD, searched in
 	// order; the first one holding the file wins. Empty serves nothing.
 	StaticDirs []string
+	// ContentSecurityPolicy, when set, is sent as the
+	// Content-Security-Policy header of every answer of the static file
+	// server (not of /graphql or the test endpoints).
+	ContentSecurityPolicy string
 	// TestHooks enables the ?delay= and ?fault= query parameters on
 	// /graphql and the /test/tokens and /test/reset endpoints. The token log
 	// holds raw tokens: never enable it outside tests.
@@ -98,13 +115,14 @@ type Server struct {
 	tokens  *tokenIssuer
 	ledger  *ledger // nil unless TestHooks or StrictRotation
 	cors    *corsPolicy
+	hosts   *hostPolicy
 	gql     *engine
 	handler http.Handler
 }
 
 // New checks cfg and returns a Server. It fails on an unusable origin list
-// (including "*"), a static directory that does not exist, or a short
-// signing key.
+// (including "*") or host list, a static directory that does not exist, a
+// content security policy with control characters, or a short signing key.
 func New(cfg Config) (*Server, error) {
 	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = DefaultTokenTTL
@@ -141,7 +159,14 @@ func New(cfg Config) (*Server, error) {
 			return nil, fmt.Errorf("static directory %s is not a directory", dir)
 		}
 	}
+	if strings.ContainsFunc(cfg.ContentSecurityPolicy, unicode.IsControl) {
+		return nil, errors.New("content security policy must not hold control characters")
+	}
 	cors, err := newCORSPolicy(cfg.Origins, !cfg.HideTokenHeaders)
+	if err != nil {
+		return nil, err
+	}
+	hosts, err := newHostPolicy(cfg.Hosts)
 	if err != nil {
 		return nil, err
 	}
@@ -157,6 +182,7 @@ func New(cfg Config) (*Server, error) {
 		users:  users,
 		tokens: newTokenIssuer(cfg.SigningKey, cfg.TokenTTL, cfg.Now),
 		cors:   cors,
+		hosts:  hosts,
 		gql:    gql,
 	}
 	if cfg.TestHooks || cfg.StrictRotation {
@@ -178,8 +204,8 @@ func (s *Server) routes() http.Handler {
 		mux.Handle("/test/tokens", s.withCORS("GET, OPTIONS", noStore(http.HandlerFunc(s.serveTokenLog))))
 		mux.Handle("/test/reset", s.withCORS("POST, OPTIONS", noStore(http.HandlerFunc(s.serveReset))))
 	}
-	mux.Handle("/", staticFiles(s.cfg.StaticDirs))
-	return s.logRequests(s.recoverPanics(mux))
+	mux.Handle("/", withCSP(s.cfg.ContentSecurityPolicy, staticFiles(s.cfg.StaticDirs)))
+	return s.logRequests(s.recoverPanics(s.checkHost(mux)))
 }
 
 // noStore marks API answers as never cacheable and not to be sniffed.

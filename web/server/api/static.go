@@ -92,6 +92,18 @@ func staticFiles(dirs []string) http.Handler {
 	})
 }
 
+// withCSP adds policy, unless empty, as the Content-Security-Policy of every
+// answer of h.
+func withCSP(policy string, h http.Handler) http.Handler {
+	if policy == "" {
+		return h
+	}
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Security-Policy", policy)
+		h.ServeHTTP(w, r)
+	})
+}
+
 // pickEncoding returns what to send for the file name in dir, opened as f
 // with info: the pre-compressed sibling whose coding acceptEncoding ranks
 // highest (ties go to the first of precompressed), or f itself with coding

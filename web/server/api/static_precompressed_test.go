@@ -48,9 +48,10 @@ func precompressedServer(t *testing.T, files map[string]string) (http.Handler, s
 }
 
 // getStatic sends method path with the given request headers (name, value
-// pairs) straight to h, so that no HTTP client decompresses the answer.
+// pairs) straight to h, so that no HTTP client decompresses the answer. The
+// request is for host localhost, which the server serves.
 func getStatic(h http.Handler, method, path string, header ...string) *httptest.ResponseRecorder {
-	req := httptest.NewRequest(method, path, nil)
+	req := httptest.NewRequest(method, "http://localhost"+path, nil)
 	for i := 0; i+1 < len(header); i += 2 {
 		req.Header.Set(header[i], header[i+1])
 	}
@@ -242,5 +243,51 @@ func TestPrecompressedHeadAndRange(t *testing.T) {
 	}
 	if got := rec.Header().Get("Content-Encoding"); got != "br" {
 		t.Errorf("Range: Content-Encoding = %q, want br", got)
+	}
+}
+
+func TestWorkerScriptIsServedLikeAnyScript(t *testing.T) {
+	h, _ := precompressedServer(t, map[string]string{
+		"gqlauth.worker.js":    identityBody,
+		"gqlauth.worker.js.br": brotliBody,
+		"gqlauth.worker.js.gz": gzipBody,
+		"gqlauth.mjs":          identityBody,
+		"gqlauth.mjs.br":       brotliBody,
+		"gqlauth.wasm":         identityBody,
+		"gqlauth.wasm.gz":      gzipBody,
+	})
+	tests := []struct {
+		path, acceptEncoding string
+		wantType             string
+		wantCoding           string
+		wantBody             string
+	}{
+		{"/gqlauth.worker.js", "gzip, deflate, br", "text/javascript; charset=utf-8", "br", brotliBody},
+		{"/gqlauth.worker.js", "gzip", "text/javascript; charset=utf-8", "gzip", gzipBody},
+		{"/gqlauth.worker.js", "", "text/javascript; charset=utf-8", "", identityBody},
+		{"/gqlauth.mjs", "br", "text/javascript; charset=utf-8", "br", brotliBody},
+		{"/gqlauth.mjs", "gzip", "text/javascript; charset=utf-8", "", identityBody},
+		{"/gqlauth.wasm", "gzip, br", "application/wasm", "gzip", gzipBody},
+	}
+	for _, tt := range tests {
+		t.Run(tt.path+" "+tt.acceptEncoding, func(t *testing.T) {
+			rec := getStatic(h, http.MethodGet, tt.path, "Accept-Encoding", tt.acceptEncoding)
+			if rec.Code != http.StatusOK {
+				t.Fatalf("status = %d, want 200", rec.Code)
+			}
+			hdr := rec.Header()
+			if got := hdr.Get("Content-Type"); got != tt.wantType {
+				t.Errorf("Content-Type = %q, want %q", got, tt.wantType)
+			}
+			if got := hdr.Get("Content-Encoding"); got != tt.wantCoding {
+				t.Errorf("Content-Encoding = %q, want %q", got, tt.wantCoding)
+			}
+			if got := rec.Body.String(); got != tt.wantBody {
+				t.Errorf("body = %q, want %q", got, tt.wantBody)
+			}
+			if !varyHas(hdr, "Accept-Encoding") {
+				t.Errorf("Vary = %q, want it to name Accept-Encoding", hdr.Values("Vary"))
+			}
+		})
 	}
 }

@@ -28,16 +28,17 @@ func TestStaticFilesAreServedWithTheRightTypes(t *testing.T) {
 	base := t.TempDir()
 	first, second := filepath.Join(base, "first"), filepath.Join(base, "second")
 	writeFiles(t, base, map[string]string{
-		"secret.txt":              "secret",
-		"first/index.html":        "<h1>first</h1>",
-		"first/app.js":            "first js",
-		"first/.env":              "secret",
-		"first/empty/keep.txt":    "x",
-		"second/app.js":           "second js",
-		"second/gqlauth.wasm":     "\x00asm",
-		"second/mod.mjs":          "export {}",
-		"second/sub/index.html":   "sub",
-		"second/data/points.json": "[]",
+		"secret.txt":               "secret",
+		"first/index.html":         "<h1>first</h1>",
+		"first/app.js":             "first js",
+		"first/.env":               "secret",
+		"first/empty/keep.txt":     "x",
+		"second/app.js":            "second js",
+		"second/gqlauth.wasm":      "\x00asm",
+		"second/mod.mjs":           "export {}",
+		"second/gqlauth.worker.js": "worker",
+		"second/sub/index.html":    "sub",
+		"second/data/points.json":  "[]",
 	})
 	if err := os.Symlink(filepath.Join(base, "secret.txt"), filepath.Join(first, "escape.txt")); err != nil {
 		t.Fatal(err)
@@ -55,6 +56,7 @@ func TestStaticFilesAreServedWithTheRightTypes(t *testing.T) {
 		{"/app.js", 200, "text/javascript", "first js"},
 		{"/gqlauth.wasm", 200, "application/wasm", "\x00asm"},
 		{"/mod.mjs", 200, "text/javascript", "export {}"},
+		{"/gqlauth.worker.js", 200, "text/javascript", "worker"},
 		{"/sub/", 200, "text/html", "sub"},
 		{"/data/points.json", 200, "application/json", "[]"},
 		{"/missing.js", 404, "", ""},
@@ -106,5 +108,37 @@ func TestNoStaticDirsServeNothing(t *testing.T) {
 func TestNewRefusesMissingStaticDir(t *testing.T) {
 	if _, err := api.New(api.Config{StaticDirs: []string{filepath.Join(t.TempDir(), "nope")}}); err == nil {
 		t.Error("api.New accepted a missing static directory")
+	}
+}
+
+func TestContentSecurityPolicyIsSentWithStaticFilesOnly(t *testing.T) {
+	const policy = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'"
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"index.html": "<h1>hi</h1>", "app.js": "js"})
+	ts := newServer(t, api.Config{StaticDirs: []string{dir}, ContentSecurityPolicy: policy, TestHooks: true})
+	tests := []struct {
+		method, path string
+		want         string
+	}{
+		{http.MethodGet, "/", policy},
+		{http.MethodGet, "/app.js", policy},
+		{http.MethodHead, "/app.js", policy},
+		{http.MethodGet, "/missing.js", policy},
+		{http.MethodPost, "/graphql", ""},
+		{http.MethodGet, "/test/tokens", ""},
+	}
+	for _, tt := range tests {
+		res := send(t, ts, tt.method, tt.path, map[string]string{"Content-Type": "application/json"}, `{"query":"{ __typename }"}`)
+		if got := res.header.Get("Content-Security-Policy"); got != tt.want {
+			t.Errorf("%s %s: Content-Security-Policy = %q, want %q", tt.method, tt.path, got, tt.want)
+		}
+	}
+
+	plain := newServer(t, api.Config{StaticDirs: []string{dir}})
+	if got := send(t, plain, http.MethodGet, "/", nil, "").header.Get("Content-Security-Policy"); got != "" {
+		t.Errorf("without a policy: Content-Security-Policy = %q, want none", got)
+	}
+	if _, err := api.New(api.Config{ContentSecurityPolicy: "default-src 'self'\r\nX-Injected: 1"}); err == nil {
+		t.Error("api.New accepted a policy with CR LF")
 	}
 }
