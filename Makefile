@@ -21,12 +21,12 @@ WASM_TEST_ENV := env -i PATH="$(PATH)" HOME="$(HOME)" GOCACHE="$(shell $(GO) env
 
 all: build
 
-## build: the module, wasm_exec.js, the JS entry and types in build/dist (with
+## build: the module, wasm_exec.js, the JS entry, its worker and types in build/dist (with
 ## brotli and gzip copies, which gqlauth-server serves); the server in build/bin
 build: wasm server deps-brotli
-	cp web/gqlauth.js web/gqlauth.d.ts $(DIST)/
-	brotli -q 11 -f -k $(DIST)/gqlauth.wasm $(DIST)/gqlauth.js $(DIST)/wasm_exec.js
-	gzip -9 -f -k $(DIST)/gqlauth.wasm $(DIST)/gqlauth.js $(DIST)/wasm_exec.js
+	cp web/gqlauth.js web/gqlauth.worker.js web/gqlauth.d.ts $(DIST)/
+	brotli -q 11 -f -k $(DIST)/gqlauth.wasm $(DIST)/gqlauth.js $(DIST)/gqlauth.worker.js $(DIST)/wasm_exec.js
+	gzip -9 -f -k $(DIST)/gqlauth.wasm $(DIST)/gqlauth.js $(DIST)/gqlauth.worker.js $(DIST)/wasm_exec.js
 
 wasm:
 	@mkdir -p $(DIST)
@@ -73,7 +73,9 @@ test-fuzz:
 	  ./wasm/session:FuzzClaims \
 	  ./wasm/session:FuzzAgreesWithGolangJWT \
 	  ./wasm/graphql:FuzzParseResponse \
-	  ./wasm/graphql:FuzzEncode; do \
+	  ./wasm/graphql:FuzzEncode \
+	  ./wasm/graphql:FuzzAppendStringAgreesWithEncodingJSON \
+	  ./wasm/internal/nesting:FuzzWithinAgreesWithACharacterLoop; do \
 	  pkg=$${spec%%:*}; fn=$${spec##*:}; \
 	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
 	  $(GO) test $$pkg -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME); \

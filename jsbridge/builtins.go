@@ -10,20 +10,27 @@ import (
 )
 
 // builtins are the JS globals the bridge uses, looked up once: taking them
-// when the module starts saves a property read per use, and a script that
+// when the module starts saves a property read per use, and code that
 // replaces one of them later does not see what the bridge does with it.
 var builtins struct {
-	once    sync.Once
-	err     error
-	object  safejs.Value
-	reflect safejs.Value
-	json    safejs.Value
-	error   safejs.Value
+	once            sync.Once
+	err             error
+	object          safejs.Value
+	reflect         safejs.Value
+	json            safejs.Value
+	error           safejs.Value
+	string          safejs.Value
+	promise         safejs.Value
+	uint8Array      safejs.Value
+	abortController safejs.Value
+	textEncoder     safejs.Value // an instance
+	abortedGetter   safejs.Value // AbortSignal.prototype's aborted getter
+	fetch           safejs.Value // undefined where there is none
 }
 
 // Init looks up the JS globals the bridge uses. Call it as the module
-// starts, before any app code can run again; later calls do nothing. Every
-// function of the package calls it too.
+// starts; later calls do nothing. Every function of the package calls it
+// too.
 func Init() error {
 	builtins.once.Do(func() {
 		g := safejs.Global()
@@ -32,8 +39,9 @@ func Init() error {
 			dst  *safejs.Value
 			name string
 		}{
-			{&b.object, "Object"}, {&b.reflect, "Reflect"},
-			{&b.json, "JSON"}, {&b.error, "Error"},
+			{&b.object, "Object"}, {&b.reflect, "Reflect"}, {&b.json, "JSON"}, {&b.error, "Error"},
+			{&b.string, "String"}, {&b.promise, "Promise"}, {&b.uint8Array, "Uint8Array"},
+			{&b.abortController, "AbortController"},
 		} {
 			var err error
 			if *v.dst, err = g.Get(v.name); err != nil || TypeOf(*v.dst) == safejs.TypeUndefined {
@@ -41,6 +49,25 @@ func Init() error {
 				return
 			}
 		}
+		encoder, err := g.Get("TextEncoder")
+		if err == nil {
+			b.textEncoder, err = encoder.New()
+		}
+		if err != nil {
+			b.err = fmt.Errorf("this JavaScript environment has no TextEncoder")
+			return
+		}
+		// AbortSignal.prototype's aborted getter, read through Reflect.get
+		// (Get would call Init again).
+		if signal, err := g.Get("AbortSignal"); err == nil && TypeOf(signal) == safejs.TypeFunction {
+			if proto, err := b.reflect.Call("get", signal, "prototype"); err == nil {
+				if desc, err := b.object.Call("getOwnPropertyDescriptor", proto, "aborted"); err == nil && TypeOf(desc) == safejs.TypeObject {
+					b.abortedGetter, _ = b.reflect.Call("get", desc, "get")
+				}
+			}
+		}
+		// fetch is looked up, not required: only Fetch needs it.
+		b.fetch, _ = g.Get("fetch")
 	})
 	return builtins.err
 }

@@ -76,3 +76,16 @@ func Keys(o safejs.Value, limit int) ([]string, error) {
 	}
 	return out, nil
 }
+
+// Describe returns String(v) for a value the caller does not control, or a
+// placeholder when even that throws.
+func Describe(v safejs.Value) string {
+	if Init() == nil {
+		if s, err := builtins.string.Invoke(v); err == nil {
+			if text, err := s.String(); err == nil {
+				return text
+			}
+		}
+	}
+	return "a value that cannot be shown"
+}

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"runtime/debug"
 	"syscall/js"
+
+	"github.com/hack-pad/safejs"
 )
 
 // ErrPanic wraps a panic recovered in Go code called from JavaScript.
@@ -25,9 +27,9 @@ func Recover(err *error) {
 	}
 	switch v := r.(type) {
 	case js.Value:
-		*err = fmt.Errorf("%w: %w\n%s", ErrPanic, js.Error{Value: v}, debug.Stack())
+		*err = fmt.Errorf("%w: JavaScript threw %s\n%s", ErrPanic, Describe(safejs.Safe(v)), debug.Stack())
 	case error:
-		*err = fmt.Errorf("%w: %w\n%s", ErrPanic, v, debug.Stack())
+		*err = fmt.Errorf("%w: %s\n%s", ErrPanic, errorText(v), debug.Stack())
 	default:
 		*err = fmt.Errorf("%w: %v\n%s", ErrPanic, v, debug.Stack())
 	}

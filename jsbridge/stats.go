@@ -15,9 +15,11 @@ type Counts struct {
 	Funcs int64
 	// Goroutines is runtime.NumGoroutine.
 	Goroutines int
+	// Waits is the number of Awaits waiting for a promise.
+	Waits int
 }
 
 // Stats returns the current counts.
 func Stats() Counts {
-	return Counts{Funcs: liveFuncs.Load(), Goroutines: runtime.NumGoroutine()}
+	return Counts{Funcs: liveFuncs.Load(), Goroutines: runtime.NumGoroutine(), Waits: waits.pendingCount()}
 }

@@ -111,3 +111,31 @@ func headersField(o safejs.Value) (map[string]string, error) {
 	}
 	return out, nil
 }
+
+// credentialsArg reads login's {username?, email?, password}. The password
+// is read as bytes (jsbridge.Bytes), never as a Go string, so that it can be
+// zeroed; the caller clears it.
+func credentialsArg(o safejs.Value) (client.Credentials, error) {
+	var cr client.Credentials
+	if jsbridge.TypeOf(o) != safejs.TypeObject {
+		return cr, invalid("login needs {username or email, password}")
+	}
+	var err error
+	if cr.Username, err = stringField(o, "username", false); err != nil {
+		return cr, err
+	}
+	if cr.Email, err = stringField(o, "email", false); err != nil {
+		return cr, err
+	}
+	password, err := field(o, "password")
+	if err != nil {
+		return cr, err
+	}
+	if jsbridge.TypeOf(password) != safejs.TypeString {
+		return cr, invalid("password must be a string")
+	}
+	if cr.Password, err = jsbridge.Bytes(password); err != nil {
+		return cr, invalid("password: %v", err)
+	}
+	return cr, nil
+}

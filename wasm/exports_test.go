@@ -3,23 +3,49 @@
 package main
 
 import (
+	"context"
+	"os"
+	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/gqlauth/gqlauth/jsbridge"
 	"github.com/gqlauth/gqlauth/jsbridge/jstest"
 	"github.com/hack-pad/safejs"
 )
 
+// The module takes fetch when it starts; the tests' fetch hands each
+// request to globalThis.answer(url, init), which a test sets, and records
+// the requests in globalThis.requests.
+func TestMain(m *testing.M) {
+	global := safejs.Global()
+	fetch, _ := jstest.Evaluate(`(url, init) => {
+		globalThis.requests.push({url, init, body: new TextDecoder().decode(init.body)});
+		return globalThis.answer(url, init);
+	}`)
+	global.Set("fetch", fetch)
+	global.Set("requests", []any{})
+	os.Exit(m.Run())
+}
+
 // js evaluates a JavaScript expression in the test page.
 func js(t *testing.T, expr string) safejs.Value { return jstest.Eval(t, expr) }
 
-// newBinding exports onto a fresh object, as gqlauth.js would hand over.
+// answer makes the test fetch answer with the JavaScript function src.
+func answer(t *testing.T, src string) {
+	t.Helper()
+	safejs.Global().Set("answer", js(t, src))
+	safejs.Global().Set("requests", []any{})
+}
+
+// newBinding exports onto a fresh object, as gqlauth.worker.js would hand over.
 func newBinding(t *testing.T) safejs.Value {
 	t.Helper()
 	binding := js(t, "{}")
-	b := newBridge(binding, safejs.Undefined())
-	if err := b.export(); err != nil {
+	b := &bridge{}
+	live = b
+	if err := b.export(binding); err != nil {
 		t.Fatal(err)
 	}
 	return binding
@@ -34,7 +60,26 @@ func call(t *testing.T, binding safejs.Value, name string, args ...any) safejs.V
 	return v
 }
 
-// codeOf returns an AuthError's code, or "" for anything else.
+// settle awaits an async export's Promise: its value, or the Error it
+// rejected with.
+func settle(t *testing.T, p safejs.Value) (value, rejected safejs.Value) {
+	t.Helper()
+	caught, err := js(t, "(p) => p.then((value) => ({value}), (error) => ({error}))").Invoke(p)
+	if err != nil {
+		t.Fatalf("not a promise: %v", err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := jsbridge.Await(ctx, caught)
+	if err != nil {
+		t.Fatal(err)
+	}
+	value, _ = out.Get("value")
+	rejected, _ = out.Get("error")
+	return value, rejected
+}
+
+// codeOf returns an error's code, or "" for anything else.
 func codeOf(v safejs.Value) string {
 	if jsbridge.TypeOf(v) != safejs.TypeObject {
 		return ""
@@ -44,7 +89,6 @@ func codeOf(v safejs.Value) string {
 	return s
 }
 
-// describe shows an error's code and message, for failure reports.
 func describe(v safejs.Value) string {
 	if jsbridge.TypeOf(v) != safejs.TypeObject {
 		return "not an error"
@@ -54,7 +98,29 @@ func describe(v safejs.Value) string {
 	return codeOf(v) + ": " + msg
 }
 
-func noop(t *testing.T) safejs.Value { return js(t, "() => {}") }
+func newClient(t *testing.T, binding safejs.Value, options string) safejs.Value {
+	t.Helper()
+	h := call(t, binding, "newClient", js(t, options))
+	if jsbridge.TypeOf(h) != safejs.TypeNumber {
+		t.Fatalf("newClient(%s) = %s, want a handle", options, describe(h))
+	}
+	return h
+}
+
+// A JWT as the reference server issues them (sub "1"; iat and exp in 2030,
+// so valid for years), and a second one issued a second later.
+const (
+	loginToken   = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIiwianRpIjoiYSIsImlhdCI6MTg5MzQ1NjAwMCwiZXhwIjoxODkzNDU5NjAwfQ.c2ln"
+	rotatedToken = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIiwianRpIjoiYiIsImlhdCI6MTg5MzQ1NjAwMSwiZXhwIjoxODkzNDU5NjAxfQ.c2ln"
+)
+
+// respond is the source of an answer function: a Response with body and
+// headers.
+func respond(status int, body string, headers string) string {
+	return "() => Promise.resolve(new Response(" + jsString(body) + ", {status: " + strconv.Itoa(status) + ", headers: " + headers + "}))"
+}
+
+func jsString(s string) string { return "`" + strings.ReplaceAll(s, "`", "\\`") + "`" }
 
 func TestNewClientRejectsBadOptions(t *testing.T) {
 	binding := newBinding(t)
@@ -80,6 +146,8 @@ func TestNewClientRejectsBadOptions(t *testing.T) {
 		{"leeway over a year", "{endpoint: 'https://a.example/', expiryLeewaySeconds: 1e10}", "INVALID_ARGUMENT"},
 		{"header not a string", "{endpoint: 'https://a.example/', headers: {'X-A': 1}}", "INVALID_ARGUMENT"},
 		{"header CRLF", "{endpoint: 'https://a.example/', headers: {'X-A': 'a\\r\\nb'}}", "INVALID_ARGUMENT"},
+		{"header outside Latin-1", "{endpoint: 'https://a.example/', headers: {'X-Name': 'Zoë ✓'}}", "INVALID_ARGUMENT"},
+		{"header in Latin-1", "{endpoint: 'https://a.example/', headers: {'X-Name': 'Zoë'}}", ""},
 		{"zero maxResponseBytes", "{endpoint: 'https://a.example/', maxResponseBytes: 0}", "INVALID_ARGUMENT"},
 		{"maxResponseBytes", "{endpoint: 'https://a.example/', maxResponseBytes: 1024}", ""},
 		{"bad credentials", "{endpoint: 'https://a.example/', credentials: 'always'}", "INVALID_ARGUMENT"},
@@ -87,255 +155,300 @@ func TestNewClientRejectsBadOptions(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := call(t, binding, "newClient", js(t, tt.options), noop(t), noop(t))
+			got := call(t, binding, "newClient", js(t, tt.options))
 			if tt.want == "" {
-				handleOf(t, got)
+				if jsbridge.TypeOf(got) != safejs.TypeNumber {
+					t.Fatalf("newClient(%s) = %s, want a handle", tt.name, describe(got))
+				}
 				return
 			}
 			if c := codeOf(got); c != tt.want {
-				t.Fatalf("newClient(%s) code = %q, want %q", tt.name, c, tt.want)
+				t.Fatalf("newClient(%s) code = %q (%s), want %q", tt.name, c, describe(got), tt.want)
 			}
 		})
 	}
 }
 
+func TestLoginRotationAndEvents(t *testing.T) {
+	binding := newBinding(t)
+	h := newClient(t, binding, "{endpoint: 'https://api.example.com/graphql', expiryLeewaySeconds: 0, headers: {'X-App': '1'}}")
+	events := js(t, "[]")
+	recorder, _ := js(t, "(events) => (...args) => events.push(args)").Invoke(events)
+	unsubscribe := call(t, binding, "onTokenChange", h, recorder)
+
+	answer(t, respond(200, `{"data":{"loginUser":{"id":"1"}}}`, "{'X-Authorization': 'Bearer "+loginToken+"'}"))
+	value, rejected := settle(t, call(t, binding, "login", h, js(t, "({username: 'demo', password: 'pw\"1'})")))
+	if !rejected.IsUndefined() {
+		t.Fatalf("login rejected: %s", describe(rejected))
+	}
+	if u, _ := value.Get("user"); jsbridge.TypeOf(u) != safejs.TypeString {
+		t.Fatal("login resolved without the user")
+	}
+	sent, _ := js(t, "globalThis.requests[0]").Get("body")
+	if body, _ := sent.String(); !strings.Contains(body, `"password":"pw\"1"`) || !strings.Contains(body, "loginUser") {
+		t.Fatalf("login sent %s", body)
+	}
+	if v, _ := js(t, "globalThis.requests[0].init.headers['X-App']").String(); v != "1" {
+		t.Errorf("the static header was not sent: %q", v)
+	}
+	if ok, _ := call(t, binding, "isAuthenticated", h).Bool(); !ok {
+		t.Fatal("not authenticated after login")
+	}
+
+	answer(t, respond(200, `{"data":{"me":{"id":"1"}}}`, "{'X-Authorization': 'Bearer "+rotatedToken+"'}"))
+	value, rejected = settle(t, call(t, binding, "fetchWithAuth", h, "{ me { id } }", `{"a":1}`, "Me"))
+	if !rejected.IsUndefined() {
+		t.Fatalf("fetchWithAuth rejected: %s", describe(rejected))
+	}
+	if body, _ := js(t, "(u8) => new TextDecoder().decode(u8)").Invoke(value); !strings.Contains(mustString(body), `"me"`) {
+		t.Fatalf("fetchWithAuth resolved with %v", mustString(body))
+	}
+	if auth, _ := js(t, "globalThis.requests[0].init.headers.Authorization").String(); auth != "Bearer "+loginToken {
+		t.Errorf("the query carried %q, want the login token", auth)
+	}
+	if body := mustString(js(t, "globalThis.requests[0].body")); !strings.Contains(body, `"variables":{"a":1}`) || !strings.Contains(body, `"operationName":"Me"`) {
+		t.Errorf("the query sent %s", body)
+	}
+	if got := mustString(js(t, "(e) => e.map((args) => args[0]).join(',')").Invoke(events)); got != "login,rotate" {
+		t.Fatalf("events %q, want login,rotate", got)
+	}
+	// The rotate event carries the new token's exp and the time left.
+	last, _ := js(t, "(e) => e[1]").Invoke(events)
+	if exp, _ := last.Index(1); mustInt(exp) != 1893459601000 {
+		t.Errorf("rotate event expiresAt = %v", mustInt(exp))
+	}
+	if in, _ := last.Index(2); mustInt(in) <= 0 {
+		t.Errorf("rotate event expiresIn = %v", mustInt(in))
+	}
+	if exp := call(t, binding, "tokenExpiresAt", h); mustInt(exp) != 1893459601000 {
+		t.Errorf("tokenExpiresAt = %v", mustInt(exp))
+	}
+
+	unsubscribe.Invoke()
+	call(t, binding, "logout", h)
+	if n, _ := events.Length(); n != 2 {
+		t.Errorf("an unsubscribed listener heard %d events", n)
+	}
+	_, rejected = settle(t, call(t, binding, "fetchWithAuth", h, "{ me { id } }"))
+	if codeOf(rejected) != "NOT_AUTHENTICATED" {
+		t.Fatalf("after logout: %s", describe(rejected))
+	}
+}
+
+func mustString(v safejs.Value, _ ...error) string {
+	s, _ := v.String()
+	return s
+}
+
+func mustInt(v safejs.Value, _ ...error) int {
+	n, _ := v.Int()
+	return n
+}
+
+func TestRejectionsCarryCodeStatusAndServerErrors(t *testing.T) {
+	binding := newBinding(t)
+	h := newClient(t, binding, "{endpoint: 'https://api.example.com/graphql'}")
+	tests := []struct {
+		name   string
+		answer string
+		code   string
+		status int
+	}{
+		{"refused", respond(200, `{"errors":[{"message":"Unauthorized","locations":[{"line":2,"column":3}],"customer_facing":false}]}`, "{}"), "UNAUTHORIZED", 200},
+		{"not JSON, 502", respond(502, `<html>`, "{}"), "HTTP_ERROR", 502},
+		{"too deep", respond(200, `{"errors":`+strings.Repeat("[", 5000)+strings.Repeat("]", 5000)+`}`, "{}"), "BAD_RESPONSE", 200},
+		{"network", "() => Promise.reject(new TypeError('Failed to fetch'))", "NETWORK_ERROR", 0},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			answer(t, respond(200, `{"data":{"loginUser":{"id":"1"}}}`, "{'X-Authorization': 'Bearer "+loginToken+"'}"))
+			settle(t, call(t, binding, "login", h, js(t, "({email: 'a@b', password: 'p'})")))
+			answer(t, tt.answer)
+			_, rejected := settle(t, call(t, binding, "fetchWithAuth", h, "{ me { id } }"))
+			if codeOf(rejected) != tt.code {
+				t.Fatalf("rejected with %s, want %s", describe(rejected), tt.code)
+			}
+			status, _ := rejected.Get("status")
+			if tt.status != 0 && mustInt(status) != tt.status || tt.status == 0 && !status.IsUndefined() {
+				t.Errorf("status = %v, want %d", mustInt(status), tt.status)
+			}
+			if tt.code == "UNAUTHORIZED" {
+				errs, _ := rejected.Get("graphQLErrors")
+				if n, _ := errs.Length(); n != 1 {
+					t.Errorf("graphQLErrors has %d entries, want the server's one", n)
+				}
+			}
+		})
+	}
+}
+
+func TestAbortAndClose(t *testing.T) {
+	binding := newBinding(t)
+	h := newClient(t, binding, "{endpoint: 'https://api.example.com/graphql'}")
+	answer(t, "(url, init) => new Promise((resolve, reject) => init.signal.addEventListener('abort', () => reject(init.signal.reason)))")
+
+	controller := js(t, "new AbortController()")
+	signal, _ := controller.Get("signal")
+	p := call(t, binding, "login", h, js(t, "({username: 'u', password: 'p'})"), signal)
+	controller.Call("abort")
+	if _, rejected := settle(t, p); codeOf(rejected) != "ABORTED" {
+		t.Fatalf("an aborted login: %s", describe(rejected))
+	}
+	if _, rejected := settle(t, call(t, binding, "login", h, js(t, "({username: 'u', password: 'p'})"), js(t, "AbortSignal.abort()"))); codeOf(rejected) != "ABORTED" {
+		t.Fatalf("a login with an aborted signal: %s", describe(rejected))
+	}
+
+	p = call(t, binding, "login", h, js(t, "({username: 'u', password: 'p'})"))
+	time.Sleep(10 * time.Millisecond) // let it reach fetch
+	if live.inFlight() != 1 {
+		t.Fatalf("%d calls in flight, want the login", live.inFlight())
+	}
+	call(t, binding, "close", h)
+	call(t, binding, "close", h) // twice is a no-op
+	if _, rejected := settle(t, p); codeOf(rejected) != "NOT_AUTHENTICATED" {
+		t.Fatalf("a login under way at close(): %s", describe(rejected))
+	}
+	if live.inFlight() != 0 {
+		t.Errorf("%d calls in flight after close", live.inFlight())
+	}
+	if v := call(t, binding, "tokenExpiresAt", h); !v.IsNull() {
+		t.Errorf("tokenExpiresAt(closed) = %s, want null", describe(v))
+	}
+	if v := call(t, binding, "isAuthenticated", h); jsbridge.TypeOf(v) != safejs.TypeBoolean {
+		t.Errorf("isAuthenticated(closed) = %s, want false", describe(v))
+	}
+}
+
 func TestExportsRejectBadArguments(t *testing.T) {
 	binding := newBinding(t)
-	h := handleOf(t, call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql'}"), noop(t), noop(t)))
-	tests := []struct {
+	h := newClient(t, binding, "{endpoint: 'https://api.example.com/graphql'}")
+	sync := []struct {
 		name   string
 		method string
 		args   []any
 		want   string
 	}{
-		{"login without credentials", "beginLogin", []any{h, 1}, "INVALID_ARGUMENT"},
-		{"login without an id", "beginLogin", []any{h, js(t, "{username: 'u', password: 'p'}")}, "INVALID_ARGUMENT"},
-		{"login with a number", "beginLogin", []any{h, 1, 1}, "INVALID_ARGUMENT"},
-		{"login without password", "beginLogin", []any{h, 1, js(t, "{username: 'demo'}")}, "INVALID_ARGUMENT"},
-		{"login password not a string", "beginLogin", []any{h, 1, js(t, "{username: 'demo', password: 1}")}, "INVALID_ARGUMENT"},
-		{"login getter throws", "beginLogin", []any{h, 1, js(t, "{username: 'demo', get password() { throw 1 }}")}, "INVALID_ARGUMENT"},
-		{"login on unknown handle", "beginLogin", []any{99, 1, js(t, "{username: 'u', password: 'p'}")}, "NOT_AUTHENTICATED"},
-		{"login without handle", "beginLogin", []any{}, "INVALID_ARGUMENT"},
-		{"fetch without handle", "beginFetch", []any{}, "INVALID_ARGUMENT"},
-		{"fetch with a string handle", "beginFetch", []any{"1", 1}, "INVALID_ARGUMENT"},
-		{"fetch before login", "beginFetch", []any{h, 1}, "NOT_AUTHENTICATED"},
-		{"listen not a boolean", "listen", []any{h, 1}, "INVALID_ARGUMENT"},
-		{"finish unknown exchange", "finish", []any{12345, 200, nil, "{}"}, "INVALID_ARGUMENT"},
-		{"finish without id", "finish", []any{}, "INVALID_ARGUMENT"},
-		{"fail unknown exchange", "fail", []any{12345, "network"}, "INVALID_ARGUMENT"},
+		{"getter without handle", "tokenExpiresIn", nil, "INVALID_ARGUMENT"},
+		{"getter with a string handle", "isAuthenticated", []any{"1"}, "INVALID_ARGUMENT"},
+		{"getter with a BigInt handle", "tokenExpiresAt", []any{js(t, "1n")}, "INVALID_ARGUMENT"},
+		{"onTokenChange without a function", "onTokenChange", []any{h, "alert(1)"}, "INVALID_ARGUMENT"},
+		{"onTokenChange on an unknown handle", "onTokenChange", []any{999, js(t, "() => {}")}, "NOT_AUTHENTICATED"},
+		{"logout with junk", "logout", []any{js(t, "({})")}, "INVALID_ARGUMENT"},
 	}
-	for _, tt := range tests {
+	for _, tt := range sync {
 		t.Run(tt.name, func(t *testing.T) {
 			if c := codeOf(call(t, binding, tt.method, tt.args...)); c != tt.want {
 				t.Fatalf("%s code = %q, want %q", tt.method, c, tt.want)
 			}
 		})
 	}
-}
-
-func handleOf(t *testing.T, settings safejs.Value) safejs.Value {
-	t.Helper()
-	h, err := settings.Get("handle")
-	if err != nil || jsbridge.TypeOf(h) != safejs.TypeNumber {
-		t.Fatalf("newClient did not return a handle: %v", describe(settings))
+	async := []struct {
+		name   string
+		method string
+		args   []any
+		want   string
+	}{
+		{"login without credentials", "login", []any{h}, "INVALID_ARGUMENT"},
+		{"login with a number", "login", []any{h, 1}, "INVALID_ARGUMENT"},
+		{"login without password", "login", []any{h, js(t, "({username: 'demo'})")}, "INVALID_ARGUMENT"},
+		{"login password not a string", "login", []any{h, js(t, "({username: 'demo', password: 1})")}, "INVALID_ARGUMENT"},
+		{"login password a BigInt", "login", []any{h, js(t, "({username: 'demo', password: 1n})")}, "INVALID_ARGUMENT"},
+		{"login getter throws", "login", []any{h, js(t, "({username: 'demo', get password() { throw 1 }})")}, "INVALID_ARGUMENT"},
+		{"login with a forged signal", "login", []any{h, js(t, "({username: 'u', password: 'p'})"), js(t, "Object.create(AbortSignal.prototype)")}, "INVALID_ARGUMENT"},
+		{"login on an unknown handle", "login", []any{99, js(t, "({username: 'u', password: 'p'})")}, "NOT_AUTHENTICATED"},
+		{"login without handle", "login", nil, "INVALID_ARGUMENT"},
+		{"query not a string", "fetchWithAuth", []any{h, 42}, "INVALID_ARGUMENT"},
+		{"variables not JSON text", "fetchWithAuth", []any{h, "{ me { id } }", js(t, "({})")}, "INVALID_ARGUMENT"},
+		{"variables an array", "fetchWithAuth", []any{h, "{ me { id } }", "[1]"}, "INVALID_ARGUMENT"},
+		{"operationName a number", "fetchWithAuth", []any{h, "{ me { id } }", nil, 5}, "INVALID_ARGUMENT"},
+		{"fetch before login", "fetchWithAuth", []any{h, "{ me { id } }"}, "NOT_AUTHENTICATED"},
 	}
-	return h
-}
-
-// loginToken is a JWT as the reference server issues it (sub "1", iat/exp
-// in 2030, so still valid for years).
-const loginToken = "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIiwianRpIjoiYSIsImlhdCI6MTg5MzQ1NjAwMCwiZXhwIjoxODkzNDU5NjAwfQ.c2ln"
-
-func index(t *testing.T, v safejs.Value, i int) safejs.Value {
-	t.Helper()
-	e, err := v.Index(i)
-	if err != nil {
-		t.Fatalf("not an array: %v", codeOf(v))
-	}
-	return e
-}
-
-func TestExchangeLoginThenFetch(t *testing.T) {
-	binding := newBinding(t)
-	settings := call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql', expiryLeewaySeconds: 0}"), noop(t), noop(t))
-	h := handleOf(t, settings)
-	headers, _ := settings.Get("headers")
-	if ct, _ := headers.Get("Content-Type"); jsbridge.TypeOf(ct) != safejs.TypeString {
-		t.Fatal("settings.headers has no Content-Type")
-	}
-
-	begun := call(t, binding, "beginLogin", h, 100, js(t, "{username: 'demo', password: 'pw'}"))
-	if body, _ := begun.String(); !strings.Contains(body, `"password":"pw"`) {
-		t.Fatalf("login body = %s (%s)", body, describe(begun))
-	}
-	if c := codeOf(call(t, binding, "beginLogin", h, 100, js(t, "{username: 'demo', password: 'pw'}"))); c != "INVALID_ARGUMENT" {
-		t.Errorf("a login with an exchange id in use: code = %q", c)
-	}
-	user := call(t, binding, "finish", 100, 200, loginToken, `{"data":{"loginUser":{"id":"1"}}}`)
-	if u, _ := user.Get("user"); jsbridge.TypeOf(u) != safejs.TypeString {
-		t.Fatalf("finish(login) = %v", codeOf(user))
-	}
-	if v := call(t, binding, "isAuthenticated", h); jsbridge.TypeOf(v) != safejs.TypeBoolean {
-		t.Fatal("isAuthenticated is not a boolean")
-	} else if ok, _ := v.Bool(); !ok {
-		t.Fatal("not authenticated after login")
-	}
-	// The exchange is gone once finished.
-	if c := codeOf(call(t, binding, "finish", 100, 200, nil, "{}")); c != "INVALID_ARGUMENT" {
-		t.Errorf("finishing twice: code = %q", c)
-	}
-
-	auth := call(t, binding, "beginFetch", h, 1)
-	if s, _ := auth.String(); s != loginToken {
-		t.Fatalf("authorization = %q, want the login token", s)
-	}
-	if c := codeOf(call(t, binding, "beginFetch", h, 1)); c != "INVALID_ARGUMENT" {
-		t.Errorf("an exchange id in use: code = %q", c)
-	}
-	ok := call(t, binding, "finish", 1, 200, nil, true)
-	if jsbridge.TypeOf(ok) != safejs.TypeBoolean {
-		t.Fatalf("finish(query) = %v, want true", codeOf(ok))
-	}
-
-	call(t, binding, "beginFetch", h, 2)
-	if c := codeOf(call(t, binding, "fail", 2, "timeout")); c != "TIMEOUT" {
-		t.Errorf("fail(timeout) code = %q", c)
-	}
-	call(t, binding, "beginFetch", h, 3)
-	notJSON := call(t, binding, "finish", 3, 502, nil, nil, "the body is not JSON")
-	if c := codeOf(notJSON); c != "HTTP_ERROR" {
-		t.Errorf("finish(502, not JSON) code = %q, want HTTP_ERROR", c)
-	}
-	call(t, binding, "beginFetch", h, 4)
-	if c := codeOf(call(t, binding, "finish", 4, 200, nil, nil, "the body is empty")); c != "BAD_RESPONSE" {
-		t.Errorf("finish(200, empty) code = %q, want BAD_RESPONSE", c)
-	}
-	call(t, binding, "beginFetch", h, 5)
-	unauth := call(t, binding, "finish", 5, 200, nil,
-		`{"errors":[{"message":"Unauthorized","locations":[{"line":2,"column":3}],"customer_facing":false}]}`)
-	if c := codeOf(unauth); c != "UNAUTHORIZED" {
-		t.Fatalf("finish(Unauthorized) code = %q", c)
-	}
-	gqlErrs, _ := unauth.Get("graphQLErrors")
-	if n, _ := gqlErrs.Length(); n != 1 {
-		t.Errorf("graphQLErrors has %d entries", n)
-	}
-	if c := codeOf(call(t, binding, "beginFetch", h, 6)); c != "NOT_AUTHENTICATED" {
-		t.Fatalf("after UNAUTHORIZED, beginFetch code = %q", c)
-	}
-}
-
-func TestFailKinds(t *testing.T) {
-	binding := newBinding(t)
-	h := handleOf(t, call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql'}"), noop(t), noop(t)))
-	id := 0
-	for kind, want := range map[string]string{"aborted": "ABORTED", "timeout": "TIMEOUT", "too-large": "BAD_RESPONSE", "network": "NETWORK_ERROR", "": "NETWORK_ERROR"} {
-		id++
-		begun := call(t, binding, "beginLogin", h, id, js(t, "{email: 'a@b', password: 'p'}"))
-		if c := codeOf(call(t, binding, "fail", id, kind, "TypeError: Failed to fetch")); c != want {
-			t.Errorf("fail(%q) code = %q, want %q (%s)", kind, c, want, describe(begun))
-		}
-	}
-}
-
-func TestSyncExportsOnClosedClientAnswerLoggedOut(t *testing.T) {
-	binding := newBinding(t)
-	h := handleOf(t, call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql'}"), noop(t), noop(t)))
-	call(t, binding, "close", h)
-	call(t, binding, "close", h) // twice is a no-op
-	if v := call(t, binding, "tokenExpiresAt", h); !v.IsNull() {
-		t.Errorf("tokenExpiresAt(closed) = %v, want null", codeOf(v))
-	}
-	if v := call(t, binding, "tokenExpiresIn", h); jsbridge.TypeOf(v) != safejs.TypeNumber {
-		t.Errorf("tokenExpiresIn(closed) = %v, want 0", codeOf(v))
-	}
-	if v := call(t, binding, "isAuthenticated", h); jsbridge.TypeOf(v) != safejs.TypeBoolean {
-		t.Errorf("isAuthenticated(closed) = %v, want false", codeOf(v))
-	}
-	for _, name := range []string{"tokenExpiresAt", "tokenExpiresIn", "isAuthenticated", "logout"} {
-		if c := codeOf(call(t, binding, name, "x")); c != "INVALID_ARGUMENT" {
-			t.Errorf("%s('x') code = %q", name, c)
-		}
-	}
-	if c := codeOf(call(t, binding, "beginFetch", h, 7)); c != "NOT_AUTHENTICATED" {
-		t.Errorf("beginFetch(closed) code = %q", c)
-	}
-}
-
-func TestBigIntArgumentsAreInvalid(t *testing.T) {
-	binding := newBinding(t)
-	if c := codeOf(call(t, binding, "newClient", js(t, "{endpoint: 'https://a.example/', timeoutMs: 5n}"), noop(t), noop(t))); c != "INVALID_ARGUMENT" {
-		t.Errorf("timeoutMs: 5n code = %q", c)
-	}
-	h := handleOf(t, call(t, binding, "newClient", js(t, "{endpoint: 'https://a.example/'}"), noop(t), noop(t)))
-	if c := codeOf(call(t, binding, "beginLogin", h, 1, js(t, "{username: 'u', password: 1n}"))); c != "INVALID_ARGUMENT" {
-		t.Errorf("password: 1n code = %q", c)
-	}
-	if c := codeOf(call(t, binding, "tokenExpiresIn", js(t, "1n"))); c != "INVALID_ARGUMENT" {
-		t.Errorf("handle 1n code = %q", c)
+	for _, tt := range async {
+		t.Run(tt.name, func(t *testing.T) {
+			_, rejected := settle(t, call(t, binding, tt.method, tt.args...))
+			if c := codeOf(rejected); c != tt.want {
+				t.Fatalf("%s rejected with %s, want %s", tt.method, describe(rejected), tt.want)
+			}
+		})
 	}
 }
 
 func TestThousandHostileCallsLeaveModuleWorking(t *testing.T) {
 	binding := newBinding(t)
-	h := handleOf(t, call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql'}"), noop(t), noop(t)))
+	h := newClient(t, binding, "{endpoint: 'https://api.example.com/graphql'}")
 	before := jsbridge.Stats()
 	hostile := []safejs.Value{
 		safejs.Null(), safejs.Undefined(), js(t, "new Proxy({}, {get() { throw new Error('x') }})"),
-		js(t, "{get username() { throw new Error('x') }}"), js(t, "Symbol('s')"), js(t, "'x'.repeat(1 << 16)"),
-		js(t, "10n"), js(t, "{username: 'u', password: 2n}"),
+		js(t, "({get username() { throw new Error('x') }})"), js(t, "Symbol('s')"), js(t, "'x'.repeat(1 << 16)"),
+		js(t, "10n"), js(t, "({username: 'u', password: 2n})"),
 	}
+	var pending []safejs.Value
 	for i := range 1000 {
 		arg := hostile[i%len(hostile)]
 		switch i % 5 {
 		case 0:
-			call(t, binding, "newClient", arg, noop(t), noop(t))
+			call(t, binding, "newClient", arg)
 		case 1:
-			call(t, binding, "beginLogin", h, i, arg)
+			pending = append(pending, call(t, binding, "login", h, arg, arg))
 		case 2:
-			call(t, binding, "beginFetch", arg)
+			pending = append(pending, call(t, binding, "fetchWithAuth", arg, arg, arg))
 		case 3:
-			call(t, binding, "finish", arg, arg, arg, arg)
+			call(t, binding, "onTokenChange", arg, arg)
 		case 4:
 			call(t, binding, "tokenExpiresIn", arg)
 		}
 	}
-	if v := call(t, binding, "isAuthenticated", h); jsbridge.TypeOf(v) != safejs.TypeBoolean {
-		t.Fatalf("isAuthenticated after hostile calls = %v", codeOf(v))
+	for _, p := range pending {
+		if _, rejected := settle(t, p); codeOf(rejected) == "" {
+			t.Fatalf("a hostile call settled without an error: %s", describe(rejected))
+		}
 	}
-	if after := jsbridge.Stats(); after.Funcs != before.Funcs {
-		t.Errorf("live funcs %d → %d", before.Funcs, after.Funcs)
+	if v := call(t, binding, "isAuthenticated", h); jsbridge.TypeOf(v) != safejs.TypeBoolean {
+		t.Fatalf("isAuthenticated after hostile calls = %s", describe(v))
+	}
+	if after := jsbridge.Stats(); after.Funcs != before.Funcs || after.Waits != before.Waits {
+		t.Errorf("funcs %d → %d, waits %d → %d", before.Funcs, after.Funcs, before.Waits, after.Waits)
 	}
 }
 
 func TestPanicInsideExportBecomesError(t *testing.T) {
 	binding := newBinding(t)
-	h := handleOf(t, call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql'}"), noop(t), noop(t)))
-	for _, where := range []string{"beginFetch", "tokenExpiresIn", "finish"} {
+	h := newClient(t, binding, "{endpoint: 'https://api.example.com/graphql'}")
+	defer func() { testHook = func(string) {} }()
+	force := func(where string) {
 		testHook = func(name string) {
 			if name == where {
 				panic("forced")
 			}
 		}
-		v := call(t, binding, where, h)
-		testHook = func(string) {}
-		if c := codeOf(v); c != "INTERNAL" {
-			t.Fatalf("panic in %s: code = %q, want INTERNAL", where, c)
+	}
+	for _, where := range []string{"tokenExpiresIn", "isAuthenticated", "tokenExpiresAt", "logout", "close", "onTokenChange", "newClient"} {
+		force(where)
+		args := []any{h}
+		if where == "onTokenChange" {
+			args = append(args, js(t, "() => {}"))
 		}
-		// The module keeps working.
-		if c := codeOf(call(t, binding, "beginFetch", h, 7)); c != "NOT_AUTHENTICATED" {
-			t.Fatalf("call after the panic: code = %q, want NOT_AUTHENTICATED", c)
+		v := call(t, binding, where, args...)
+		testHook = func(string) {}
+		if c := codeOf(v); c != "INTERNAL" || !strings.Contains(describe(v), "internal error") {
+			t.Fatalf("panic in %s: %s, want INTERNAL", where, describe(v))
 		}
 	}
-}
-
-func TestFailKeepsTheStatusOfABegunResponse(t *testing.T) {
-	binding := newBinding(t)
-	h := handleOf(t, call(t, binding, "newClient", js(t, "{endpoint: 'https://api.example.com/graphql'}"), noop(t), noop(t)))
-	call(t, binding, "beginLogin", h, 1, js(t, "{email: 'a@b', password: 'p'}"))
-	e := call(t, binding, "fail", 1, "too-large", "", 200)
-	status, _ := e.Get("status")
-	if n, _ := status.Int(); codeOf(e) != "BAD_RESPONSE" || n != 200 {
-		t.Fatalf("fail(too-large, 200) = %s with status %d", describe(e), n)
+	for _, where := range []string{"login", "login.work", "fetchWithAuth", "fetchWithAuth.work"} {
+		force(where)
+		method, _, _ := strings.Cut(where, ".")
+		args := []any{h, js(t, "({username: 'u', password: 'p'})")}
+		if method == "fetchWithAuth" {
+			args = []any{h, "{ me { id } }"}
+		}
+		_, rejected := settle(t, call(t, binding, method, args...))
+		testHook = func(string) {}
+		if c := codeOf(rejected); c != "INTERNAL" {
+			t.Fatalf("panic in %s: %s, want INTERNAL", where, describe(rejected))
+		}
+	}
+	// The module keeps working.
+	if _, rejected := settle(t, call(t, binding, "fetchWithAuth", h, "{ me { id } }")); codeOf(rejected) != "NOT_AUTHENTICATED" {
+		t.Fatalf("a call after the panics: %s, want NOT_AUTHENTICATED", describe(rejected))
 	}
 }

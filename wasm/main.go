@@ -1,12 +1,29 @@
 //go:build js && wasm
 
-// Command gqlauth is the WebAssembly module. gqlauth.js starts it with the
-// name of a private binding object as its only argument; the module takes the
-// object off globalThis, puts its exports on it, calls its ready method, and
-// then serves calls until the page goes away.
+// Command gqlauth is the WebAssembly module. gqlauth.worker.js starts it
+// with the name of a private binding object as its only argument; the
+// module takes the object off globalThis, puts its exports on it, calls its
+// ready method, and then serves calls until its worker goes away.
 //
-// This file is glue only: it reads JS arguments, calls package client, and
-// turns results and errors into JS values through package jsbridge.
+// The exports (all per client, named by the handle newClient returns):
+//
+//	newClient(options, onWarning?) → handle
+//	login(handle, {username?, email?, password}, signal?) → Promise<{user, expiresAt}>
+//	fetchWithAuth(handle, query, variables?, operationName?, signal?) → Promise<Uint8Array>
+//	tokenExpiresAt(handle) → milliseconds since the epoch, or null
+//	tokenExpiresIn(handle) → milliseconds
+//	isAuthenticated(handle) → boolean
+//	onTokenChange(handle, listener) → unsubscribe()
+//	logout(handle)
+//	close(handle)
+//
+// login and fetchWithAuth call fetch themselves. The synchronous exports
+// return an Error instead of throwing (a Go function cannot throw into
+// JavaScript); the Promises reject with one. Errors carry code, and status
+// and graphQLErrors when there was a response. See exports.go.
+//
+// This package is glue only: it reads JS arguments, calls package client,
+// and turns results and errors into JS values through package jsbridge.
 package main
 
 import (
@@ -30,13 +47,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gqlauth:", err)
 		os.Exit(1)
 	}
-	select {} // serve calls from JavaScript for the life of the page
+	select {} // serve calls from JavaScript for the life of the worker
 }
 
 func run() (err error) {
 	defer jsbridge.Recover(&err)
 	if len(os.Args) < 2 {
-		return fmt.Errorf("start the module through gqlauth.js, not directly")
+		return fmt.Errorf("start the module through gqlauth.worker.js, not directly")
 	}
 	if err := jsbridge.Init(); err != nil {
 		return err
@@ -49,10 +66,9 @@ func run() (err error) {
 	if err := global.Delete(os.Args[1]); err != nil {
 		return err
 	}
-	authError, _ := binding.Get("AuthError")
-	b := newBridge(binding, authError)
+	b := &bridge{}
 	live = b
-	if err := b.export(); err != nil {
+	if err := b.export(binding); err != nil {
 		return err
 	}
 	_, err = binding.Call("ready")

@@ -11,12 +11,13 @@ import (
 )
 
 // This file exists only in the test build of the module (make testbuild):
-// it puts __gqlauthTest on globalThis so that browser tests can count what
-// the bridge holds and force a panic inside an export.
+// it puts __gqlauthTest on the worker's globalThis so that browser tests,
+// through gqlauth.worker.js's test operation, can count what the bridge
+// holds and force a panic inside an export.
 
 var (
 	panicMu   sync.Mutex
-	panicNext string // export name (or name + ".work") that panics once
+	panicNext string // export name (or name + ".work", its goroutine) that panics once
 )
 
 func init() {
@@ -37,7 +38,7 @@ func init() {
 		var m runtime.MemStats
 		runtime.ReadMemStats(&m)
 		return map[string]any{
-			"funcs": s.Funcs, "goroutines": s.Goroutines, "exchanges": live.inFlight(),
+			"funcs": s.Funcs, "goroutines": s.Goroutines, "waits": s.Waits, "inFlight": live.inFlight(),
 			"heapBytes": float64(m.HeapAlloc), "sysBytes": float64(m.Sys),
 		}, nil
 	}, toJS)
@@ -48,8 +49,26 @@ func init() {
 		panicMu.Unlock()
 		return nil, err
 	}, toJS)
+	// state() → [{handle, isAuthenticated, tokenExpiresAt, tokenExpiresIn}]:
+	// what the worker's side says of each client, to hold the page's mirror
+	// to it.
+	state, _ := jsbridge.FuncOf(func(safejs.Value, []safejs.Value) (any, error) {
+		out := []any{}
+		for h, e := range live.clients.All() {
+			var exp any
+			if t := e.c.ExpiresAt(); !t.IsZero() {
+				exp = float64(t.UnixMilli())
+			}
+			out = append(out, map[string]any{
+				"handle": h, "isAuthenticated": e.c.Authenticated(),
+				"tokenExpiresAt": exp, "tokenExpiresIn": float64(e.c.ExpiresIn().Milliseconds()),
+			})
+		}
+		return out, nil
+	}, toJS)
 	hooks, _ := safejs.ValueOf(map[string]any{})
 	hooks.Set("stats", stats.Value())
 	hooks.Set("panicNext", arm.Value())
+	hooks.Set("state", state.Value())
 	safejs.Global().Set("__gqlauthTest", hooks)
 }

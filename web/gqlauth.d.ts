@@ -2,6 +2,11 @@
  * gqlauth: a Go/WebAssembly module that logs in to a JWT-protected GraphQL
  * API, sends protected queries through `fetch`, keeps the token in its own
  * memory only, rotates it from every response and reports its expiry.
+ *
+ * In a page the module runs in a dedicated Worker (`gqlauth.worker.js`), so
+ * that no script of the page can reach the token: the page gets results,
+ * events and errors, never the token. Inside a Web Worker or in Node it runs
+ * in-process.
  */
 
 /** Options for {@link createClient}. */
@@ -10,6 +15,12 @@ export interface ClientOptions {
   endpoint: string;
   /** Where the module is served. Default: `gqlauth.wasm` next to `gqlauth.js`. */
   wasmURL?: string | URL;
+  /**
+   * Where the worker script is served, for layouts where it is not next to
+   * `gqlauth.js`. Default: `gqlauth.worker.js` next to `gqlauth.js`. Read by
+   * the first `createClient` of a page, which starts the worker.
+   */
+  workerURL?: string | URL;
   /**
    * Stop sending the token this many seconds before its `exp`, to absorb clock
    * skew and latency. Default 10. It never moves {@link Client.tokenExpiresAt}.
@@ -74,7 +85,11 @@ export interface TokenChangeEvent {
   expiresAt: Date | null;
 }
 
-/** A session with one endpoint. The token never leaves the module except in the Authorization header. */
+/**
+ * A session with one endpoint. The token never leaves the module (in the
+ * worker) except in the Authorization header. The getters answer at once,
+ * from a copy of the session's public state that every change updates.
+ */
 export interface Client {
   /** Sends the `loginUser` query and keeps the token from the response headers. */
   login(credentials: Credentials, options?: CallOptions): Promise<{ user: any; expiresAt: Date }>;
@@ -91,9 +106,13 @@ export interface Client {
   isAuthenticated(): boolean;
   /** Calls `listener` after every token change; returns the function that unsubscribes it. */
   onTokenChange(listener: (event: TokenChangeEvent) => void): () => void;
-  /** Drops the token. Answers to requests in flight no longer install theirs. */
+  /** Drops the token at once. Answers to requests in flight no longer install theirs. */
   logout(): void;
-  /** Logs out and releases the client; later login/fetchWithAuth calls reject with `NOT_AUTHENTICATED`, getters answer as logged out. */
+  /**
+   * Logs out and releases the client; requests under way and later
+   * login/fetchWithAuth calls reject with `NOT_AUTHENTICATED`, getters answer
+   * as logged out.
+   */
   close(): void;
 }
 
@@ -128,5 +147,5 @@ export class AuthError extends Error {
 /** Whether `e` is an AuthError, also one made in another realm. */
 export function isAuthError(e: unknown): e is AuthError;
 
-/** Loads the module (once per page or worker) and creates a client for one endpoint. */
+/** Starts the worker and loads the module (once per page, worker or process) and creates a client for one endpoint. */
 export function createClient(options: ClientOptions): Promise<Client>;

@@ -1,6 +1,15 @@
 // gqlauth: log in to a JWT-protected GraphQL API from a Go/WebAssembly module
-// that keeps the token in its own memory. See gqlauth.d.ts for the API.
+// that keeps the token where page scripts cannot reach it. See gqlauth.d.ts
+// for the API.
+//
+// In a page, the module runs in a dedicated Worker (gqlauth.worker.js): this
+// file starts it, forwards calls, and keeps a mirror of what is not secret
+// (expiry, whether a token is usable) so that the getters answer at once.
+// No message from the worker carries a token. Inside a Web Worker, or in
+// Node, the caller is already isolated: the worker side runs in-process,
+// over a MessageChannel, with the same protocol.
 
+/** The codes of AuthError, in the order of the Go list (wasm/client/errors.go). */
 const CODES = new Set([
   'INVALID_ARGUMENT', 'INSECURE_ENDPOINT', 'NOT_AUTHENTICATED', 'TOKEN_EXPIRED',
   'LOGIN_FAILED', 'TOKEN_HEADER_MISSING', 'TOKEN_MALFORMED', 'UNAUTHORIZED',
@@ -30,7 +39,73 @@ export function isAuthError(e) {
   return e instanceof AuthError || (typeof e === 'object' && e !== null && e[BRAND] === true);
 }
 
-const invalid = (message, cause) => new AuthError(message, { code: 'INVALID_ARGUMENT', cause });
+const invalid = (message, cause) => new AuthError(`gqlauth: ${message}`, { code: 'INVALID_ARGUMENT', cause });
+
+// Built-ins taken when this file is evaluated, so that a script that
+// replaces them later does not see what passes through them (the password,
+// on its way to the worker).
+const apply = Reflect.apply;
+const WorkerClass = globalThis.Worker;
+const MessageChannelClass = globalThis.MessageChannel;
+const postToWorker = WorkerClass?.prototype.postMessage;
+const postToPort = globalThis.MessagePort?.prototype.postMessage;
+const parseJSON = JSON.parse;
+const stringify = JSON.stringify;
+const decoder = new TextDecoder();
+const decode = TextDecoder.prototype.decode;
+const now = () => performance.now();
+
+// In a page, the module runs in a worker; anywhere else (a worker, Node) the
+// caller's realm is already isolated from pages, and it runs in-process.
+const IN_PAGE = typeof Window === 'function' && globalThis instanceof Window;
+
+// One connection (one worker, one module instance) serves every client of
+// this realm.
+let connection = null;
+
+/**
+ * Creates a client for one GraphQL endpoint. The first call starts the
+ * worker and loads the module; later calls share them.
+ */
+export async function createClient(options) {
+  if (typeof options !== 'object' || options === null) {
+    throw invalid('createClient needs an options object with an endpoint');
+  }
+  const settings = readOptions(options);
+  if (connection === null) {
+    connection = connect(settings.workerURL);
+    connection.catch(() => { connection = null; });
+  }
+  const conn = await connection;
+  const { handle } = await conn.request('open', [settings.client, settings.wasmURL]);
+  return new Client(conn, handle);
+}
+
+// The options, read once through getters that may throw, as plain data the
+// worker can receive. The module checks them (types, ranges, the endpoint).
+function readOptions(options) {
+  const client = {};
+  for (const name of ['endpoint', 'expiryLeewaySeconds', 'timeoutMs', 'allowInsecureHTTP', 'credentials', 'maxResponseBytes']) {
+    const v = option(options, name);
+    if (v !== undefined) client[name] = cloneable(v, `options.${name}`);
+  }
+  const headers = option(options, 'headers');
+  if (headers !== undefined && headers !== null) {
+    if (typeof headers !== 'object') throw invalid('headers must be an object of strings');
+    client.headers = {};
+    let names;
+    try { names = Object.keys(headers); } catch (e) { throw invalid('headers cannot be read', e); }
+    for (const name of names) client.headers[name] = cloneable(option(headers, name, 'headers'), `headers.${name}`);
+  }
+  const wasmURL = option(options, 'wasmURL');
+  const workerURL = option(options, 'workerURL');
+  return {
+    client,
+    // Written out in full, so that bundlers see the module and emit it.
+    wasmURL: wasmURL === undefined ? new URL('./gqlauth.wasm', import.meta.url).href : location(wasmURL, 'wasmURL'),
+    workerURL: workerURL === undefined ? undefined : location(workerURL, 'workerURL'),
+  };
+}
 
 // Reads obj[name] from an object the app passed in; a throwing getter or
 // Proxy becomes INVALID_ARGUMENT.
@@ -42,137 +117,186 @@ function option(obj, name, what = 'options') {
   }
 }
 
-// One module instance serves every client of the page (or worker).
-let modulePromise = null;
-// Exchanges are numbered here, for all clients: the module then answers with
-// plain strings, never with arrays or objects that carry the token or the
-// password through page-patchable code.
-let lastExchange = 0;
-// fetch as it was when the module loaded: a script that wraps globalThis.fetch
-// later does not see gqlauth's requests, nor so their Authorization header.
-let fetchFn = null;
-// Built-ins the token passes through, taken when this file is evaluated so
-// that a script that replaces them later does not see it.
-const apply = Reflect.apply;
-const headerOf = Headers.prototype.get;
-const then = Promise.prototype.then;
+// Only primitives cross to the worker: functions, symbols and objects are
+// refused here, naming the option; the module refuses wrong types among the
+// rest (a BigInt, a number for a string).
+function cloneable(v, what) {
+  const type = typeof v;
+  if (type === 'function' || type === 'symbol' || (type === 'object' && v !== null)) {
+    throw invalid(`${what} must be a string, a number or a boolean, not a ${type === 'object' ? 'object' : type}`);
+  }
+  return v;
+}
 
-async function loadModule(wasmURL) {
-  if (typeof globalThis.fetch !== 'function') {
-    throw new AuthError('gqlauth needs fetch (browsers, workers, Node.js 20+)', { code: 'INTERNAL' });
+// An absolute URL for a location option: a URL, or a string relative to
+// the page (or, where there is none, to this file).
+function location(v, what) {
+  if (v instanceof URL) return v.href;
+  if (typeof v === 'string') return new URL(v, globalThis.location?.href ?? import.meta.url).href;
+  throw invalid(`${what} must be a string or a URL`);
+}
+
+// Starts the worker side and resolves to the connection to it.
+async function connect(workerURL) {
+  if (!IN_PAGE) {
+    const { serve } = await import('./gqlauth.worker.js');
+    const channel = new MessageChannelClass();
+    serve(channel.port2);
+    channel.port2.unref?.(); // Node: an idle client does not keep the process alive
+    return new Connection(channel.port1, postToPort);
   }
-  fetchFn = globalThis.fetch.bind(globalThis);
-  if (typeof globalThis.Go !== 'function') {
-    await import('./wasm_exec.js');
+  // The password goes to the worker: not through a Worker that a script
+  // put in place after gqlauth loaded.
+  if (globalThis.Worker !== WorkerClass) {
+    throw new AuthError('gqlauth: globalThis.Worker was replaced after gqlauth loaded; it will not start its worker through it',
+      { code: 'INTERNAL' });
   }
-  const go = new globalThis.Go();
-  if (typeof process === 'object' && process !== null && typeof process.versions?.node === 'string') {
-    unrefGoTimers(go);
-  }
-  const binding = { AuthError };
-  const ready = new Promise((resolve) => { binding.ready = resolve; });
-  const key = `__gqlauth_${Math.random().toString(36).slice(2)}`;
-  go.argv = ['gqlauth.wasm', key];
-  const { instance } = await instantiate(wasmURL, go.importObject);
-  globalThis[key] = binding; // taken and deleted by the module as it starts
-  const exited = go.run(instance).then(() => {
-    throw new AuthError('gqlauth: the WebAssembly module exited', { code: 'INTERNAL' });
-  });
+  let worker;
   try {
-    await Promise.race([ready, exited]);
-  } finally {
-    delete globalThis[key];
+    // Written out in full, so that bundlers see the worker and emit it.
+    worker = workerURL === undefined
+      ? new Worker(new URL('./gqlauth.worker.js', import.meta.url), { type: 'module', name: 'gqlauth' })
+      : new Worker(workerURL, { type: 'module', name: 'gqlauth' });
+  } catch (e) {
+    if (isAuthError(e)) throw e;
+    throw new AuthError(`gqlauth: the worker could not be started (${describe(e)}); ` +
+      "a Content-Security-Policy must allow it (worker-src 'self')", { code: 'INTERNAL', cause: e });
   }
-  delete binding.ready;
-  delete binding.AuthError;
-  return binding;
+  return new Connection(worker, postToWorker);
 }
-
-async function instantiate(url, imports) {
-  if (url.protocol === 'file:') {
-    // Node.js: read the module from disk.
-    const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
-    return WebAssembly.instantiate(await readFile(url), imports);
-  }
-  const response = await fetch(url);
-  if (!response.ok) {
-    throw new AuthError(`gqlauth: could not load ${url}: HTTP ${response.status}`, { code: 'NETWORK_ERROR', status: response.status });
-  }
-  if (typeof WebAssembly.instantiateStreaming === 'function' &&
-      (response.headers.get('Content-Type') || '').split(';')[0].trim() === 'application/wasm') {
-    return WebAssembly.instantiateStreaming(response, imports);
-  }
-  // Served with the wrong MIME type: compile from the bytes instead.
-  return WebAssembly.instantiate(await response.arrayBuffer(), imports);
-}
-
-// Node.js: the Go runtime wakes itself with setTimeout (request timeouts, the
-// token's expiry check) and does not clear a wake-up when its timer stops, so
-// such a timeout would keep the process alive after the app is done. Unref
-// them. wasm_exec.js is copied from the same Go release at build time, so the
-// names it uses here match.
-function unrefGoTimers(go) {
-  const gojs = go.importObject.gojs;
-  const schedule = gojs['runtime.scheduleTimeoutEvent'];
-  if (typeof schedule !== 'function' || !(go._scheduledTimeouts instanceof Map)) return;
-  gojs['runtime.scheduleTimeoutEvent'] = (sp) => {
-    schedule(sp);
-    for (const t of go._scheduledTimeouts.values()) t?.unref?.();
-  };
-}
-
-function wasmLocation(option) {
-  if (option === undefined) return new URL('./gqlauth.wasm', import.meta.url);
-  if (option instanceof URL) return option;
-  if (typeof option === 'string') return new URL(option, globalThis.location?.href ?? import.meta.url);
-  throw invalid('wasmURL must be a string or a URL');
-}
-
-const decoder = new TextDecoder();
 
 /**
- * Creates a client for one GraphQL endpoint. The first call loads the module;
- * later calls share it.
+ * The page's end of the protocol (see gqlauth.worker.js): numbered
+ * requests, their answers, and the events and warnings of the clients it
+ * opened.
  */
-export async function createClient(options) {
-  if (typeof options !== 'object' || options === null) {
-    throw invalid('createClient needs an options object with an endpoint');
+class Connection {
+  #port;
+  #post;
+  #next = 0;
+  #pending = new Map(); // id -> {resolve, reject}
+  #clients = new Map(); // handle -> Client
+  #broken = null;
+
+  constructor(port, post) {
+    this.#port = port;
+    this.#post = post;
+    port.onmessage = (e) => this.#receive(e.data);
+    port.onmessageerror = () => this.#breakWith('a message from the gqlauth worker could not be read');
+    if ('onerror' in port) {
+      port.onerror = (e) => {
+        e.preventDefault?.();
+        this.#breakWith(`the gqlauth worker failed: ${e.message || 'it could not be loaded (check workerURL and the server)'}`);
+      };
+    }
+    port.unref?.();
   }
-  const wasmURL = wasmLocation(option(options, 'wasmURL'));
-  if (modulePromise === null) {
-    modulePromise = loadModule(wasmURL).catch((e) => { modulePromise = null; throw e; });
+
+  /** Sends op and resolves with its answer; signal aborts it. */
+  request(op, args, signal) {
+    if (this.#broken !== null) return Promise.reject(this.#broken());
+    if (signal?.aborted) return Promise.reject(new AuthError('gqlauth: the request was aborted by its signal', { code: 'ABORTED' }));
+    const id = ++this.#next;
+    return new Promise((resolve, reject) => {
+      const onAbort = () => this.#send({ op: 'abort', id });
+      const settle = (fn) => (v) => {
+        signal?.removeEventListener('abort', onAbort);
+        this.#pending.delete(id);
+        if (this.#pending.size === 0) this.#port.unref?.();
+        fn(v);
+      };
+      this.#pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
+      this.#port.ref?.();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      try {
+        this.#send({ id, op, args });
+      } catch (e) { // postMessage could not copy an argument
+        this.#pending.get(id).reject(invalid(`${op}: an argument cannot be sent to the worker (${describe(e)})`, e));
+      }
+    });
   }
-  const binding = await modulePromise;
-  return new Client(binding, options);
+
+  #send(message) { apply(this.#post, this.#port, [message]); }
+
+  /** Routes the events of the client with handle to deliver. */
+  attach(handle, deliver) { this.#clients.set(handle, deliver); }
+  detach(handle) { this.#clients.delete(handle); }
+
+  #receive(msg) {
+    if (msg === null || typeof msg !== 'object') return;
+    if (msg.event) {
+      this.#clients.get(msg.event.client)?.(msg.event);
+    } else if (typeof msg.warning === 'string') {
+      console.warn(msg.warning);
+    } else if (typeof msg.fatal === 'string') {
+      this.#breakWith(msg.fatal);
+    } else {
+      const p = this.#pending.get(msg.id);
+      if (!p) return;
+      if (msg.ok) p.resolve(msg.value);
+      else p.reject(authError(msg.error));
+    }
+  }
+
+  // The worker is gone: every call under way fails, and so does every later
+  // one; the next createClient starts a new worker.
+  #breakWith(reason) {
+    if (this.#broken !== null) return;
+    this.#broken = () => new AuthError(`gqlauth: ${reason}`, { code: 'INTERNAL' });
+    if (connection !== null) connection = null;
+    for (const p of [...this.#pending.values()]) p.reject(this.#broken());
+    for (const deliver of this.#clients.values()) deliver({ reason: 'logout', expiresAt: null, expiresIn: 0, usableFor: 0 });
+    console.error(`gqlauth: ${reason}`);
+  }
+}
+
+function authError(e) {
+  const fields = e !== null && typeof e === 'object' ? e : {};
+  return new AuthError(String(fields.message ?? 'gqlauth: internal error'), {
+    code: fields.code, status: fields.status, graphQLErrors: fields.graphQLErrors,
+  });
 }
 
 /**
- * A session with one endpoint. It holds a handle into the module and the
- * checked settings to send with; the token stays in the module and reaches
- * this code only on its way into the Authorization header.
- *
- * A request is two synchronous calls into Go around one fetch: begin* says
- * what to send (body, Authorization), finish judges the answer (rotation,
- * Unauthorized, errors), and fail turns a fetch that did not complete into
- * the right AuthError. Timeouts, the caller's signal and the size limit are
- * applied here, where the fetch runs.
+ * A session with one endpoint. It holds the handle of its client in the
+ * worker and a mirror of the session's public state; the token stays in the
+ * worker.
  */
 class Client {
-  #b;
-  #s; // settings from the module: handle, endpoint, headers, timeoutMs, maxResponseBytes, credentials
+  #conn;
+  #handle;
   #listeners = new Set();
+  #closed = false;
+  #logouts = 0; // logout() calls the worker has not answered yet
+  // The mirror: the held token's exp (ms since the epoch, or null), and
+  // when on this realm's clock it passes and when the token stops being
+  // usable (exp minus the leeway).
+  #expiresAt = null;
+  #deadline = 0;
+  #usableUntil = 0;
 
-  constructor(binding, options) {
-    this.#b = binding;
-    this.#s = sync(binding.newClient(options,
-      (reason, expiresAtMs) => this.#emit(reason, expiresAtMs),
-      (message) => console.warn(message)));
+  constructor(conn, handle) {
+    this.#conn = conn;
+    this.#handle = handle;
+    conn.attach(handle, (event) => this.#receive(event));
   }
 
-  #emit(reason, expiresAtMs) {
-    const event = Object.freeze({ reason, expiresAt: expiresAtMs === null ? null : new Date(expiresAtMs) });
-    // Delivered after the change, outside the module's call stack.
-    const listeners = [...this.#listeners]; // as they are now: close() clears them
+  // An event from the worker: update the mirror, then tell the listeners.
+  #receive({ reason, expiresAt, expiresIn, usableFor }) {
+    if (this.#closed && this.#listeners.size === 0) return;
+    if (this.#logouts === 0) {
+      const at = now();
+      this.#expiresAt = typeof expiresAt === 'number' ? expiresAt : null;
+      this.#deadline = at + (Number(expiresIn) || 0);
+      this.#usableUntil = at + (Number(usableFor) || 0);
+    }
+    // The event says which token is now usable: none once it expired.
+    const event = Object.freeze({
+      reason,
+      expiresAt: reason === 'expired' || typeof expiresAt !== 'number' ? null : new Date(expiresAt),
+    });
+    // Delivered after the change, outside the message handler.
+    const listeners = [...this.#listeners];
     queueMicrotask(() => {
       for (const cb of listeners) {
         try { cb(event); } catch (e) { reportError(e); }
@@ -182,15 +306,16 @@ class Client {
 
   async login(credentials, opts) {
     const signal = signalOf(opts);
-    if (signal?.aborted) {
-      // Before beginLogin: an aborted login must not overtake one in flight.
-      throw new AuthError('the login was aborted by its signal before it started', { code: 'ABORTED' });
+    if (typeof credentials !== 'object' || credentials === null) {
+      throw invalid('login needs {username or email, password}');
     }
-    const id = ++lastExchange;
-    const body = sync(this.#b.beginLogin(this.#s.handle, id, credentials));
-    const answer = await this.#send(id, '', body, signal);
-    const res = this.#finish(id, answer, summarize(answer.text, true));
-    return { user: JSON.parse(res.user), expiresAt: new Date(res.expiresAt) };
+    const record = {};
+    for (const name of ['username', 'email', 'password']) {
+      const v = option(credentials, name, 'credentials');
+      if (v !== undefined) record[name] = cloneable(v, `credentials.${name}`);
+    }
+    const res = await this.#request('login', [record], signal);
+    return { user: parseJSON(res.user), expiresAt: new Date(res.expiresAt) };
   }
 
   async fetchWithAuth(query, variables, opts) {
@@ -206,207 +331,79 @@ class Client {
       throw invalid('operationName must be a string');
     }
     const signal = signalOf(o);
-    let body;
+    let json;
     try {
-      body = JSON.stringify({ query, variables: variables ?? undefined, operationName: operationName || undefined });
+      json = variables === undefined || variables === null ? undefined : apply(stringify, JSON, [variables]);
     } catch (e) {
       throw invalid('variables cannot be sent as JSON (a cycle, a BigInt, or a getter that throws)', e);
     }
-    const id = ++lastExchange;
-    let authorization = sync(this.#b.beginFetch(this.#s.handle, id));
-    for (;;) {
-      const answer = await this.#send(id, authorization, body, signal);
-      const read = summarize(answer.text, false);
-      const verdict = this.#finish(id, answer, read);
-      if (verdict === true) return graphQLResult(read.parsed);
-      if (typeof verdict !== 'string') throw new AuthError('gqlauth: unexpected answer from the module', { code: 'INTERNAL' });
-      authorization = verdict; // the token was superseded in flight: once more with the current one
-    }
-  }
-
-  // Hands an answer to the module. After a bug (INTERNAL) the exchange may
-  // still be registered: end it, so that nothing is left behind.
-  #finish(id, answer, read) {
-    const verdict = this.#b.finish(id, answer.status, answer.token, read.summary, read.why);
-    if (typeof verdict !== 'string' && verdict instanceof Error) { // a string may be the token: never instanceof'd
-      if (verdict.code === 'INTERNAL') this.#b.fail(id, 'network');
-      throw verdict;
-    }
-    return verdict;
-  }
-
-  // Sends one request and reads the whole answer, or rejects with the
-  // AuthError the module makes of the failure (the exchange is then over).
-  // The timeout and the caller's signal abort the fetch, and also settle the
-  // call by themselves, in case a fetch (a wrapper, a polyfill) ignores its
-  // signal.
-  async #send(id, authorization, body, signal) {
-    const s = this.#s;
-    const controller = new AbortController();
-    let why = 'network';
-    let settle;
-    let giveUp;
-    const outcome = new Promise((resolve, reject) => { settle = resolve; giveUp = reject; });
-    const stop = (reason) => {
-      why = reason;
-      controller.abort();
-      giveUp(new Error(reason));
-    };
-    const timer = setTimeout(stop, s.timeoutMs, 'timeout');
-    const onAbort = () => stop('aborted');
-    if (signal?.aborted) onAbort();
-    else signal?.addEventListener('abort', onAbort, { once: true });
-    const seen = { __proto__: null, status: undefined };
+    const body = await this.#request('fetch', [query, json, operationName || undefined], signal);
+    let parsed;
     try {
-      // Objects that hold the token have no prototype, so that no getter or
-      // "then" a page script put on Object.prototype is consulted on them.
-      const headers = { __proto__: null, ...s.headers };
-      if (authorization) headers.Authorization = authorization;
-      const init = { __proto__: null, method: 'POST', headers, body, signal: controller.signal };
-      if (s.credentials !== undefined) init.credentials = s.credentials;
-      apply(then, read(fetchFn(s.endpoint, init), s.maxResponseBytes, () => stop('too-large'), seen), [settle, giveUp]);
-      return await outcome; // settled by the answer, or by the timeout or signal alone
+      parsed = apply(parseJSON, JSON, [apply(decode, decoder, [body])]);
     } catch (e) {
-      throw this.#fail(id, why, e, seen.status);
-    } finally {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      throw new AuthError('gqlauth: the response is not JSON', { code: 'BAD_RESPONSE', cause: e });
     }
+    const { data = null, errors, extensions } = parsed;
+    const result = { data };
+    if (errors !== undefined) result.errors = errors;
+    if (extensions !== undefined) result.extensions = extensions;
+    return result;
   }
 
-  // Ends an exchange whose fetch did not complete; returns its AuthError.
-  #fail(id, why, cause, status) {
-    const error = this.#b.fail(id, why, describe(cause), status);
-    if (error?.code === 'INTERNAL') this.#b.fail(id, why); // the exchange may still be registered
-    return error;
+  #request(op, args, signal) {
+    if (this.#closed) {
+      return Promise.reject(new AuthError('gqlauth: this client is closed; create a new one', { code: 'NOT_AUTHENTICATED' }));
+    }
+    return this.#conn.request(op, [this.#handle, ...args], signal);
   }
 
   tokenExpiresAt() {
-    const ms = sync(this.#b.tokenExpiresAt(this.#s.handle));
-    return ms === null ? null : new Date(ms);
+    return this.#expiresAt === null || this.#closed ? null : new Date(this.#expiresAt);
   }
 
-  tokenExpiresIn() { return sync(this.#b.tokenExpiresIn(this.#s.handle)); }
+  tokenExpiresIn() {
+    if (this.#expiresAt === null || this.#closed) return 0;
+    return Math.max(0, Math.round(this.#deadline - now()));
+  }
 
-  isAuthenticated() { return sync(this.#b.isAuthenticated(this.#s.handle)); }
+  isAuthenticated() {
+    return this.#expiresAt !== null && !this.#closed && now() < this.#usableUntil;
+  }
 
   onTokenChange(cb) {
     if (typeof cb !== 'function') throw invalid('onTokenChange needs a function');
     const entry = (e) => cb(e); // a fresh entry, so one callback may subscribe twice
-    if (this.#listeners.size === 0) sync(this.#b.listen(this.#s.handle, true));
     this.#listeners.add(entry);
-    return () => {
-      if (this.#listeners.delete(entry) && this.#listeners.size === 0) this.#b.listen(this.#s.handle, false);
-    };
+    return () => { this.#listeners.delete(entry); };
   }
 
-  logout() { sync(this.#b.logout(this.#s.handle)); }
+  logout() {
+    if (this.#closed) return;
+    this.#forget();
+    // Until the worker answers, events it sent before it logged out do not
+    // bring the mirror back.
+    this.#logouts++;
+    this.#conn.request('logout', [this.#handle]).catch(reportFailure('logout')).finally(() => { this.#logouts--; });
+  }
 
   close() {
-    sync(this.#b.close(this.#s.handle));
-    this.#listeners.clear();
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#forget();
+    // The listeners hear the close's logout event, then nothing more.
+    this.#conn.request('close', [this.#handle]).catch(reportFailure('close')).finally(() => {
+      this.#listeners.clear();
+      this.#conn.detach(this.#handle);
+    });
+  }
+
+  #forget() {
+    this.#expiresAt = null;
+    this.#deadline = this.#usableUntil = 0;
   }
 
   get [Symbol.toStringTag]() { return 'GqlauthClient'; }
-}
-
-// Awaits the response and reads its status, token and body. seen.status is
-// set as soon as the status is known.
-async function read(responding, max, tooLarge, seen) {
-  const response = await responding;
-  seen.status = response.status;
-  return {
-    __proto__: null,
-    status: response.status,
-    token: tokenHeader(response.headers),
-    text: await readText(response, max, tooLarge),
-  };
-}
-
-// The token header: X-Authorization, else Authorization (an empty one counts
-// as absent).
-function tokenHeader(headers) {
-  const x = apply(headerOf, headers, ['X-Authorization']);
-  return x !== null && x.trim() !== '' ? x : apply(headerOf, headers, ['Authorization']);
-}
-
-// Reads a response body as text, never more than max bytes. A body announced
-// larger is refused at once. One whose length is known and not compressed is
-// read whole, the fastest way; any other (no Content-Length, or a
-// Content-Encoding, whose decoded size the length does not bound) is counted
-// as it streams in and cut off at the limit. (Chromium reports requests read
-// through a stream reader as aborted in its network log now and then, so the
-// stream is kept for the bodies that need it.) A cross-origin API that
-// compresses without exposing Content-Encoding is bounded only after decoding.
-async function readText(response, max, tooLarge) {
-  const announced = Number(apply(headerOf, response.headers, ['Content-Length']) ?? NaN);
-  if (announced > max) tooLarge();
-  const encoded = apply(headerOf, response.headers, ['Content-Encoding']);
-  if (!response.body || (Number.isFinite(announced) && (encoded === null || encoded === 'identity'))) {
-    const text = await response.text();
-    if (text.length > max) tooLarge(); // UTF-16 units never outnumber the bytes
-    return text;
-  }
-  const reader = response.body.getReader();
-  const chunks = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.length;
-    if (size > max) {
-      tooLarge();
-      reader.cancel().catch(() => {});
-      throw new RangeError(`more than ${max} bytes`);
-    }
-    chunks.push(value);
-  }
-  if (chunks.length === 1) return decoder.decode(chunks[0]);
-  const bytes = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) { bytes.set(c, at); at += c.length; }
-  return decoder.decode(bytes);
-}
-
-// Parses a response body once, here, and summarizes it for the module, which
-// needs only the errors and whether there is data: true for data without
-// errors (the usual answer), else the response with data elided. A large
-// body is thus never copied into Go memory or read twice. A login keeps its
-// data: the module reads data.loginUser.
-function summarize(text, keepData) {
-  if (text === '') return { summary: null, why: 'the body is empty' };
-  let parsed;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    return { summary: null, why: `the body is not JSON (${e.message})` };
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    return { summary: null, why: 'the body is not a JSON object' };
-  }
-  let { data, errors } = parsed;
-  if (!keepData && errors === undefined && data !== null && typeof data === 'object') {
-    return { parsed, summary: true };
-  }
-  if (!keepData && data !== null && data !== undefined) data = {};
-  return { parsed, summary: JSON.stringify({ data, errors }) };
-}
-
-function graphQLResult(parsed) {
-  const { data = null, errors, extensions } = parsed;
-  const result = { data };
-  if (errors !== undefined) result.errors = errors;
-  if (extensions !== undefined) result.extensions = extensions;
-  return result;
-}
-
-// Synchronous exports hand errors back as values; throw them here.
-// A string result (it may be the token) is returned before any check that
-// page code could observe.
-function sync(result) {
-  if (typeof result === 'string') return result;
-  if (result instanceof Error) throw result;
-  return result;
 }
 
 function optionsObject(opts) {
@@ -433,6 +430,12 @@ function describe(e) {
   } catch {
     return 'an exception that cannot be shown';
   }
+}
+
+// logout() and close() return nothing; should the worker fail them (a bug),
+// say so on the console.
+function reportFailure(what) {
+  return (e) => console.error(`gqlauth: ${what}() failed in the worker:`, e);
 }
 
 function reportError(e) {

@@ -31,7 +31,7 @@ const README = path.resolve(args.readme);
 const GO = process.env.GO || 'go';
 
 /** What build/dist must hold; these and nothing more go into the package. */
-const MODULE_FILES = ['gqlauth.js', 'gqlauth.d.ts', 'gqlauth.wasm', 'wasm_exec.js'];
+const MODULE_FILES = ['gqlauth.js', 'gqlauth.worker.js', 'gqlauth.d.ts', 'gqlauth.wasm', 'wasm_exec.js'];
 /** npm adds these on its own; with MODULE_FILES, the whole tarball. */
 const ALWAYS = ['package.json', 'README.md', 'LICENSE'];
 

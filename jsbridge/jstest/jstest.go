@@ -6,6 +6,7 @@
 package jstest
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/hack-pad/safejs"
@@ -15,17 +16,27 @@ import (
 // test if it does not compile or throws.
 func Eval(t testing.TB, expr string) safejs.Value {
 	t.Helper()
-	fn, err := safejs.Global().Get("Function")
+	v, err := Evaluate(expr)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return v
+}
+
+// Evaluate returns the value of the JavaScript expression expr, for code
+// with no test at hand (TestMain).
+func Evaluate(expr string) (safejs.Value, error) {
+	fn, err := safejs.Global().Get("Function")
+	if err != nil {
+		return safejs.Value{}, err
+	}
 	f, err := fn.New("return (" + expr + ");")
 	if err != nil {
-		t.Fatalf("compiling %s: %v", expr, err)
+		return safejs.Value{}, fmt.Errorf("compiling %s: %w", expr, err)
 	}
 	v, err := f.Invoke()
 	if err != nil {
-		t.Fatalf("evaluating %s: %v", expr, err)
+		return safejs.Value{}, fmt.Errorf("evaluating %s: %w", expr, err)
 	}
-	return v
+	return v, nil
 }

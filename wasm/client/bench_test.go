@@ -78,7 +78,7 @@ func loggedIn(b *testing.B, api *memoryAPI) *client.Client {
 	if err != nil {
 		b.Fatal(err)
 	}
-	if _, err := c.Login(context.Background(), client.Credentials{Username: "demo", Password: "demo-password"}); err != nil {
+	if _, err := c.Login(context.Background(), client.Credentials{Username: "demo", Password: []byte("demo-password")}); err != nil {
 		b.Fatal(err)
 	}
 	return c
@@ -135,40 +135,6 @@ func BenchmarkDo(b *testing.B) {
 				n++
 			}
 		})
-	}
-}
-
-// BenchmarkExchange is the Go side of one fetchWithAuth in the browser,
-// where JavaScript does the fetch: BeginDo (encode, lend the token), then
-// FinishDo on the answer (rotate from the header, check the summary JS made
-// of the body for Unauthorized). Only syscall/js is left out.
-func BenchmarkExchange(b *testing.B) {
-	const ring = 8192
-	api := newMemoryAPI(nil, true, ring)
-	c := loggedIn(b, api)
-	defer func() { c.Close() }()
-	req := graphql.Request{Query: "{ me { id } }"}
-	summary := []byte(`{"data":{}}`)
-	b.ReportAllocs()
-	n := 1
-	for b.Loop() {
-		if n == ring {
-			b.StopTimer()
-			c.Close()
-			c = loggedIn(b, api)
-			n = 1
-			b.StartTimer()
-		}
-		x, err := c.BeginDo(req)
-		if err != nil {
-			b.Fatal(err)
-		}
-		tok := api.ring[n]
-		resp := &client.Response{Status: 200, Body: summary, Header: map[string]string{client.HeaderXAuthorization: tok, client.HeaderAuthorization: tok}}
-		if _, retry, err := c.FinishDo(x, resp); err != nil || retry {
-			b.Fatal("not done:", err, retry)
-		}
-		n++
 	}
 }
 

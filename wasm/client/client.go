@@ -1,12 +1,11 @@
 // Package client logs in to a JWT-protected GraphQL API and sends requests
 // with the held token. It orchestrates package session (which token to send
-// and keep) and package graphql (what to send and what came back), and turns
-// every failure into an error CodeOf can classify.
+// and keep) and package graphql (what to send and what came back) over a
+// Transport, and turns every failure into an error CodeOf can classify.
 //
-// A request is an Exchange: begun (BeginLogin, BeginDo, BeginProtected),
-// sent by someone, and finished (FinishLogin, FinishDo). Login and Do run
-// exchanges over a Transport; the browser glue sends them with fetch in
-// JavaScript and drives the same exchanges itself.
+// In the browser the Transport is fetch, through package jsbridge; tests use
+// a fake one. Login and Do are the whole exchange: encode, send, judge the
+// answer, rotate the token, replay once when a rotation raced the request.
 //
 // It is pure Go: it must not import syscall/js or net/http.
 package client
@@ -19,41 +18,11 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/gqlauth/gqlauth/wasm/graphql"
 	"github.com/gqlauth/gqlauth/wasm/session"
 )
-
-// Request is one HTTP request a Transport sends: always a POST of JSON.
-type Request struct {
-	URL string
-	// Header holds the request headers, canonical names as keys.
-	Header map[string]string
-	Body   []byte
-	// ResponseHeaders names the response headers the client reads; a
-	// Transport need not return any others.
-	ResponseHeaders []string
-}
-
-// Response is what a Transport returns for a request that got an answer.
-type Response struct {
-	Status int
-	// Header maps the requested response header names, as spelled in
-	// Request.ResponseHeaders, to their values; a missing header is absent.
-	Header map[string]string
-	Body   []byte
-	// BodyError, when set, says the transport already found that the body
-	// is not a JSON object (and why); Body is then not read. It wraps
-	// graphql.ErrBadResponse.
-	BodyError error
-}
-
-// Transport sends one request. It returns an error wrapping ErrNetwork when
-// no answer arrived, ErrResponseTooLarge when the body is over the limit,
-// and the context's error or cause when ctx ended first.
-type Transport interface {
-	RoundTrip(ctx context.Context, req *Request) (*Response, error)
-}
 
 // Token header names, in the order they are read.
 const (
@@ -109,8 +78,9 @@ func AllowInsecureHTTP() Option {
 }
 
 // WithHeaders adds static headers to every request. Names must be HTTP
-// tokens, values must not hold control characters, and the headers the
-// client sets itself (Authorization, Content-Type) cannot be overridden.
+// tokens; values must be Latin-1 text without control characters (what
+// fetch can send); and the headers the client sets itself (Authorization,
+// X-Authorization, Content-Type) cannot be overridden.
 func WithHeaders(h map[string]string) Option {
 	return func(c *Client) error {
 		for name, value := range h {
@@ -118,7 +88,7 @@ func WithHeaders(h map[string]string) Option {
 				return invalidArg("header name %q is not a valid HTTP header name", name)
 			}
 			if !isHeaderValue(value) {
-				return invalidArg("header %q has a value with control characters", name)
+				return invalidArg("header %q must be Latin-1 text without control characters", name)
 			}
 			switch strings.ToLower(name) {
 			case "authorization", "content-type", "x-authorization":
@@ -131,7 +101,8 @@ func WithHeaders(h map[string]string) Option {
 }
 
 // OnEvent registers the function that receives token changes. It is called
-// outside any lock, on the goroutine that caused the change.
+// outside any lock, on the goroutine that caused the change (the expiry
+// check runs on a timer's).
 func OnEvent(f func(session.Event)) Option {
 	return func(c *Client) error { c.onEvent = f; return nil }
 }
@@ -160,15 +131,19 @@ type Client struct {
 
 	mu          sync.Mutex
 	closed      bool
+	calls       map[uint64]context.CancelCauseFunc // Login and Do calls under way
+	lastCall    uint64
 	expiryTimer func() bool // stops the pending expiry check
 	expiryDue   time.Time   // when it fires
 }
 
-// New returns a client for endpoint, an absolute http(s) URL. Plain http is
-// accepted only for loopback hosts unless AllowInsecureHTTP is given. With a
-// nil Transport the client only prepares and judges exchanges (BeginDo,
-// FinishDo): the caller does the I/O.
+// New returns a client for endpoint, an absolute http(s) URL, that sends
+// its requests over t. Plain http is accepted only for loopback hosts
+// unless AllowInsecureHTTP is given.
 func New(endpoint string, t Transport, opts ...Option) (*Client, error) {
+	if t == nil {
+		return nil, invalidArg("a client needs a Transport")
+	}
 	c := &Client{
 		transport: t,
 		timeout:   DefaultTimeout,
@@ -176,6 +151,7 @@ func New(endpoint string, t Transport, opts ...Option) (*Client, error) {
 		onEvent:   func(session.Event) {},
 		onWarning: func(error) {},
 		afterFunc: func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop },
+		calls:     map[uint64]context.CancelCauseFunc{},
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {
@@ -220,11 +196,17 @@ func isLoopback(host string) bool {
 	return err == nil && ip.IsLoopback()
 }
 
+// Endpoint is the URL requests go to, as New normalized it.
+func (c *Client) Endpoint() string { return c.endpoint }
+
 // Credentials identify the user: a password, and a username or an email.
 type Credentials struct {
-	Username string `json:"username,omitempty"`
-	Email    string `json:"email,omitempty"`
-	Password string `json:"password"`
+	Username string
+	Email    string
+	// Password is a byte slice so that its owner can zero it once the
+	// login is over; Login copies it only into the request body, which it
+	// zeroes itself.
+	Password []byte
 }
 
 // LoginResult is what a successful login returns.
@@ -235,70 +217,131 @@ type LoginResult struct {
 	ExpiresAt time.Time
 }
 
-// Login sends the loginUser query over the client's Transport and installs
-// the token from the response headers. A newer Login or a Logout while it
-// runs makes it fail with ErrOvertaken and install nothing.
+// Result is the answer to a protected request that was not refused. GraphQL
+// errors in the body (partial data) are part of a Result, not an error.
+type Result struct {
+	Status int
+	// Body is the response body: a GraphQL response.
+	Body []byte
+}
+
+// Login sends the loginUser query and installs the token from the response
+// headers. It fails with ErrOvertaken, installing nothing, when a logout or
+// a newer login's install came first, or a newer login is still under way;
+// a login that fails or is aborted gives up its place (see
+// session.BeginLogin). Canceling ctx with a cause (ErrAborted) aborts it.
 func (c *Client) Login(ctx context.Context, cr Credentials) (LoginResult, error) {
-	x, err := c.BeginLogin(cr)
+	if len(cr.Password) == 0 {
+		return LoginResult{}, invalidArg("password is required")
+	}
+	if cr.Username == "" && cr.Email == "" {
+		return LoginResult{}, invalidArg("a username or an email is required")
+	}
+	ctx, done, err := c.begin(ctx)
 	if err != nil {
 		return LoginResult{}, err
 	}
-	defer x.Close()
+	defer done()
+	body, err := loginBody(cr)
+	if err != nil {
+		return LoginResult{}, invalidArg("credentials: %v", err)
+	}
+	defer clear(body)
+	x := &exchange{login: true, body: body, ticket: c.sess.BeginLogin(), sent: 1}
+	defer c.sess.EndLogin(x.ticket)
 	resp, err := c.send(ctx, x)
 	if err != nil {
 		return LoginResult{}, err
 	}
-	return c.FinishLogin(x, resp)
+	return c.finishLogin(x, resp)
 }
 
-// Do sends a protected request over the client's Transport with the held
-// token, rotates the token from the response, and returns the GraphQL
-// response. If the server refuses a token that was superseded while the
-// request was in flight, the request is sent once more with the current
-// token.
+// Do sends a protected request with the held token, rotates the token from
+// the response, and returns the GraphQL response. Without a token it fails
+// with session.ErrNotAuthenticated, with an expired one with
+// session.ErrExpired, and sends nothing. If the server refuses a token that
+// was superseded while the request was in flight, the request is sent once
+// more with the current token.
 func (c *Client) Do(ctx context.Context, r graphql.Request) (Result, error) {
-	x, err := c.BeginDo(r)
+	if r.Query == "" {
+		return Result{}, invalidArg("query must be a non-empty string")
+	}
+	body, err := r.Encode()
+	if err != nil {
+		return Result{}, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+	}
+	ctx, done, err := c.begin(ctx)
 	if err != nil {
 		return Result{}, err
 	}
-	defer x.Close()
+	defer done()
+	x := &exchange{body: body}
+	if err := c.lend(x); err != nil {
+		return Result{}, err
+	}
 	for {
 		resp, err := c.send(ctx, x)
 		if err != nil {
 			return Result{}, err
 		}
-		res, retry, err := c.FinishDo(x, resp)
+		res, retry, err := c.finishDo(x, resp)
 		if !retry {
 			return res, err
 		}
 	}
 }
 
-// tokenFrom reads the token from X-Authorization, else Authorization.
-func tokenFrom(resp *Response) (session.Token, error) {
-	for _, name := range tokenHeaders {
-		if v := resp.Header[name]; strings.TrimSpace(v) != "" {
-			return session.ParseHeader(v)
-		}
+// begin registers a call under way, so that Close can end it. It fails with
+// ErrClosed on a closed client.
+func (c *Client) begin(ctx context.Context) (context.Context, func(), error) {
+	ctx, cancel := context.WithCancelCause(ctx)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		cancel(nil)
+		return nil, nil, fmt.Errorf("%w: create a new client", ErrClosed)
 	}
-	return session.Token{}, session.ErrNoToken
+	c.lastCall++
+	id := c.lastCall
+	c.calls[id] = cancel
+	return ctx, func() {
+		c.mu.Lock()
+		delete(c.calls, id)
+		c.mu.Unlock()
+		cancel(nil)
+	}, nil
 }
 
-// send performs x over the Transport, bounded by the client's timeout.
-func (c *Client) send(ctx context.Context, x *Exchange) (*Response, error) {
-	if c.transport == nil {
-		return nil, invalidArg("this client has no transport: send Exchange requests yourself")
-	}
-	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout, ErrTimeout)
-	defer cancel()
-	resp, err := c.transport.RoundTrip(ctx, c.Request(x))
+// InFlight is the number of Login and Do calls under way.
+func (c *Client) InFlight() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.calls)
+}
+
+// lend gives x the held token for its next attempt.
+func (c *Client) lend(x *exchange) error {
+	ticket, ev, err := c.sess.Begin()
+	c.changed(ev)
 	if err != nil {
-		if cause := context.Cause(ctx); cause != nil && ctx.Err() != nil {
-			return nil, cause
-		}
-		return nil, err
+		return err
 	}
-	return resp, nil
+	x.ticket = ticket
+	x.sent++
+	return nil
+}
+
+// send performs x over the Transport, bounded by the client's timeout. When
+// ctx ends first the error is its cause: ErrTimeout, the caller's
+// (ErrAborted), or ErrClosed.
+func (c *Client) send(ctx context.Context, x *exchange) (*Response, error) {
+	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout, fmt.Errorf("%w: no complete answer within %v", ErrTimeout, c.timeout))
+	defer cancel()
+	resp, err := c.transport.RoundTrip(ctx, c.request(x))
+	if err != nil && ctx.Err() != nil {
+		return nil, context.Cause(ctx)
+	}
+	return resp, err
 }
 
 // Logout drops the token. Answers to requests in flight no longer install
@@ -307,7 +350,8 @@ func (c *Client) Logout() {
 	c.changed(c.sess.Logout())
 }
 
-// Close logs out and makes every later call fail with ErrClosed.
+// Close logs out, ends the calls under way (they fail with ErrClosed), and
+// makes every later call fail with ErrClosed.
 func (c *Client) Close() {
 	c.mu.Lock()
 	c.closed = true
@@ -315,7 +359,12 @@ func (c *Client) Close() {
 		c.expiryTimer()
 		c.expiryTimer = nil
 	}
+	calls := c.calls
+	c.calls = map[uint64]context.CancelCauseFunc{}
 	c.mu.Unlock()
+	for _, cancel := range calls {
+		cancel(fmt.Errorf("%w: close() ended the request", ErrClosed))
+	}
 	c.Logout()
 }
 
@@ -326,20 +375,12 @@ func (c *Client) ExpiresAt() time.Time { return c.sess.ExpiresAt() }
 // ExpiresIn returns the time left until exp on the server's clock, or zero.
 func (c *Client) ExpiresIn() time.Duration { return c.sess.ExpiresIn() }
 
-// Timeout is how long a request may take.
-func (c *Client) Timeout() time.Duration { return c.timeout }
+// UsableFor returns how long the held token stays usable (until exp minus
+// the leeway, on the server's clock), or zero.
+func (c *Client) UsableFor() time.Duration { return c.sess.UsableFor() }
 
 // Authenticated reports whether a request now would be sent with a token.
 func (c *Client) Authenticated() bool { return c.sess.Usable() }
-
-func (c *Client) checkOpen() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return fmt.Errorf("%w: create a new client", ErrClosed)
-	}
-	return nil
-}
 
 // changed publishes ev, if any, and re-arms the expiry timer.
 func (c *Client) changed(ev *session.Event) {
@@ -393,29 +434,6 @@ func (c *Client) checkExpiry() {
 	c.mu.Unlock()
 }
 
-func ok2xx(status int) bool { return status >= 200 && status <= 299 }
-
-// refusesCredentials reports whether a login answered with status is a
-// refusal of the credentials (some servers say so with 401 or 403) rather
-// than a failure of the server.
-func refusesCredentials(status int) bool { return status == 401 || status == 403 }
-
-// statusOr explains a response that is not a usable GraphQL answer: by its
-// status when that is not 2xx, else by the parse error.
-func statusOr(status int, parseErr error) error {
-	if !ok2xx(status) {
-		return fmt.Errorf("%w: the server answered %d", ErrHTTPStatus, status)
-	}
-	return parseErr
-}
-
-func firstMessage(r *graphql.Response, fallback string) string {
-	if errs := r.Errors(); len(errs) > 0 && errs[0].Message != "" {
-		return errs[0].Message
-	}
-	return fallback
-}
-
 // isHeaderName reports whether s is an HTTP token (RFC 9110 tchar).
 func isHeaderName(s string) bool {
 	if s == "" {
@@ -430,10 +448,15 @@ func isHeaderName(s string) bool {
 	return true
 }
 
-// isHeaderValue reports whether s has no control characters (tab allowed).
+// isHeaderValue reports whether s can be sent as a header value by fetch:
+// Latin-1 text (fetch sends a ByteString) with no control characters but
+// tab.
 func isHeaderValue(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < ' ' && c != '\t' || c == 0x7f {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if r < ' ' && r != '\t' || r == 0x7f || r > 0xff {
 			return false
 		}
 	}

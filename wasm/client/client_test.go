@@ -147,7 +147,7 @@ func newTestClient(t *testing.T, opts ...Option) (*Client, *fakeAPI, *fakeClock,
 
 func login(t *testing.T, c *Client) LoginResult {
 	t.Helper()
-	res, err := c.Login(context.Background(), Credentials{Username: "demo", Password: "right"})
+	res, err := c.Login(context.Background(), Credentials{Username: "demo", Password: []byte("right")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,14 +198,14 @@ func TestLoginFailures(t *testing.T) {
 		want   Code
 	}{
 		{"no password", Credentials{Username: "demo"}, nil, CodeInvalidArgument},
-		{"no username or email", Credentials{Password: "x"}, nil, CodeInvalidArgument},
-		{"wrong password", Credentials{Email: "demo@example.com", Password: "wrong"}, nil, CodeLoginFailed},
-		{"no token header", Credentials{Username: "demo", Password: "right"}, jsonResponse(200, `{"data":{"loginUser":{"id":"1"}}}`, nil), CodeTokenHeaderMissing},
-		{"token not a JWT", Credentials{Username: "demo", Password: "right"}, jsonResponse(200, `{"data":{"loginUser":{"id":"1"}}}`, map[string]string{"Authorization": "Bearer x.y"}), CodeTokenMalformed},
-		{"server error page", Credentials{Username: "demo", Password: "right"}, jsonResponse(500, `<html>`, nil), CodeHTTPError},
-		{"bad gateway with JSON errors", Credentials{Username: "demo", Password: "right"}, jsonResponse(502, `{"errors":[{"message":"bad gateway"}]}`, nil), CodeHTTPError},
-		{"401 with errors", Credentials{Username: "demo", Password: "wrong"}, jsonResponse(401, `{"errors":[{"message":"bad password"}]}`, nil), CodeLoginFailed},
-		{"garbage", Credentials{Username: "demo", Password: "right"}, jsonResponse(200, `{"data":`, nil), CodeBadResponse},
+		{"no username or email", Credentials{Password: []byte("x")}, nil, CodeInvalidArgument},
+		{"wrong password", Credentials{Email: "demo@example.com", Password: []byte("wrong")}, nil, CodeLoginFailed},
+		{"no token header", Credentials{Username: "demo", Password: []byte("right")}, jsonResponse(200, `{"data":{"loginUser":{"id":"1"}}}`, nil), CodeTokenHeaderMissing},
+		{"token not a JWT", Credentials{Username: "demo", Password: []byte("right")}, jsonResponse(200, `{"data":{"loginUser":{"id":"1"}}}`, map[string]string{"Authorization": "Bearer x.y"}), CodeTokenMalformed},
+		{"server error page", Credentials{Username: "demo", Password: []byte("right")}, jsonResponse(500, `<html>`, nil), CodeHTTPError},
+		{"bad gateway with JSON errors", Credentials{Username: "demo", Password: []byte("right")}, jsonResponse(502, `{"errors":[{"message":"bad gateway"}]}`, nil), CodeHTTPError},
+		{"401 with errors", Credentials{Username: "demo", Password: []byte("wrong")}, jsonResponse(401, `{"errors":[{"message":"bad password"}]}`, nil), CodeLoginFailed},
+		{"garbage", Credentials{Username: "demo", Password: []byte("right")}, jsonResponse(200, `{"data":`, nil), CodeBadResponse},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -226,7 +226,7 @@ func TestLoginFailures(t *testing.T) {
 
 func TestLoginFailedKeepsServerErrors(t *testing.T) {
 	c, _, _, _ := newTestClient(t)
-	_, err := c.Login(context.Background(), Credentials{Username: "demo", Password: "wrong"})
+	_, err := c.Login(context.Background(), Credentials{Username: "demo", Password: []byte("wrong")})
 	code, status, gqlErrs := Details(err)
 	if code != CodeLoginFailed || status != 200 || !strings.Contains(gqlErrs, `"customer_facing":true`) {
 		t.Fatalf("Details() = %s, %d, %s", code, status, gqlErrs)
@@ -241,7 +241,7 @@ func TestTokenHeaderMissingNamesExposeHeaders(t *testing.T) {
 	api.override = func(*Request) (*Response, error) {
 		return jsonResponse(200, `{"data":{"loginUser":{"id":"1"}}}`, nil), nil
 	}
-	_, err := c.Login(context.Background(), Credentials{Username: "demo", Password: "right"})
+	_, err := c.Login(context.Background(), Credentials{Username: "demo", Password: []byte("right")})
 	if !strings.Contains(fmt.Sprint(err), "Access-Control-Expose-Headers") {
 		t.Fatalf("error %q does not tell what to fix", err)
 	}
@@ -307,6 +307,24 @@ func TestDoUnauthorizedDropsTokenAndKeepsServerErrors(t *testing.T) {
 	}
 }
 
+// rotateMeanwhile installs a newer token in c's session, as the answer to
+// another request in flight would.
+func rotateMeanwhile(t *testing.T, c *Client, api *fakeAPI) {
+	ticket, _, err := c.sess.Begin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := session.ParseHeader(api.mint("1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.sess.Rotate(ticket, tok); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const refusal = `{"errors":[{"message":"Unauthorized","locations":[{"line":1,"column":3}],"customer_facing":false}]}`
+
 func TestDoReplaysOnceWhenTokenWasSuperseded(t *testing.T) {
 	c, api, _, _ := newTestClient(t)
 	login(t, c)
@@ -316,8 +334,8 @@ func TestDoReplaysOnceWhenTokenWasSuperseded(t *testing.T) {
 		if calls == 1 {
 			// While this request was in flight another answer rotated the token;
 			// the server now refuses the superseded one.
-			tok := api.mint("1")
-			return jsonResponse(200, `{"errors":[{"message":"Unauthorized"}]}`, map[string]string{"X-Authorization": tok}), nil
+			rotateMeanwhile(t, c, api)
+			return jsonResponse(200, refusal, nil), nil
 		}
 		return jsonResponse(200, `{"data":{"me":{"id":"1"}}}`, nil), nil
 	}
@@ -333,11 +351,178 @@ func TestDoDoesNotReplayTwice(t *testing.T) {
 	var calls int
 	api.override = func(req *Request) (*Response, error) {
 		calls++
-		return jsonResponse(200, `{"errors":[{"message":"Unauthorized"}]}`, map[string]string{"X-Authorization": api.mint("1")}), nil
+		rotateMeanwhile(t, c, api)
+		return jsonResponse(200, refusal, nil), nil
 	}
 	_, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"})
 	if CodeOf(err) != CodeUnauthorized || calls != 2 {
 		t.Fatalf("Do() = %v after %d calls; want UNAUTHORIZED after exactly one replay", err, calls)
+	}
+}
+
+func TestAnswersOwnTokenNeverMakesItsRequestStale(t *testing.T) {
+	c, api, _, rec := newTestClient(t)
+	login(t, c)
+	var calls int
+	api.override = func(req *Request) (*Response, error) {
+		calls++ // a mutation that ran, refused as a whole, with a fresh token
+		return jsonResponse(200, `{"data":null,"errors":[{"message":"Unauthorized","path":["forbiddenStrict"]}]}`,
+			map[string]string{"X-Authorization": "Bearer " + api.mint("1")}), nil
+	}
+	_, err := c.Do(context.Background(), graphql.Request{Query: "mutation { addItem(name: \"a\") { id } forbiddenStrict }"})
+	if CodeOf(err) != CodeUnauthorized || calls != 1 {
+		t.Fatalf("Do() = %v after %d calls; want UNAUTHORIZED and no replay", err, calls)
+	}
+	if got, want := rec.reasons(), "login,unauthorized"; got != want {
+		t.Errorf("events = %q, want %q", got, want)
+	}
+}
+
+func TestFieldErrorUnauthorizedWithDataKeepsTheSession(t *testing.T) {
+	c, api, _, rec := newTestClient(t)
+	login(t, c)
+	var calls int
+	api.override = func(req *Request) (*Response, error) {
+		calls++
+		return jsonResponse(200, `{"data":{"addItem":{"id":"51"},"forbidden":null},"errors":[{"message":"Unauthorized","path":["forbidden"]}]}`,
+			map[string]string{"X-Authorization": "Bearer " + api.mint("1")}), nil
+	}
+	res, err := c.Do(context.Background(), graphql.Request{Query: "mutation { addItem(name: \"a\") { id } forbidden }"})
+	if err != nil || calls != 1 || !strings.Contains(string(res.Body), `"forbidden"`) {
+		t.Fatalf("Do() = %s, %v after %d calls; want the partial data, sent once", res.Body, err, calls)
+	}
+	if got, want := rec.reasons(), "login,rotate"; got != want || !c.Authenticated() {
+		t.Errorf("events = %q (want %q), Authenticated() = %t", got, want, c.Authenticated())
+	}
+}
+
+func TestTokenHeaderSentTwice(t *testing.T) {
+	tests := []struct {
+		name   string
+		header func(a, b string) map[string]string
+		want   Code
+		jti    string // of the installed token
+	}{
+		{"the same token twice", func(a, _ string) map[string]string {
+			return map[string]string{"X-Authorization": "Bearer " + a + ", Bearer " + a}
+		}, "", "a"},
+		{"two tokens, Authorization the fallback", func(a, b string) map[string]string {
+			return map[string]string{"X-Authorization": "Bearer " + a + ", Bearer " + b, "Authorization": "Bearer " + b}
+		}, "", "b"},
+		{"two tokens and no fallback", func(a, b string) map[string]string {
+			return map[string]string{"X-Authorization": "Bearer " + a + ", Bearer " + b}
+		}, CodeTokenMalformed, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, api, _, _ := newTestClient(t)
+			var jtis map[string]string
+			api.override = func(*Request) (*Response, error) {
+				a, b := api.mint("1"), api.mint("1")
+				jtis = map[string]string{"a": jtiOf(t, a), "b": jtiOf(t, b)}
+				return jsonResponse(200, `{"data":{"loginUser":{"id":"1"}}}`, tt.header(a, b)), nil
+			}
+			_, err := c.Login(context.Background(), Credentials{Username: "demo", Password: []byte("right")})
+			if tt.want != "" {
+				if CodeOf(err) != tt.want {
+					t.Fatalf("Login() = %v, want %s", err, tt.want)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			ticket, _, _ := c.sess.Begin()
+			if ticket.Token.ID != jtis[tt.jti] {
+				t.Errorf("installed jti %s, want token %s (%s)", ticket.Token.ID, tt.jti, jtis[tt.jti])
+			}
+		})
+	}
+}
+
+func jtiOf(t *testing.T, raw string) string {
+	tok, err := session.ParseHeader(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok.ID
+}
+
+// gatedAPI holds each request until the test lets it through.
+type gatedAPI struct {
+	*fakeAPI
+	arrived chan struct{}
+	gates   chan chan struct{}
+}
+
+func (g *gatedAPI) RoundTrip(ctx context.Context, req *Request) (*Response, error) {
+	gate := make(chan struct{})
+	g.gates <- gate
+	g.arrived <- struct{}{}
+	select {
+	case <-gate:
+		return g.fakeAPI.RoundTrip(ctx, req)
+	case <-ctx.Done():
+		return nil, context.Cause(ctx)
+	}
+}
+
+func TestAbortedLoginGivesUpItsPlace(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	api := &gatedAPI{fakeAPI: newFakeAPI(t, clock), arrived: make(chan struct{}, 2), gates: make(chan chan struct{}, 2)}
+	rec := &recorder{}
+	c, err := New(endpoint, api, append(rec.options(), WithClock(clock))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.afterFunc = func(time.Duration, func()) func() bool { return func() bool { return true } }
+	cr := Credentials{Username: "demo", Password: []byte("right")}
+
+	earlier := make(chan error)
+	go func() { _, err := c.Login(context.Background(), cr); earlier <- err }()
+	<-api.arrived
+	firstGate := <-api.gates
+	ctx, abort := context.WithCancelCause(context.Background())
+	later := make(chan error)
+	go func() { _, err := c.Login(ctx, cr); later <- err }()
+	<-api.arrived
+	<-api.gates // never opened: the later login is aborted while it waits
+	abort(ErrAborted)
+	if err := <-later; CodeOf(err) != CodeAborted {
+		t.Fatalf("the aborted login: %v, want ABORTED", err)
+	}
+	close(firstGate)
+	if err := <-earlier; err != nil {
+		t.Fatalf("the earlier login after the later one was aborted: %v, want success", err)
+	}
+	if !c.Authenticated() || rec.reasons() != "login" {
+		t.Errorf("Authenticated() = %t, events %q", c.Authenticated(), rec.reasons())
+	}
+}
+
+func TestCloseEndsCallsUnderWay(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	api := &gatedAPI{fakeAPI: newFakeAPI(t, clock), arrived: make(chan struct{}, 1), gates: make(chan chan struct{}, 1)}
+	c, err := New(endpoint, api, WithClock(clock))
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error)
+	go func() {
+		_, err := c.Login(context.Background(), Credentials{Username: "demo", Password: []byte("right")})
+		done <- err
+	}()
+	<-api.arrived
+	<-api.gates
+	if c.InFlight() != 1 {
+		t.Fatalf("InFlight() = %d during a login, want 1", c.InFlight())
+	}
+	c.Close()
+	if err := <-done; !errors.Is(err, ErrClosed) || CodeOf(err) != CodeNotAuthenticated {
+		t.Fatalf("a login under way at Close: %v, want ErrClosed (NOT_AUTHENTICATED)", err)
+	}
+	if c.InFlight() != 0 {
+		t.Errorf("InFlight() = %d after Close, want 0", c.InFlight())
 	}
 }
 
@@ -404,14 +589,14 @@ func TestTimeoutAndAbort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = c.Login(context.Background(), Credentials{Username: "u", Password: "p"})
+	_, err = c.Login(context.Background(), Credentials{Username: "u", Password: []byte("p")})
 	if CodeOf(err) != CodeTimeout {
 		t.Fatalf("Login() past the timeout: %v, want TIMEOUT", err)
 	}
 	c, _ = New(endpoint, blockingAPI{})
 	ctx, cancel := context.WithCancelCause(context.Background())
 	cancel(ErrAborted)
-	_, err = c.Login(ctx, Credentials{Username: "u", Password: "p"})
+	_, err = c.Login(ctx, Credentials{Username: "u", Password: []byte("p")})
 	if CodeOf(err) != CodeAborted {
 		t.Fatalf("Login() with an aborted context: %v, want ABORTED", err)
 	}
@@ -479,7 +664,7 @@ func TestClosedClientRefusesCalls(t *testing.T) {
 	if _, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Do() after Close: %v", err)
 	}
-	if _, err := c.Login(context.Background(), Credentials{Username: "demo", Password: "right"}); !errors.Is(err, ErrClosed) {
+	if _, err := c.Login(context.Background(), Credentials{Username: "demo", Password: []byte("right")}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Login() after Close: %v", err)
 	}
 	if api.requests() != 1 || rec.reasons() != "login,logout" {
@@ -537,57 +722,48 @@ func TestCodeOfUnknownIsInternal(t *testing.T) {
 	}
 }
 
-func TestExchangesWithoutTransport(t *testing.T) {
-	clock := &fakeClock{now: t0}
-	api := newFakeAPI(t, clock) // used only to mint tokens and answers
-	c, err := New(endpoint, nil, WithClock(clock), WithHeaders(map[string]string{"X-App": "1"}))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Login(context.Background(), Credentials{Username: "demo", Password: "right"}); CodeOf(err) != CodeInvalidArgument {
-		t.Fatalf("Login without a transport: %v, want INVALID_ARGUMENT", err)
-	}
-	x, err := c.BeginLogin(Credentials{Username: "demo", Password: "right"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if x.Authorization() != "" || !strings.Contains(string(x.Body()), `"password":"right"`) {
-		t.Fatalf("login exchange: auth %q body %s", x.Authorization(), x.Body())
-	}
-	resp, _ := api.RoundTrip(context.Background(), c.Request(x))
-	if _, err := c.FinishLogin(x, resp); err != nil {
-		t.Fatal(err)
-	}
-	x.Close()
-	if x.Body() != nil {
-		t.Error("Close kept the body")
-	}
-
-	x, err = c.BeginDo(graphql.Request{Query: "{ me { id } }"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	req := c.Request(x)
-	if req.Header["X-App"] != "1" || req.Header["Content-Type"] != "application/json" || req.Header["Authorization"] != x.Authorization() {
-		t.Fatalf("request headers = %v", req.Header)
-	}
-	if _, err := c.FinishLogin(x, resp); err == nil {
-		t.Fatal("FinishLogin accepted a protected exchange")
-	}
-	resp, _ = api.RoundTrip(context.Background(), req)
-	if _, retry, err := c.FinishDo(x, resp); err != nil || retry {
-		t.Fatalf("FinishDo() = %t, %v", retry, err)
+func TestNewNeedsATransport(t *testing.T) {
+	if _, err := New(endpoint, nil); CodeOf(err) != CodeInvalidArgument {
+		t.Fatalf("New without a transport: %v, want INVALID_ARGUMENT", err)
 	}
 }
 
-func TestFinishWithBodyErrorFromTransport(t *testing.T) {
-	c, api, _, _ := newTestClient(t)
+func TestRequestsCarryStaticHeaders(t *testing.T) {
+	c, api, _, _ := newTestClient(t, WithHeaders(map[string]string{"X-App": "1"}))
 	login(t, c)
-	api.override = func(*Request) (*Response, error) {
-		return &Response{Status: 200, BodyError: fmt.Errorf("%w: the body is not JSON", graphql.ErrBadResponse)}, nil
+	if h := api.last().Header; h["X-App"] != "1" || h["Content-Type"] != "application/json" || h["Authorization"] != "" {
+		t.Fatalf("login headers = %v", h)
 	}
-	if _, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"}); CodeOf(err) != CodeBadResponse || !strings.Contains(err.Error(), "not JSON") {
-		t.Fatalf("Do() = %v, want BAD_RESPONSE saying why", err)
+	if _, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"}); err != nil {
+		t.Fatal(err)
+	}
+	if h := api.last().Header; h["X-App"] != "1" || !strings.HasPrefix(h["Authorization"], "Bearer ") {
+		t.Fatalf("request headers = %v", h)
+	}
+}
+
+func TestBodyProblemKeepsTheStatus(t *testing.T) {
+	tests := []struct {
+		name    string
+		problem error
+		want    Code
+	}{
+		{"too large", fmt.Errorf("%w: over 1 KiB", ErrResponseTooLarge), CodeBadResponse},
+		{"cut off", fmt.Errorf("%w: connection reset", ErrNetwork), CodeNetworkError},
+		{"time ran out", fmt.Errorf("%w: in the body", ErrTimeout), CodeTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, api, _, _ := newTestClient(t)
+			login(t, c)
+			api.override = func(*Request) (*Response, error) {
+				return &Response{Status: 502, Header: map[string]string{}, Problem: tt.problem}, nil
+			}
+			_, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"})
+			if code, status, _ := Details(err); code != tt.want || status != 502 {
+				t.Fatalf("Details() = %s, %d; want %s, 502", code, status, tt.want)
+			}
+		})
 	}
 }
 

@@ -31,6 +31,15 @@ const (
 	CodeInternal           Code = "INTERNAL"             // a bug in gqlauth; the module keeps working
 )
 
+// Codes lists every Code, in the order the README's table gives them. It is
+// the one list: web/gqlauth.js and web/gqlauth.d.ts keep copies, which a
+// test holds to it.
+var Codes = []Code{
+	CodeInvalidArgument, CodeInsecureEndpoint, CodeNotAuthenticated, CodeTokenExpired,
+	CodeLoginFailed, CodeTokenHeaderMissing, CodeTokenMalformed, CodeUnauthorized,
+	CodeHTTPError, CodeBadResponse, CodeNetworkError, CodeTimeout, CodeAborted, CodeInternal,
+}
+
 // Sentinel errors. Failures wrap one of these (or one of package session's
 // or graphql's) with %w, and CodeOf maps them to a Code.
 var (

@@ -59,10 +59,10 @@ func BenchmarkParseResponse(b *testing.B) {
 	}
 }
 
-// BenchmarkUnauthorized measures the refused-token check on a parsed
+// BenchmarkRefused measures the refused-token check on a parsed
 // response: one with data and no errors (the common case) and the API's
 // Unauthorized answer.
-func BenchmarkUnauthorized(b *testing.B) {
+func BenchmarkRefused(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		body []byte
@@ -79,7 +79,7 @@ func BenchmarkUnauthorized(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if r.Unauthorized() != tc.want {
+				if r.Refused() != tc.want {
 					b.Fatal("wrong answer")
 				}
 			}
@@ -97,7 +97,7 @@ func BenchmarkParseAndCheck(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				r, err := graphql.ParseResponse(body)
-				if err != nil || r.Unauthorized() {
+				if err != nil || r.Refused() {
 					b.Fatal("unexpected answer", err)
 				}
 			}
@@ -107,7 +107,7 @@ func BenchmarkParseAndCheck(b *testing.B) {
 
 // BenchmarkEncode measures building a request body.
 func BenchmarkEncode(b *testing.B) {
-	r := graphql.Request{Query: "query Item($id: ID!) { item(id: $id) { id name } }", Variables: `{"id":"42"}`, OperationName: "Item"}
+	r := graphql.Request{Query: "query Item($id: ID!) { item(id: $id) { id name } }", Variables: []byte(`{"id":"42"}`), OperationName: "Item"}
 	b.ReportAllocs()
 	for b.Loop() {
 		if _, err := r.Encode(); err != nil {

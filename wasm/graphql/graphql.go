@@ -1,17 +1,21 @@
 // Package graphql encodes GraphQL-over-HTTP requests and reads what the
 // client needs from responses: the errors, whether the server refused the
-// token, and one field of data. It reads responses with gjson and never
-// decodes data into Go structs; the JavaScript side parses the body itself.
+// whole operation, and one field of data. It reads responses with gjson and
+// never decodes data into Go structs; whoever asked for the data parses the
+// body itself.
 //
-// It is pure Go: it must not import syscall/js or net/http.
+// It is pure Go: it must not import syscall/js or net/http. It does not use
+// encoding/json either, which would add its reflection-based encoder to the
+// module for the one thing needed here, quoting a string (AppendString).
 package graphql
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"unicode/utf8"
+	"unsafe"
 
+	"github.com/gqlauth/gqlauth/wasm/internal/nesting"
 	"github.com/tidwall/gjson"
 )
 
@@ -19,19 +23,24 @@ import (
 var ErrInvalidVariables = errors.New("variables must be a JSON object")
 
 // ErrBadResponse means a response body is not a GraphQL response: not JSON,
-// not an object, or with neither data nor errors.
+// not an object, nested too deeply, or with neither data nor errors.
 var ErrBadResponse = errors.New("response is not a GraphQL response")
 
 // UnauthorizedMessage is the error message the API uses for a missing,
 // expired or refused token.
 const UnauthorizedMessage = "Unauthorized"
 
+// MaxDepth is how deeply arrays and objects may nest in a response or in
+// variables. Real GraphQL answers nest a few dozen levels; the bound keeps
+// the recursive JSON reader within the WebAssembly stack.
+const MaxDepth = 256
+
 // Request is one GraphQL operation.
 type Request struct {
 	Query string
 	// Variables is a JSON object, or empty for none. It is copied into the
 	// body as it is, after a validity check.
-	Variables string
+	Variables []byte
 	// OperationName selects an operation in a document with several; empty
 	// for none.
 	OperationName string
@@ -40,66 +49,150 @@ type Request struct {
 // Encode returns the JSON body for r. Variables that are not a JSON object
 // (null and empty count as none) return ErrInvalidVariables.
 func (r Request) Encode() ([]byte, error) {
-	vars := strings.TrimSpace(r.Variables)
-	if vars == "null" {
-		vars = ""
+	vars := trimSpace(r.Variables)
+	if string(vars) == "null" {
+		vars = nil
 	}
-	if vars != "" && (!gjson.Valid(vars) || !gjson.Parse(vars).IsObject()) {
+	// A valid JSON text that starts with { is an object. (gjson.ParseBytes
+	// would copy vars into a string, which, for a login, holds a password
+	// that could then not be cleared.)
+	if len(vars) > 0 && (vars[0] != '{' || !nesting.Within(vars, MaxDepth) || !gjson.ValidBytes(vars)) {
 		return nil, ErrInvalidVariables
 	}
-	query, err := json.Marshal(r.Query)
-	if err != nil {
-		return nil, err
-	}
-	size := len(query) + len(vars) + len(r.OperationName) + 48
-	b := make([]byte, 0, size)
+	b := make([]byte, 0, len(r.Query)+len(vars)+len(r.OperationName)+64)
 	b = append(b, `{"query":`...)
-	b = append(b, query...)
-	if vars != "" {
+	b = AppendString(b, r.Query)
+	if len(vars) > 0 {
 		b = append(b, `,"variables":`...)
 		b = append(b, vars...)
 	}
 	if r.OperationName != "" {
-		name, err := json.Marshal(r.OperationName)
-		if err != nil {
-			return nil, err
-		}
 		b = append(b, `,"operationName":`...)
-		b = append(b, name...)
+		b = AppendString(b, r.OperationName)
 	}
 	return append(b, '}'), nil
 }
 
-// Response is a parsed view of a GraphQL response body. It keeps the body
-// and reads from it on demand; its methods never panic.
+func trimSpace(b []byte) []byte {
+	isSpace := func(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+	for len(b) > 0 && isSpace(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+// AppendString appends s to dst as a JSON string literal, quotes included,
+// and returns the extended buffer. It escapes what JSON requires (quote,
+// backslash, control characters) and U+2028, U+2029; invalid UTF-8 becomes
+// U+FFFD, as encoding/json does. It copies s directly into dst, so a secret
+// passed as a []byte leaves no other copy behind.
+func AppendString[S ~string | ~[]byte](dst []byte, s S) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	start := 0
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			if c >= ' ' && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			dst = append(dst, s[start:i]...)
+			switch c {
+			case '"', '\\':
+				dst = append(dst, '\\', c)
+			case '\n':
+				dst = append(dst, '\\', 'n')
+			case '\r':
+				dst = append(dst, '\\', 'r')
+			case '\t':
+				dst = append(dst, '\\', 't')
+			case '\b':
+				dst = append(dst, '\\', 'b')
+			case '\f':
+				dst = append(dst, '\\', 'f')
+			default:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := decodeRune(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, `\ufffd`...)
+			i += size
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			dst = append(dst, s[start:i]...)
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	dst = append(dst, s[start:]...)
+	return append(dst, '"')
+}
+
+func decodeRune[S ~string | ~[]byte](s S) (rune, int) {
+	switch v := any(s).(type) {
+	case string:
+		return utf8.DecodeRuneInString(v)
+	case []byte:
+		return utf8.DecodeRune(v)
+	}
+	return utf8.DecodeRuneInString(string(s))
+}
+
+// Response is a parsed view of a GraphQL response body. It reads from the
+// body on demand, without copying it, so the body must not change while
+// the Response is in use. Its methods never panic.
 type Response struct {
-	body   []byte
+	data   gjson.Result
 	errors gjson.Result
 }
 
 // ParseResponse checks that body is a GraphQL response: a JSON object with
-// data or errors. Otherwise it returns an error wrapping ErrBadResponse.
+// data or errors, nested at most MaxDepth levels. Otherwise it returns an
+// error wrapping ErrBadResponse that says what is wrong.
 func ParseResponse(body []byte) (*Response, error) {
 	if len(body) == 0 {
 		return nil, fmt.Errorf("%w: the body is empty", ErrBadResponse)
 	}
+	if !nesting.Within(body, MaxDepth) {
+		return nil, fmt.Errorf("%w: the body nests deeper than %d levels", ErrBadResponse, MaxDepth)
+	}
 	if !gjson.ValidBytes(body) {
 		return nil, fmt.Errorf("%w: the body is not valid JSON", ErrBadResponse)
 	}
-	root := gjson.ParseBytes(body)
+	root := gjson.Parse(aliasString(body))
 	if !root.IsObject() {
 		return nil, fmt.Errorf("%w: the body is not a JSON object", ErrBadResponse)
 	}
-	r := &Response{body: body}
-	data := root.Get("data")
-	r.errors = root.Get("errors")
-	if !data.Exists() && !r.errors.Exists() {
+	r := &Response{data: root.Get("data"), errors: root.Get("errors")}
+	if !r.data.Exists() && !r.errors.Exists() {
 		return nil, fmt.Errorf("%w: it has neither data nor errors", ErrBadResponse)
 	}
 	if r.errors.Exists() && !r.errors.IsArray() && r.errors.Type != gjson.Null {
 		return nil, fmt.Errorf("%w: errors is not a list", ErrBadResponse)
 	}
 	return r, nil
+}
+
+// aliasString returns b's bytes as a string without copying them. The
+// string, and every gjson.Result read from it, shares b's memory: b must not
+// change while they are in use. (gjson.ParseBytes copies the whole body, a
+// second copy of every response.)
+func aliasString(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
 }
 
 // HasErrors reports whether the response lists at least one error.
@@ -130,9 +223,14 @@ func (r *Response) Errors() []Error {
 	return errs
 }
 
-// Unauthorized reports whether any error has the message "Unauthorized",
-// the API's answer to a missing, expired or refused token.
-func (r *Response) Unauthorized() bool {
+// Refused reports whether the server refused the whole operation for want
+// of a valid token: the response has no data (absent or null) and one of
+// its errors has the message "Unauthorized". An "Unauthorized" error that
+// comes with data is a field error, an ordinary part of a partial answer.
+func (r *Response) Refused() bool {
+	if r.data.Exists() && r.data.Type != gjson.Null {
+		return false
+	}
 	found := false
 	r.errors.ForEach(func(_, e gjson.Result) bool {
 		found = e.Get("message").String() == UnauthorizedMessage
@@ -144,42 +242,39 @@ func (r *Response) Unauthorized() bool {
 // DataField returns the raw JSON of data.<name>, or "" when it is absent or
 // null.
 func (r *Response) DataField(name string) string {
-	v := gjson.GetBytes(r.body, "data."+gjsonEscape(name))
-	if !v.Exists() || v.Type == gjson.Null {
+	if !r.data.IsObject() {
 		return ""
 	}
-	return v.Raw
-}
-
-// gjsonEscape quotes the characters gjson gives a meaning to in a path.
-func gjsonEscape(s string) string {
-	var b strings.Builder
-	for _, c := range s {
-		if strings.ContainsRune(`.*?|#@\!=<>%`, c) {
-			b.WriteByte('\\')
+	var field gjson.Result
+	r.data.ForEach(func(key, v gjson.Result) bool {
+		if key.Str == name {
+			field = v
 		}
-		b.WriteRune(c)
+		return true // the last of a repeated key counts, as in JSON.parse
+	})
+	if !field.Exists() || field.Type == gjson.Null {
+		return ""
 	}
-	return b.String()
+	return field.Raw
 }
 
 // Location is a position in the query document, 1-based.
 type Location struct {
-	Line   int `json:"line"`
-	Column int `json:"column"`
+	Line   int
+	Column int
 }
 
 // Error is one entry of a response's errors list.
 type Error struct {
-	Message   string     `json:"message"`
-	Locations []Location `json:"locations,omitempty"`
+	Message   string
+	Locations []Location
 	// Path is the response path of the field, names and indices.
-	Path []any `json:"path,omitempty"`
+	Path []any
 	// Extensions is the raw JSON object, empty when absent.
-	Extensions json.RawMessage `json:"extensions,omitempty"`
+	Extensions string
 	// CustomerFacing is the API's customer_facing flag: whether the message
 	// may be shown to end users. Nil when the server did not say.
-	CustomerFacing *bool `json:"customer_facing,omitempty"`
+	CustomerFacing *bool
 }
 
 func (e Error) Error() string { return e.Message }
@@ -202,7 +297,7 @@ func errorFrom(v gjson.Result) Error {
 		return true
 	})
 	if x := v.Get("extensions"); x.IsObject() {
-		e.Extensions = json.RawMessage(x.Raw)
+		e.Extensions = x.Raw
 	}
 	if cf := v.Get("customer_facing"); cf.IsBool() {
 		b := cf.Bool()

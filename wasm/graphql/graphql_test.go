@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"reflect"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestEncode(t *testing.T) {
@@ -16,13 +18,16 @@ func TestEncode(t *testing.T) {
 		wantErr error
 	}{
 		{"query only", Request{Query: "{ me { id } }"}, `{"query":"{ me { id } }"}`, nil},
-		{"variables kept as sent", Request{Query: "q", Variables: `{"a":[1,{"b":null}]}`}, `{"query":"q","variables":{"a":[1,{"b":null}]}}`, nil},
-		{"null variables are none", Request{Query: "q", Variables: "null"}, `{"query":"q"}`, nil},
+		{"variables kept as sent", Request{Query: "q", Variables: []byte(`{"a":[1,{"b":null}]}`)}, `{"query":"q","variables":{"a":[1,{"b":null}]}}`, nil},
+		{"null variables are none", Request{Query: "q", Variables: []byte("null")}, `{"query":"q"}`, nil},
 		{"operation name", Request{Query: "query A { a } query B { b }", OperationName: "B"}, `{"query":"query A { a } query B { b }","operationName":"B"}`, nil},
 		{"quotes and newlines escaped", Request{Query: "{\n  a(s: \"x\")\n}"}, `{"query":"{\n  a(s: \"x\")\n}"}`, nil},
-		{"variables an array", Request{Query: "q", Variables: `[1]`}, "", ErrInvalidVariables},
-		{"variables not JSON", Request{Query: "q", Variables: `{a:1}`}, "", ErrInvalidVariables},
-		{"variables trailing garbage", Request{Query: "q", Variables: `{"a":1}}`}, "", ErrInvalidVariables},
+		{"variables an array", Request{Query: "q", Variables: []byte(`[1]`)}, "", ErrInvalidVariables},
+		{"variables not JSON", Request{Query: "q", Variables: []byte(`{a:1}`)}, "", ErrInvalidVariables},
+		{"variables trailing garbage", Request{Query: "q", Variables: []byte(`{"a":1}}`)}, "", ErrInvalidVariables},
+		{"variables nested too deeply", Request{Query: "q", Variables: []byte(`{"a":` + strings.Repeat("[", 300) + strings.Repeat("]", 300) + `}`)}, "", ErrInvalidVariables},
+		{"control characters and U+2028 escaped", Request{Query: "a\x01\u2028b"}, `{"query":"a\u0001\u2028b"}`, nil},
+		{"invalid UTF-8 replaced", Request{Query: "a\xffb"}, `{"query":"a\ufffdb"}`, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -61,8 +66,8 @@ func TestParseResponseReadsSeedUnauthorized(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !r.Unauthorized() {
-		t.Fatal("Unauthorized() = false for the seed's answer")
+	if !r.Refused() {
+		t.Fatal("Refused() = false for the seed's answer")
 	}
 	f := false
 	want := []Error{{Message: "Unauthorized", Locations: []Location{{2, 3}}, CustomerFacing: &f}}
@@ -77,16 +82,20 @@ func TestParseResponseReadsSeedUnauthorized(t *testing.T) {
 
 func TestParseResponse(t *testing.T) {
 	tests := []struct {
-		name             string
-		body             string
-		wantErr          error
-		wantErrors       bool
-		wantUnauthorized bool
+		name        string
+		body        string
+		wantErr     error
+		wantErrors  bool
+		wantRefused bool
 	}{
 		{"data only", `{"data":{"me":{"id":"1"}}}`, nil, false, false},
 		{"partial data with errors", `{"data":{"a":1,"b":null},"errors":[{"message":"boom","path":["b"]}]}`, nil, true, false},
 		{"empty errors list", `{"data":{},"errors":[]}`, nil, false, false},
 		{"unauthorized among others", `{"errors":[{"message":"nope"},{"message":"Unauthorized"}]}`, nil, true, true},
+		{"unauthorized with data null", `{"data":null,"errors":[{"message":"Unauthorized"}]}`, nil, true, true},
+		{"unauthorized field error with data", `{"data":{"me":{"id":"1"},"restricted":null},"errors":[{"message":"Unauthorized","path":["restricted"]}]}`, nil, true, false},
+		{"deep nesting", `{"errors":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`, ErrBadResponse, false, false},
+		{"nesting at the bound", `{"data":` + strings.Repeat("[", MaxDepth-1) + strings.Repeat("]", MaxDepth-1) + `}`, nil, false, false},
 		{"message only looks alike", `{"errors":[{"message":"Unauthorized access"}]}`, nil, true, false},
 		{"empty", ``, ErrBadResponse, false, false},
 		{"truncated", `{"data":{"me":{"id":"1"`, ErrBadResponse, false, false},
@@ -107,8 +116,8 @@ func TestParseResponse(t *testing.T) {
 			if got := r.HasErrors(); got != tt.wantErrors {
 				t.Errorf("HasErrors() = %t, want %t", got, tt.wantErrors)
 			}
-			if got := r.Unauthorized(); got != tt.wantUnauthorized {
-				t.Errorf("Unauthorized() = %t, want %t", got, tt.wantUnauthorized)
+			if got := r.Refused(); got != tt.wantRefused {
+				t.Errorf("Refused() = %t, want %t", got, tt.wantRefused)
 			}
 		})
 	}
@@ -121,7 +130,7 @@ func TestErrorsKeepPathAndExtensions(t *testing.T) {
 	}
 	tr := true
 	want := []Error{
-		{Message: "m", Path: []any{"items", 3, "name"}, Extensions: json.RawMessage(`{"code":"X"}`), CustomerFacing: &tr},
+		{Message: "m", Path: []any{"items", 3, "name"}, Extensions: `{"code":"X"}`, CustomerFacing: &tr},
 		{Message: `"odd"`},
 	}
 	if got := r.Errors(); !reflect.DeepEqual(got, want) {
@@ -147,7 +156,7 @@ func ExampleParseResponse() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(r.Unauthorized(), r.Errors()[0].Locations)
+	fmt.Println(r.Refused(), r.Errors()[0].Locations)
 	// Output: true [{2 3}]
 }
 
@@ -166,7 +175,7 @@ func FuzzParseResponse(f *testing.F) {
 		for _, e := range r.Errors() {
 			_ = e.Error()
 		}
-		_ = r.Unauthorized()
+		_ = r.Refused()
 		_ = r.DataField("loginUser")
 		if r.HasErrors() && !json.Valid([]byte(r.ErrorsJSON())) {
 			t.Fatalf("ErrorsJSON() = %q is not JSON", r.ErrorsJSON())
@@ -178,12 +187,51 @@ func FuzzEncode(f *testing.F) {
 	f.Add("{ me { id } }", `{"a":1}`, "")
 	f.Add("q\x00\xff", `null`, "Op")
 	f.Fuzz(func(t *testing.T, query, vars, op string) {
-		body, err := Request{Query: query, Variables: vars, OperationName: op}.Encode()
+		body, err := Request{Query: query, Variables: []byte(vars), OperationName: op}.Encode()
 		if err != nil {
 			return
 		}
 		if !json.Valid(body) {
 			t.Fatalf("Encode() = %q is not JSON", body)
+		}
+		var got struct {
+			Query         string `json:"query"`
+			OperationName string `json:"operationName"`
+		}
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Fatal(err)
+		}
+		var want string
+		quoted, _ := json.Marshal(query)
+		_ = json.Unmarshal(quoted, &want)
+		if got.Query != want {
+			t.Fatalf("the body %q does not carry the query %q", body, query)
+		}
+		if utf8.ValidString(op) && got.OperationName != op {
+			t.Fatalf("the body %q does not carry the operation name %q", body, op)
+		}
+	})
+}
+
+// AppendString must quote exactly as encoding/json does (with HTML
+// escaping off), for strings and byte slices alike.
+func FuzzAppendStringAgreesWithEncodingJSON(f *testing.F) {
+	for _, s := range []string{"", "plain", "q\"\\\n\r\t\x00\x1f\x7f", "\u2028\u2029", "\xff\xfe", "é😀<&>"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		var want strings.Builder
+		enc := json.NewEncoder(&want)
+		enc.SetEscapeHTML(false)
+		if err := enc.Encode(s); err != nil {
+			t.Fatal(err)
+		}
+		w := strings.TrimSuffix(want.String(), "\n")
+		if got := string(AppendString(nil, s)); got != w {
+			t.Fatalf("AppendString(%q) = %s, encoding/json says %s", s, got, w)
+		}
+		if got := string(AppendString([]byte("x"), []byte(s))); got != "x"+w {
+			t.Fatalf("AppendString([]byte(%q)) = %s, want x%s", s, got, w)
 		}
 	})
 }

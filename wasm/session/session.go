@@ -88,15 +88,16 @@ type Session struct {
 
 	mu      sync.Mutex
 	token   Token
-	skew    time.Duration // server clock minus local clock, learned from iat
-	epoch   uint64        // bumped by Logout and by every Login install
-	logins  uint64        // bumped by BeginLogin: only the latest login may install
-	expired bool          // the expired event for token was already published
+	skew    time.Duration       // server clock minus local clock, learned from iat
+	epoch   uint64              // bumped by Logout and by every Login install
+	logins  uint64              // numbers logins as they begin
+	pending map[uint64]struct{} // logins begun and not yet ended (EndLogin)
+	expired bool                // the expired event for token was already published
 }
 
 // New returns an empty session.
 func New(opts ...Option) *Session {
-	s := &Session{clock: systemClock{}, leeway: DefaultLeeway}
+	s := &Session{clock: systemClock{}, leeway: DefaultLeeway, pending: map[uint64]struct{}{}}
 	for _, o := range opts {
 		o(s)
 	}
@@ -112,14 +113,29 @@ type Ticket struct {
 	Token Token
 }
 
-// BeginLogin returns the ticket for a login request. A login started later,
-// or a logout, makes this ticket stale. Until the login completes, the held
-// token keeps working and rotating.
+// BeginLogin returns the ticket for a login request. Until the login
+// completes, the held token keeps working and rotating. Call EndLogin with
+// the ticket when the login is over, whatever its outcome.
+//
+// Which login wins: a login may install its token only if no logout and no
+// other login's install happened since it began, and no login begun after
+// it is still under way. A login that ends without installing (it failed,
+// or its caller aborted it) gives up its place, so an earlier one that
+// succeeds afterwards still installs.
 func (s *Session) BeginLogin() Ticket {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.logins++
+	s.pending[s.logins] = struct{}{}
 	return Ticket{epoch: s.epoch, login: s.logins}
+}
+
+// EndLogin records that the login with ticket t is over. Calling it again,
+// or with a ticket that is not a login's, does nothing.
+func (s *Session) EndLogin(t Ticket) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.pending, t.login)
 }
 
 // Begin returns a ticket carrying the held token for a protected request.
@@ -137,12 +153,13 @@ func (s *Session) Begin() (Ticket, *Event, error) {
 	return Ticket{epoch: s.epoch, Token: s.token}, nil, nil
 }
 
-// CompleteLogin installs the token a login returned, unless a newer login or
-// a logout came after t was taken (ErrStale).
+// CompleteLogin installs the token a login returned, unless a logout or
+// another login's install came after t was taken, or a login begun after it
+// is still under way (ErrStale). See BeginLogin.
 func (s *Session) CompleteLogin(t Ticket, tok Token) (Event, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if t.epoch != s.epoch || t.login != s.logins {
+	if t.epoch != s.epoch || s.newerLoginPendingLocked(t.login) {
 		return Event{}, ErrStale
 	}
 	if !tok.ExpiresAt.After(s.serverNowFor(tok)) {
@@ -263,6 +280,15 @@ func (s *Session) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return fmt.Sprintf("Session(%v usable=%t)", s.token, !s.token.IsZero() && s.usableLocked())
+}
+
+func (s *Session) newerLoginPendingLocked(login uint64) bool {
+	for n := range s.pending {
+		if n > login {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Session) serverNowLocked() time.Time { return s.clock.Now().Add(s.skew) }

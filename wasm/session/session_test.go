@@ -242,6 +242,46 @@ func TestNewerLoginMakesEarlierAnswersStale(t *testing.T) {
 	}
 }
 
+func TestAbandonedLoginGivesUpItsPlace(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	s := New(WithClock(clock))
+	earlier := s.BeginLogin()
+	later := s.BeginLogin()
+	s.EndLogin(later) // aborted, or failed, before it answered
+	tok := mint(t, "1", t0, time.Hour)
+	if _, err := s.CompleteLogin(earlier, tok); err != nil {
+		t.Fatalf("the earlier login after the later one gave up: %v, want it installed", err)
+	}
+	s.EndLogin(earlier)
+	if now, _, _ := s.Begin(); now.Token.Raw != tok.Raw {
+		t.Errorf("held %v, want the earlier login's token", now.Token)
+	}
+}
+
+func TestLoginOvertakenByACompletedLoginStaysStale(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	s := New(WithClock(clock))
+	earlier := s.BeginLogin()
+	later := s.BeginLogin()
+	if _, err := s.CompleteLogin(later, mint(t, "1", t0, time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	s.EndLogin(later)
+	if _, err := s.CompleteLogin(earlier, mint(t, "1", t0.Add(time.Second), time.Hour)); !errors.Is(err, ErrStale) {
+		t.Fatalf("a login older than an installed one: error = %v, want ErrStale", err)
+	}
+}
+
+func TestLogoutOvertakesALoginInFlight(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	s := New(WithClock(clock))
+	login := s.BeginLogin()
+	s.Logout()
+	if _, err := s.CompleteLogin(login, mint(t, "1", t0, time.Hour)); !errors.Is(err, ErrStale) {
+		t.Fatalf("a login begun before a logout: error = %v, want ErrStale", err)
+	}
+}
+
 func TestRefusedCurrentTokenDropsIt(t *testing.T) {
 	clock := &fakeClock{now: t0}
 	s, _ := loggedIn(t, clock)

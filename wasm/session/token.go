@@ -22,6 +22,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gqlauth/gqlauth/wasm/internal/nesting"
 	"github.com/tidwall/gjson"
 )
 
@@ -37,6 +38,11 @@ var (
 	// appear in a bearer token (CR, LF, spaces, controls, non-ASCII).
 	ErrUnsafeHeader = errors.New("token holds characters not allowed in a header")
 )
+
+// maxClaimsDepth bounds how deeply a token's header and claims may nest.
+// Real ones are flat; a deeper one could overflow the WebAssembly stack in
+// the recursive JSON reader (see package nesting).
+const maxClaimsDepth = 32
 
 // MaxTokenBytes bounds the header value a Token is read from. Real JWTs are
 // a few hundred bytes; anything longer than this is refused as malformed.
@@ -64,21 +70,41 @@ type Token struct {
 // value. It accepts "Bearer <jwt>" (the scheme in any case) and a bare
 // "<jwt>". The signature is not verified; the claims are read only to learn
 // expiry and order. An empty value returns ErrNoToken.
+//
+// A header sent on several lines reaches a script joined with ", " (that is
+// what fetch's Headers.get returns). If every value in such a list names the
+// same token, that token is read; a list of different tokens is
+// ErrMalformed.
 func ParseHeader(value string) (Token, error) {
-	raw := strings.TrimSpace(value)
-	if raw == "" {
+	value = strings.TrimSpace(value)
+	if value == "" {
 		return Token{}, ErrNoToken
 	}
-	if len(raw) > MaxTokenBytes {
-		return Token{}, fmt.Errorf("%w: %d bytes is longer than the %d allowed", ErrMalformed, len(raw), MaxTokenBytes)
+	if len(value) > MaxTokenBytes {
+		return Token{}, fmt.Errorf("%w: %d bytes is longer than the %d allowed", ErrMalformed, len(value), MaxTokenBytes)
 	}
-	if scheme, rest, ok := strings.Cut(raw, " "); ok && strings.EqualFold(scheme, "Bearer") {
-		raw = strings.TrimLeft(rest, " ")
+	first, rest, repeated := strings.Cut(value, ",")
+	raw := bareToken(first)
+	for repeated {
+		var next string
+		next, rest, repeated = strings.Cut(rest, ",")
+		if bareToken(next) != raw {
+			return Token{}, fmt.Errorf("%w: the header lists different tokens", ErrMalformed)
+		}
 	}
 	if !isTokenText(raw) {
 		return Token{}, ErrUnsafeHeader
 	}
 	return parseJWT(raw)
+}
+
+// bareToken strips spaces and a "Bearer " scheme from one header value.
+func bareToken(v string) string {
+	v = strings.Trim(v, " ")
+	if scheme, rest, ok := strings.Cut(v, " "); ok && strings.EqualFold(scheme, "Bearer") {
+		return strings.TrimLeft(rest, " ")
+	}
+	return v
 }
 
 // isTokenText reports whether s uses only the characters of a compact JWT
@@ -154,6 +180,9 @@ func segment(part string) (gjson.Result, error) {
 	b, err := base64.RawURLEncoding.DecodeString(part)
 	if err != nil {
 		return gjson.Result{}, errors.New("not base64url")
+	}
+	if !nesting.Within(b, maxClaimsDepth) {
+		return gjson.Result{}, fmt.Errorf("nested deeper than %d levels", maxClaimsDepth)
 	}
 	if !gjson.ValidBytes(b) {
 		return gjson.Result{}, errors.New("not JSON")

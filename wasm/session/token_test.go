@@ -39,6 +39,11 @@ func TestParseHeader(t *testing.T) {
 		{"no exp", "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", ErrMalformed},
 		{"exp not a number", "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOiJ0b21vcnJvdyJ9.c2ln", ErrMalformed},
 		{"negative exp", "eyJhbGciOiJIUzI1NiJ9.eyJleHAiOi0xfQ.c2ln", ErrMalformed},
+		{"the same token on two lines", "Bearer " + sampleJWT + ", Bearer " + sampleJWT, nil},
+		{"the same token bare and with a scheme", sampleJWT + ",Bearer " + sampleJWT, nil},
+		{"two different tokens", "Bearer " + sampleJWT + ", Bearer " + sampleJWT[:len(sampleJWT)-2] + "xx", ErrMalformed},
+		{"a token and junk", "Bearer " + sampleJWT + ", x", ErrMalformed},
+		{"deeply nested claims", "eyJhbGciOiJIUzI1NiJ9." + base64.RawURLEncoding.EncodeToString([]byte(`{"exp":2e9,"x":`+strings.Repeat("[", 2500)+strings.Repeat("]", 2500)+`}`)) + ".c2ln", ErrMalformed},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -36,32 +36,21 @@ describe(`rotation under concurrency [${BROWSER}]`, { timeout: 120000 }, () => {
     const endpoint = api.endpointWith({ delay: '0-40', lag: '0-80' });
     const r = await t.run(async (endpoint, username, password, n) => {
       const u = await import('/e2e-util.js');
+      let sends;
       // What "the token held when it was sent" is, observed from outside.
       // The server cannot tell: the browser queues requests (6 connections
       // per host) and they arrive in another order than they were sent, so
-      // arrival order says nothing about what the client held. The page
-      // can: the module sends through the page's fetch (the one there when
-      // it loaded), so a wrapper installed before it loads sees each request
-      // at the moment it leaves the module, with the token it carries (only
-      // its claims are kept) and, read at that same instant through the
-      // public API, the expiry of the token the client holds. Tokens have
-      // one TTL and strictly increasing iat, so that expiry names the held
-      // token exactly (checked below against the server's log).
-      let c = null;
-      let recording = false;
-      const sends = [];
-      const realFetch = globalThis.fetch;
-      globalThis.fetch = function (input, init) {
-        const auth = init && init.headers && init.headers.Authorization;
-        if (recording && auth) {
-          const { jti, iat, exp } = u.unverifiedClaims(auth.replace(/^Bearer /, ''));
-          sends.push({ jti, iat, exp, heldExp: u.ms(c.tokenExpiresAt()) });
-        }
-        return realFetch.apply(this, arguments);
-      };
-      c = await u.newClient('c', { endpoint });
+      // arrival order says nothing about what the client held. The test
+      // worker can: the module sends through the worker's fetch (the one
+      // there when it started), so a wrapper installed before it starts
+      // sees each request at the moment it leaves the module, with the
+      // token it carries (only its claims are kept) and, read at that same
+      // instant from the module, the expiry of the token it holds. Tokens
+      // have one TTL and strictly increasing iat, so that expiry names the
+      // held token exactly (checked below against the server's log).
+      const c = await u.newClient('c', { endpoint, ...u.TEST_BUILD });
       await c.login({ username, password });
-      recording = true;
+      await u.workerTest('recordSends');
       let settled;
       const began = Date.now();
       try {
@@ -71,7 +60,7 @@ describe(`rotation under concurrency [${BROWSER}]`, { timeout: 120000 }, () => {
           u.sleep(Math.random() * 1500).then(() =>
             u.attempt(() => c.fetchWithAuth(`query Burst${i} { session { jti issuedAt } }`)))));
       } finally {
-        recording = false;
+        sends = await u.workerTest('sends');
       }
       const took = Date.now() - began;
       await u.sleep(50);
@@ -110,7 +99,7 @@ describe(`rotation under concurrency [${BROWSER}]`, { timeout: 120000 }, () => {
 
     // 2. No request was sent with a token older than the one held at that
     // moment. The wrapper saw every request leave the module.
-    assert.equal(r.sends.length, REQUESTS, 'the wrapper saw every request');
+    assert.equal(r.sends.length, REQUESTS, 'the worker\'s fetch wrapper saw every request');
     const older = r.sends.filter((s) => {
       const held = byExp.get(s.heldExp);
       return !held || !byJti.has(s.jti) || s.iat < held.iat;

@@ -29,12 +29,13 @@ describe(`faults [${BROWSER}]`, { timeout: 120000 }, () => {
   const assertNoLeaks = (clients = ['c']) => assertNothingLeaked(t, [api], { clients, secrets: [PASSWORD] });
 
   /** Logs client c in on endpoint with options. */
-  async function login(endpoint, options = {}) {
-    await t.run(async (endpoint, options, username, password) => {
+  /** Logs in client c; testBuild starts it with the test worker and the module built with test hooks. */
+  async function login(endpoint, options = {}, { testBuild = false } = {}) {
+    await t.run(async (endpoint, options, testBuild, username, password) => {
       const u = await import('/e2e-util.js');
-      const c = await u.newClient('c', { endpoint, ...options });
+      const c = await u.newClient('c', { endpoint, ...options, ...(testBuild ? u.TEST_BUILD : {}) });
       u.results.push(await c.login({ username, password }));
-    }, endpoint, options, USER.username, PASSWORD);
+    }, endpoint, options, testBuild, USER.username, PASSWORD);
   }
 
   it('broken answers reject with their code (HTTP_ERROR, BAD_RESPONSE, NETWORK_ERROR), the session stays and the next query works', async () => {
@@ -213,14 +214,14 @@ describe(`faults [${BROWSER}]`, { timeout: 120000 }, () => {
     assert.ok(existsSync(TESTHOOKS_WASM), `missing ${TESTHOOKS_WASM}: run \`make testbuild\``);
     const size = 40 << 20;
     const limit = 1 << 20;
-    await login(api.endpoint, { wasmURL: '/gqlauth-testhooks.wasm', maxResponseBytes: limit });
+    await login(api.endpoint, { maxResponseBytes: limit }, { testBuild: true });
     const r = await t.run(async (size) => {
       const u = await import('/e2e-util.js');
       const c = u.client('c');
-      const before = u.bridgeStats().sysBytes;
+      const before = (await u.bridgeStats()).sysBytes;
       const refused = await u.attempt(() => c.fetchWithAuth('query Huge { me { id } }',
         { __hook: { fault: 'huge', bytes: size, nolength: 1 } }));
-      const after = u.bridgeStats().sysBytes;
+      const after = (await u.bridgeStats()).sysBytes;
       u.results.push(refused);
       const next = await u.attempt(() => c.fetchWithAuth('query Next { session { jti } }'));
       return { refused, before, after, auth: c.isAuthenticated(), next };

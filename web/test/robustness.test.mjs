@@ -63,25 +63,22 @@ describe(`robustness [${BROWSER}]`, { timeout: 60000 }, () => {
     assert.equal((await api.tokens()).graphqlRequests, 2, 'only the good login and the good query were sent');
   });
 
-  it('turns a panic inside Go into an INTERNAL rejection and keeps working, without leaking bridge resources', async () => {
+  it('turns a panic inside Go (an export, or the goroutine of a request) into an INTERNAL rejection and keeps working, without leaking bridge resources', async () => {
     assert.ok(existsSync(TESTHOOKS_WASM), `missing ${TESTHOOKS_WASM}: run \`make testbuild\``);
     const r = await t.run(async (endpoint, username, password) => {
       const u = await import('/e2e-util.js');
-      const c = await u.newClient('c', { endpoint, wasmURL: '/gqlauth-testhooks.wasm' });
-      const hooks = globalThis.__gqlauthTest;
-      const stats = () => ({ ...hooks.stats() });
+      const c = await u.newClient('c', { endpoint, ...u.TEST_BUILD });
       await c.login({ username, password });
       await c.fetchWithAuth('{ me { id } }');
-      const baseline = stats();
+      const baseline = await u.bridgeStats();
 
       const out = {};
-      // A request is beginFetch, fetch, then finish: panic in each Go half.
-      hooks.panicNext('finish');
-      out.finish = await u.attempt(() => c.fetchWithAuth('{ me { id } }'));
-      hooks.panicNext('beginFetch');
-      out.begin = await u.attempt(() => c.fetchWithAuth('{ me { id } }'));
-      hooks.panicNext('isAuthenticated');
-      out.sync = await u.attempt(() => c.isAuthenticated());
+      // fetchWithAuth reads its arguments in the export, then runs the
+      // request on a goroutine ("fetchWithAuth.work"): panic in each.
+      for (const where of ['fetchWithAuth', 'fetchWithAuth.work']) {
+        await u.workerTest('panicNext', where);
+        out[where] = await u.attempt(() => c.fetchWithAuth('{ me { id } }'));
+      }
       out.afterPanics = await u.attempt(() => c.fetchWithAuth('{ me { username } }'));
 
       // A burst of ordinary work, failures and aborts, then the counts again.
@@ -90,18 +87,18 @@ describe(`robustness [${BROWSER}]`, { timeout: 60000 }, () => {
         jobs.push(u.attempt(() => c.fetchWithAuth('{ me { id } }')));
         jobs.push(u.attempt(() => c.fetchWithAuth(42)));
         const ac = new AbortController();
-        ac.abort();
         jobs.push(u.attempt(() => c.fetchWithAuth('{ me { id } }', undefined, { signal: ac.signal })));
+        ac.abort();
       }
       await Promise.all(jobs);
       const other = await u.gqlauth.createClient({ endpoint });
       await other.login({ username, password });
       other.close();
       await u.sleep(100);
-      return { baseline, out, end: stats(), state: u.state('c') };
+      return { baseline, out, end: await u.bridgeStats(), state: u.state('c') };
     }, api.endpoint, USER.username, PASSWORD);
 
-    for (const k of ['finish', 'begin', 'sync']) {
+    for (const k of ['fetchWithAuth', 'fetchWithAuth.work']) {
       const res = r.out[k];
       assert.equal(res.ok, false, `${k}: the forced panic must reject`);
       assert.equal(res.error.name, 'AuthError', k);
@@ -110,7 +107,9 @@ describe(`robustness [${BROWSER}]`, { timeout: 60000 }, () => {
     assert.equal(r.out.afterPanics.ok, true, 'the module keeps working after panics');
     assert.deepEqual(r.out.afterPanics.value.data, { me: { username: USER.username } });
     assert.equal(r.state.isAuthenticated, true, 'the session survived');
-    assert.equal(r.end.exchanges, 0, 'no exchange is left in flight in the module');
+    assert.equal(r.end.inFlight, 0, 'no request is left in flight in the module');
+    assert.equal(r.end.waits, 0, 'no goroutine is left waiting for a promise');
     assert.equal(r.end.funcs, r.baseline.funcs, 'no js.Func is left behind');
+    assert.equal(r.end.goroutines, r.baseline.goroutines, 'no goroutine is left behind');
   });
 });

@@ -45,11 +45,11 @@ describe(`soak [${BROWSER}]`, { timeout: 240000 }, () => {
     // within the browser protocol's 60 s timeout).
     await t.run(async (endpoint, username, password, inFlight) => {
       const u = await import('/e2e-util.js');
-      const c = await u.newClient('c', { endpoint, wasmURL: '/gqlauth-testhooks.wasm' });
+      const c = await u.newClient('c', { endpoint, ...u.TEST_BUILD });
       const jsHeap = () => (performance.memory ? performance.memory.usedJSHeapSize : null);
       const snapshot = async (sent) => {
         await u.sleep(100); // let finished goroutines exit
-        return { sent, ...u.bridgeStats(), jsHeap: jsHeap(), at: performance.now() };
+        return { sent, ...(await u.bridgeStats()), jsHeap: jsHeap(), at: performance.now() };
       };
       await c.login({ username, password });
       const counts = { ok: 0, graphQLErrors: 0, badResponse: 0, aborted: 0, invalid: 0, other: [] };

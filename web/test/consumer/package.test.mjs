@@ -8,10 +8,11 @@ import { PACKAGE_OUT, ROOT, readJSON, sh, tarball } from './consumer.mjs';
 
 const DIST = path.join(ROOT, 'build', 'dist');
 const PKG = path.join(PACKAGE_OUT, 'gqlauth');
-const FILES = ['LICENSE', 'README.md', 'gqlauth.d.ts', 'gqlauth.js', 'gqlauth.wasm', 'package.json', 'wasm_exec.js'];
+const FILES = ['LICENSE', 'README.md', 'gqlauth.d.ts', 'gqlauth.js', 'gqlauth.wasm', 'gqlauth.worker.js', 'package.json', 'wasm_exec.js'];
+const MODULE_FILES = ['gqlauth.d.ts', 'gqlauth.js', 'gqlauth.wasm', 'gqlauth.worker.js', 'wasm_exec.js'];
 
 describe('the npm package', () => {
-  it('the tarball holds the module, the entry, its types, README, LICENSE and package.json, nothing else', async (t) => {
+  it('the tarball holds the module, the entry, its worker, its types, README, LICENSE and package.json, nothing else', async (t) => {
     const { stdout } = await sh('tar', ['tzf', tarball()]);
     const entries = stdout.split('\n').filter(Boolean).sort();
     assert.deepEqual(entries, FILES.map((f) => `package/${f}`).sort());
@@ -26,23 +27,26 @@ describe('the npm package', () => {
     assert.equal(path.basename(tarball()), `gqlauth-${m.version}.tgz`);
     assert.equal(m.type, 'module');
     assert.equal(m.license, 'MIT');
-    assert.equal(m.sideEffects, false);
+    // Only the worker script and wasm_exec.js run code as they load (the
+    // worker serves, wasm_exec.js defines Go); bundlers must keep them.
+    assert.deepEqual(m.sideEffects, ['./gqlauth.worker.js', './wasm_exec.js']);
     assert.equal(typeof m.description, 'string');
     assert.ok(m.description.length > 20, 'a description');
     assert.ok(Array.isArray(m.keywords) && m.keywords.length > 0, 'keywords');
     assert.deepEqual(m.engines, { node: '>=20' });
-    assert.deepEqual([...m.files].sort(), ['gqlauth.d.ts', 'gqlauth.js', 'gqlauth.wasm', 'wasm_exec.js']);
+    assert.deepEqual([...m.files].sort(), MODULE_FILES);
     assert.deepEqual(Object.keys(m.exports['.']), ['types', 'default'], '"types" must come first');
     assert.equal(m.exports['.'].types, './gqlauth.d.ts');
     assert.equal(m.exports['.'].default, './gqlauth.js');
     assert.equal(m.exports['./gqlauth.wasm'], './gqlauth.wasm');
+    assert.equal(m.exports['./gqlauth.worker.js'], './gqlauth.worker.js', 'for apps that serve the worker themselves (workerURL)');
     assert.equal(m.types, './gqlauth.d.ts', 'top-level "types" for tools that ignore "exports"');
     assert.equal(m.dependencies, undefined, 'no runtime dependencies');
     assert.equal(m.scripts, undefined, 'no install scripts');
   });
 
   it('ships build/dist and the repository README unchanged', () => {
-    for (const f of ['gqlauth.js', 'gqlauth.d.ts', 'gqlauth.wasm', 'wasm_exec.js']) {
+    for (const f of MODULE_FILES) {
       assert.ok(readFileSync(path.join(PKG, f)).equals(readFileSync(path.join(DIST, f))),
         `${f} differs from build/dist: run \`make dist\` after \`make build\``);
     }

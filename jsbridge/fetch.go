@@ -1,0 +1,289 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"syscall/js"
+
+	"github.com/hack-pad/safejs"
+)
+
+// Errors of Fetch.
+var (
+	// ErrFetchFailed means fetch rejected (the network, DNS, CORS, a
+	// redirect), or a body that had begun stopped coming.
+	ErrFetchFailed = errors.New("fetch failed")
+	// ErrTooLarge means the body is larger than FetchRequest.MaxBytes.
+	ErrTooLarge = errors.New("response body too large")
+)
+
+// FetchRequest is one request for Fetch.
+type FetchRequest struct {
+	URL    string
+	Method string
+	// Header holds the request headers.
+	Header map[string]string
+	// Body is copied into a Uint8Array for fetch, which copies it again
+	// as it starts; the Uint8Array is then zeroed, so that the only copy
+	// Fetch leaves in JavaScript memory is the browser's own.
+	Body []byte
+	// Credentials is fetch's credentials mode; "" leaves fetch's default.
+	Credentials string
+	// MaxBytes bounds the body: a body announced larger is not read, and one
+	// of unknown size is cut off as soon as it passes the bound.
+	MaxBytes int
+	// ResponseHeaders names the response headers to return.
+	ResponseHeaders []string
+}
+
+// FetchResponse is an answer: its status and headers, and its body or why
+// the body was not read whole.
+type FetchResponse struct {
+	Status int
+	// Header holds the requested headers that the response has (and that
+	// CORS lets a script read).
+	Header map[string]string
+	Body   []byte
+	// Problem is set when the body was not read whole: ErrTooLarge,
+	// ErrFetchFailed, or the context's cause. Body is then nil.
+	Problem error
+}
+
+// Fetch sends req with the fetch the module found when it started, never
+// following a redirect (redirect: "error": a redirect is ErrFetchFailed and
+// nothing is sent to its target). It returns an error when no answer
+// arrived: ErrFetchFailed, or context.Cause(ctx) when ctx ended first (the
+// fetch is then aborted). Once an answer began, the error is nil and any
+// failure to read the body is the response's Problem.
+func Fetch(ctx context.Context, req *FetchRequest) (*FetchResponse, error) {
+	if err := Init(); err != nil {
+		return nil, err
+	}
+	if TypeOf(builtins.fetch) != safejs.TypeFunction {
+		return nil, fmt.Errorf("%w: this JavaScript environment has no fetch", ErrFetchFailed)
+	}
+	if ctx.Err() != nil { // nothing is sent
+		return nil, context.Cause(ctx)
+	}
+	controller, err := builtins.abortController.New()
+	if err != nil {
+		return nil, err
+	}
+	defer func() {
+		if ctx.Err() != nil { // gave up waiting: stop the request too
+			_, _ = controller.Call("abort")
+		}
+	}()
+	init, err := fetchInit(req, controller)
+	if err != nil {
+		return nil, err
+	}
+	responding, err := builtins.fetch.Invoke(req.URL, init)
+	if body, _ := Get(init, "body"); TypeOf(body) == safejs.TypeObject {
+		_, _ = body.Call("fill", 0)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrFetchFailed, errorText(err))
+	}
+	response, err := Await(ctx, responding)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, context.Cause(ctx)
+		}
+		return nil, fmt.Errorf("%w: %s", ErrFetchFailed, strings.TrimPrefix(err.Error(), ErrRejected.Error()+": "))
+	}
+	resp := &FetchResponse{Header: map[string]string{}}
+	if resp.Status, err = intProperty(response, "status"); err != nil {
+		return nil, fmt.Errorf("%w: the response has no status", ErrFetchFailed)
+	}
+	headers, err := Get(response, "headers")
+	if err != nil || TypeOf(headers) != safejs.TypeObject {
+		return nil, fmt.Errorf("%w: the response has no headers", ErrFetchFailed)
+	}
+	for _, name := range req.ResponseHeaders {
+		if v, ok := header(headers, name); ok {
+			resp.Header[name] = v
+		}
+	}
+	resp.Body, resp.Problem = readBody(ctx, response, headers, req.MaxBytes)
+	if resp.Problem != nil {
+		_, _ = controller.Call("abort") // stop the download
+		resp.Body = nil
+		if ctx.Err() != nil {
+			resp.Problem = context.Cause(ctx)
+		}
+	}
+	return resp, nil
+}
+
+// fetchInit builds fetch's second argument.
+func fetchInit(req *FetchRequest, controller safejs.Value) (safejs.Value, error) {
+	headers := make(map[string]any, len(req.Header))
+	for k, v := range req.Header {
+		headers[k] = v
+	}
+	fields := map[string]any{"method": req.Method, "headers": headers, "redirect": "error"}
+	if req.Credentials != "" {
+		fields["credentials"] = req.Credentials
+	}
+	init, err := safejs.ValueOf(fields)
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	signal, err := Get(controller, "signal")
+	if err != nil {
+		return safejs.Value{}, err
+	}
+	if err := init.Set("signal", signal); err != nil {
+		return safejs.Value{}, err
+	}
+	if req.Body != nil {
+		body, err := BytesToJS(req.Body)
+		if err != nil {
+			return safejs.Value{}, err
+		}
+		if err := init.Set("body", body); err != nil {
+			return safejs.Value{}, err
+		}
+	}
+	return init, nil
+}
+
+// readBody reads the whole body, within max bytes. A body whose length is
+// announced and not encoded is read in one piece (the fastest way); any
+// other is read chunk by chunk and counted as it comes, so that a body of
+// unknown or encoded size is cut off at the bound. (Content-Encoding is
+// hidden from scripts by CORS unless the API exposes it; a compressed body
+// whose encoding is hidden is then bounded only once it is read.)
+func readBody(ctx context.Context, response, headers safejs.Value, max int) ([]byte, error) {
+	length, known := header(headers, "Content-Length")
+	announced, err := strconv.ParseInt(strings.TrimSpace(length), 10, 64)
+	known = known && err == nil && announced >= 0
+	if known && announced > int64(max) {
+		return nil, fmt.Errorf("%w: it announces %d bytes, more than the %d allowed", ErrTooLarge, announced, max)
+	}
+	encoding, encoded := header(headers, "Content-Encoding")
+	if known && (!encoded || strings.EqualFold(strings.TrimSpace(encoding), "identity")) {
+		return readWhole(ctx, response, max)
+	}
+	return readChunks(ctx, response, max)
+}
+
+func readWhole(ctx context.Context, response safejs.Value, max int) ([]byte, error) {
+	reading, err := response.Call("arrayBuffer")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrFetchFailed, errorText(err))
+	}
+	buffer, err := Await(ctx, reading)
+	if err != nil {
+		return nil, bodyError(err)
+	}
+	view, err := builtins.uint8Array.New(buffer)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the body is not an ArrayBuffer", ErrFetchFailed)
+	}
+	return appendView(nil, view, max)
+}
+
+func readChunks(ctx context.Context, response safejs.Value, max int) ([]byte, error) {
+	stream, err := Get(response, "body")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrFetchFailed, errorText(err))
+	}
+	if stream.IsNull() || stream.IsUndefined() {
+		return []byte{}, nil // no body at all
+	}
+	reader, err := stream.Call("getReader")
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s", ErrFetchFailed, errorText(err))
+	}
+	var body []byte
+	for {
+		reading, err := reader.Call("read")
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s", ErrFetchFailed, errorText(err))
+		}
+		chunk, err := Await(ctx, reading)
+		if err != nil {
+			return nil, bodyError(err)
+		}
+		if done, _ := Get(chunk, "done"); TypeOf(done) == safejs.TypeBoolean {
+			if finished, _ := done.Bool(); finished {
+				return body, nil
+			}
+		}
+		view, err := Get(chunk, "value")
+		if err != nil {
+			return nil, fmt.Errorf("%w: %s", ErrFetchFailed, errorText(err))
+		}
+		if body, err = appendView(body, view, max); err != nil {
+			_, _ = reader.Call("cancel")
+			return nil, err
+		}
+	}
+}
+
+// appendView appends the bytes of the Uint8Array view to body, refusing to
+// pass max bytes in all.
+func appendView(body []byte, view safejs.Value, max int) ([]byte, error) {
+	n, err := intProperty(view, "byteLength")
+	if err != nil {
+		return nil, fmt.Errorf("%w: a chunk of the body is not bytes", ErrFetchFailed)
+	}
+	if len(body)+n > max {
+		return nil, fmt.Errorf("%w: more than the %d bytes allowed", ErrTooLarge, max)
+	}
+	start := len(body)
+	body = append(body, make([]byte, n)...)
+	if _, err := safejs.CopyBytesToGo(body[start:], view); err != nil {
+		return nil, fmt.Errorf("%w: a chunk of the body is not bytes", ErrFetchFailed)
+	}
+	return body, nil
+}
+
+// bodyError explains a failure while the body was coming in.
+func bodyError(err error) error {
+	if errors.Is(err, ErrRejected) {
+		return fmt.Errorf("%w: the body stopped coming: %s", ErrFetchFailed, strings.TrimPrefix(err.Error(), ErrRejected.Error()+": "))
+	}
+	return err
+}
+
+// header returns headers.get(name), and whether the response has it.
+func header(headers safejs.Value, name string) (string, bool) {
+	v, err := headers.Call("get", name)
+	if err != nil || TypeOf(v) != safejs.TypeString {
+		return "", false
+	}
+	s, err := v.String()
+	return s, err == nil
+}
+
+// intProperty reads a numeric property of an object the caller does not
+// control.
+func intProperty(o safejs.Value, name string) (int, error) {
+	v, err := Get(o, name)
+	if err != nil {
+		return 0, err
+	}
+	if TypeOf(v) != safejs.TypeNumber {
+		return 0, fmt.Errorf("%s is not a number", name)
+	}
+	return v.Int()
+}
+
+// errorText describes an error from a JS call. The thrown value is shown
+// with Describe: js.Error's own Error method reads its message property,
+// which could throw, and a throw there would unwind through the module.
+func errorText(err error) string {
+	var thrown js.Error
+	if errors.As(err, &thrown) {
+		return Describe(safejs.Safe(thrown.Value))
+	}
+	return err.Error()
+}

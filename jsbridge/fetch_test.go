@@ -1,0 +1,200 @@
+//go:build js && wasm
+
+package jsbridge
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/hack-pad/safejs"
+)
+
+// withFetch makes Fetch call the JavaScript function src (as fetch) for the
+// rest of the test. The function may record what it saw in globalThis.seen.
+func withFetch(t *testing.T, src string) {
+	t.Helper()
+	if err := Init(); err != nil {
+		t.Fatal(err)
+	}
+	real := builtins.fetch
+	builtins.fetch = eval(t, src)
+	eval(t, "globalThis.seen = {}")
+	t.Cleanup(func() { builtins.fetch = real })
+}
+
+func seen(t *testing.T, expr string) safejs.Value {
+	t.Helper()
+	return eval(t, "globalThis.seen."+expr)
+}
+
+func request(max int) *FetchRequest {
+	return &FetchRequest{
+		URL: "https://api.example.com/graphql", Method: "POST",
+		Header:          map[string]string{"Content-Type": "application/json", "Authorization": "Bearer t"},
+		Body:            []byte(`{"query":"{ me { id } }"}`),
+		MaxBytes:        max,
+		ResponseHeaders: []string{"X-Authorization", "Authorization"},
+	}
+}
+
+func fetchWithin(t *testing.T, d time.Duration, req *FetchRequest) (*FetchResponse, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeoutCause(context.Background(), d, errors.New("test timeout"))
+	defer cancel()
+	return Fetch(ctx, req)
+}
+
+func TestFetchSendsAndReads(t *testing.T) {
+	withFetch(t, `(url, init) => {
+		globalThis.seen = {url, method: init.method, redirect: init.redirect, auth: init.headers.Authorization,
+			credentials: init.credentials, body: init.body, sent: new TextDecoder().decode(init.body), hasSignal: init.signal instanceof AbortSignal};
+		return Promise.resolve(new Response('{"data":{"me":{"id":"1"}}}', {status: 201,
+			headers: {'X-Authorization': 'Bearer a, Bearer a', 'Content-Length': '26'}}));
+	}`)
+	req := request(1 << 20)
+	req.Credentials = "include"
+	resp, err := fetchWithin(t, time.Second, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.Status != 201 || string(resp.Body) != `{"data":{"me":{"id":"1"}}}` || resp.Problem != nil {
+		t.Fatalf("response %d %q %v", resp.Status, resp.Body, resp.Problem)
+	}
+	if got := resp.Header["X-Authorization"]; got != "Bearer a, Bearer a" {
+		t.Errorf("X-Authorization = %q", got)
+	}
+	if _, ok := resp.Header["Authorization"]; ok {
+		t.Error("a header the response does not have came back")
+	}
+	for expr, want := range map[string]string{
+		"url": req.URL, "method": "POST", "redirect": "error", "auth": "Bearer t", "credentials": "include",
+		"sent": `{"query":"{ me { id } }"}`,
+	} {
+		if s, _ := seen(t, expr).String(); s != want {
+			t.Errorf("fetch saw %s = %q, want %q", expr, s, want)
+		}
+	}
+	if ok, _ := seen(t, "hasSignal").Bool(); !ok {
+		t.Error("fetch got no AbortSignal")
+	}
+	if zeroed, _ := eval(t, "globalThis.seen.body.every((b) => b === 0)").Bool(); !zeroed {
+		t.Error("the JS copy of the request body was not zeroed after fetch took it")
+	}
+}
+
+func TestFetchReadsAStreamedBody(t *testing.T) {
+	withFetch(t, `() => Promise.resolve(new Response(new ReadableStream({
+		start(c) { for (const part of ['{"data":', '{"a":', '1}}']) c.enqueue(new TextEncoder().encode(part)); c.close(); },
+	})))`)
+	resp, err := fetchWithin(t, time.Second, request(1<<20))
+	if err != nil || resp.Problem != nil || string(resp.Body) != `{"data":{"a":1}}` {
+		t.Fatalf("streamed body %q, %v, %v", resp.Body, err, resp.Problem)
+	}
+}
+
+func TestFetchFailures(t *testing.T) {
+	tests := []struct {
+		name  string
+		fetch string
+		want  error
+	}{
+		{"rejects", `() => Promise.reject(new TypeError('Failed to fetch'))`, ErrFetchFailed},
+		{"throws", `() => { throw new Error('boom') }`, ErrFetchFailed},
+		{"rejects with a hostile value", `() => Promise.reject({toString() { throw 1 }})`, ErrFetchFailed},
+		{"returns a number", `() => 42`, ErrFetchFailed},
+		{"resolves to {}", `() => Promise.resolve({})`, ErrFetchFailed},
+		{"resolves to {status} only", `() => Promise.resolve({status: 200})`, ErrFetchFailed},
+		{"a status getter that throws", `() => Promise.resolve({get status() { throw new Error('x') }})`, ErrFetchFailed},
+		{"a throwing Proxy", `() => Promise.resolve(new Proxy({}, {get() { throw new Error('x') }}))`, ErrFetchFailed},
+		{"a thenable whose then throws", `() => ({get then() { throw new Error('x') }})`, ErrFetchFailed},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			withFetch(t, tt.fetch)
+			before := Stats().Waits
+			_, err := fetchWithin(t, time.Second, request(1<<20))
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("Fetch error = %v, want %v", err, tt.want)
+			}
+			if Stats().Waits != before {
+				t.Error("a wait was left behind")
+			}
+		})
+	}
+}
+
+func TestFetchBodyProblems(t *testing.T) {
+	tests := []struct {
+		name  string
+		fetch string
+		max   int
+		want  error
+		read  bool // whether the body may have been read
+	}{
+		{"announced larger than the limit", `() => Promise.resolve({status: 200,
+			headers: new Headers({'Content-Length': '5000'}),
+			arrayBuffer() { globalThis.seen.read = true; return Promise.resolve(new ArrayBuffer(5000)) }})`, 100, ErrTooLarge, false},
+		{"streams past the limit", `() => Promise.resolve(new Response(new ReadableStream({
+			pull(c) { c.enqueue(new Uint8Array(64)) },
+			cancel() { globalThis.seen.cancelled = true },
+		})))`, 1000, ErrTooLarge, true},
+		{"encoded, so streamed and counted", `() => Promise.resolve({status: 200,
+			headers: new Headers({'Content-Length': '10', 'Content-Encoding': 'gzip'}),
+			body: new ReadableStream({start(c) { c.enqueue(new Uint8Array(500)); c.close() }})})`, 100, ErrTooLarge, true},
+		{"the stream errors midway", `() => Promise.resolve(new Response(new ReadableStream({
+			start(c) { c.enqueue(new Uint8Array(10)); c.error(new TypeError('network error')) },
+		})))`, 1000, ErrFetchFailed, true},
+		{"arrayBuffer rejects", `() => Promise.resolve({status: 200, headers: new Headers({'Content-Length': '2'}),
+			arrayBuffer: () => Promise.reject(new TypeError('aborted'))})`, 1000, ErrFetchFailed, true},
+		{"headers.get throws, and no body to read", `() => Promise.resolve({status: 200, headers: {get() { throw new Error('x') }}})`,
+			1000, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			withFetch(t, tt.fetch)
+			resp, err := fetchWithin(t, time.Second, request(tt.max))
+			if err != nil {
+				t.Fatalf("Fetch error = %v, want an answer with a problem", err)
+			}
+			if resp.Status != 200 || !errors.Is(resp.Problem, tt.want) || tt.want != nil && resp.Body != nil {
+				t.Fatalf("response %d, body %d bytes, problem %v; want %v", resp.Status, len(resp.Body), resp.Problem, tt.want)
+			}
+			if read, _ := seen(t, "read").Bool(); read && !tt.read {
+				t.Error("a body announced too large was read")
+			}
+		})
+	}
+}
+
+func TestFetchGivesUpWhenTheContextEnds(t *testing.T) {
+	for name, fetch := range map[string]string{
+		"fetch never settles": `(url, init) => { globalThis.seen.signal = init.signal; return new Promise(() => {}) }`,
+		"the body never comes": `(url, init) => { globalThis.seen.signal = init.signal;
+			return Promise.resolve({status: 200, headers: new Headers({'Content-Length': '5'}), arrayBuffer: () => new Promise(() => {})}) }`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			withFetch(t, fetch)
+			before := Stats().Waits
+			start := time.Now()
+			resp, err := fetchWithin(t, 50*time.Millisecond, request(100))
+			if resp != nil {
+				err = resp.Problem
+			}
+			if err == nil || !strings.Contains(err.Error(), "test timeout") {
+				t.Fatalf("Fetch = %v, want the context's cause", err)
+			}
+			if d := time.Since(start); d > 2*time.Second {
+				t.Errorf("gave up after %v", d)
+			}
+			if aborted, _ := seen(t, "signal.aborted").Bool(); !aborted {
+				t.Error("the fetch was not aborted")
+			}
+			if Stats().Waits != before {
+				t.Error("a wait was left behind")
+			}
+		})
+	}
+}

@@ -1,0 +1,42 @@
+package client
+
+import "context"
+
+// Request is one HTTP request a Transport sends: always a POST of JSON.
+type Request struct {
+	URL string
+	// Header holds the request headers, canonical names as keys.
+	Header map[string]string
+	// Body is the JSON body. It may hold a password: a Transport must not
+	// keep it or copy it anywhere that outlives the call.
+	Body []byte
+	// ResponseHeaders names the response headers the client reads; a
+	// Transport need not return any others.
+	ResponseHeaders []string
+}
+
+// Response is the one record a Transport returns for a request that got an
+// answer: the status, the requested headers, and the body or the problem
+// that kept it from being read whole.
+type Response struct {
+	Status int
+	// Header maps the requested response header names, as spelled in
+	// Request.ResponseHeaders, to their values; a missing header is absent.
+	// A header sent on several lines is one value, joined with ", ".
+	Header map[string]string
+	// Body is the whole body, when Problem is nil.
+	Body []byte
+	// Problem, when set, says why the body was not read whole although the
+	// answer began: it wraps ErrResponseTooLarge, ErrNetwork (cut off) or the
+	// context's cause (the time ran out). Status and Header still hold.
+	Problem error
+}
+
+// Transport sends one request. It returns an error when no answer arrived:
+// one wrapping ErrNetwork when the request could not be completed, or the
+// context's cause (context.Cause) when ctx ended first. It never follows a
+// redirect: a redirect is an error wrapping ErrNetwork, or an answer with
+// its 3xx status, and nothing is sent to the redirect's target.
+type Transport interface {
+	RoundTrip(ctx context.Context, req *Request) (*Response, error)
+}

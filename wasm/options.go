@@ -1,0 +1,92 @@
+//go:build js && wasm
+
+package main
+
+import (
+	"math"
+	"time"
+
+	"github.com/gqlauth/gqlauth/jsbridge"
+	"github.com/gqlauth/gqlauth/wasm/client"
+	"github.com/hack-pad/safejs"
+)
+
+// DefaultMaxResponseBytes bounds a response body unless the app sets
+// maxResponseBytes: a body announced larger is not read, one without a
+// length is cut off at the limit.
+const DefaultMaxResponseBytes = 32 << 20
+
+// Limits on numeric options.
+const (
+	maxTimeoutMs     = math.MaxInt32   // a Go timer in wasm is a setTimeout, which fires at once past this
+	maxLeewaySeconds = 366 * 24 * 3600 // a year
+)
+
+// newClient(options, onWarning?) → handle. options are createClient's:
+// endpoint, expiryLeewaySeconds, timeoutMs, allowInsecureHTTP, headers,
+// credentials, maxResponseBytes. onWarning(message) hears why a token a
+// response offered was not installed (the message never holds a token).
+func (b *bridge) newClient(args []safejs.Value) (any, error) {
+	o := argAt(args, 0)
+	if jsbridge.TypeOf(o) != safejs.TypeObject {
+		return nil, invalid("createClient needs an options object")
+	}
+	endpoint, err := stringField(o, "endpoint", true)
+	if err != nil {
+		return nil, err
+	}
+	e := &entry{}
+	opts := []client.Option{client.OnEvent(e.publish)}
+	if warn := argAt(args, 1); jsbridge.TypeOf(warn) == safejs.TypeFunction {
+		opts = append(opts, client.OnWarning(func(err error) { _, _ = warn.Invoke(err.Error()) }))
+	}
+	transport := &fetchTransport{maxBytes: DefaultMaxResponseBytes}
+	if v, ok, err := numberField(o, "expiryLeewaySeconds"); err != nil {
+		return nil, err
+	} else if ok {
+		if v > maxLeewaySeconds {
+			return nil, invalid("expiryLeewaySeconds must be at most %d", maxLeewaySeconds)
+		}
+		opts = append(opts, client.WithLeeway(time.Duration(v*float64(time.Second))))
+	}
+	if v, ok, err := numberField(o, "timeoutMs"); err != nil {
+		return nil, err
+	} else if ok {
+		if v > maxTimeoutMs {
+			return nil, invalid("timeoutMs must be at most %d (setTimeout's limit)", maxTimeoutMs)
+		}
+		opts = append(opts, client.WithTimeout(time.Duration(v*float64(time.Millisecond))))
+	}
+	if v, ok, err := boolField(o, "allowInsecureHTTP"); err != nil {
+		return nil, err
+	} else if ok && v {
+		opts = append(opts, client.AllowInsecureHTTP())
+	}
+	headers, err := headersField(o)
+	if err != nil {
+		return nil, err
+	}
+	if headers != nil {
+		opts = append(opts, client.WithHeaders(headers))
+	}
+	if transport.credentials, err = stringField(o, "credentials", false); err != nil {
+		return nil, err
+	}
+	switch transport.credentials {
+	case "", "omit", "same-origin", "include":
+	default:
+		return nil, invalid("credentials must be omit, same-origin or include, got %q", transport.credentials)
+	}
+	if v, ok, err := numberField(o, "maxResponseBytes"); err != nil {
+		return nil, err
+	} else if ok {
+		if v < 1 || v > math.MaxInt32 {
+			return nil, invalid("maxResponseBytes must be between 1 and %d", math.MaxInt32)
+		}
+		transport.maxBytes = int(v)
+	}
+	if e.c, err = client.New(endpoint, transport, opts...); err != nil {
+		return nil, err
+	}
+	return b.clients.Add(e), nil
+}

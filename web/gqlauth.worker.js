@@ -1,0 +1,251 @@
+// gqlauth, the worker side: runs the Go module and serves clients over
+// MessagePorts. The token and the password exist only in this realm: every
+// request goes out from here with fetch, called by Go, and what goes back
+// to a port is results, errors and token events, never a token.
+//
+// It runs three ways, with one protocol:
+//  - as a dedicated module Worker started by gqlauth.js (named "gqlauth");
+//  - as a SharedWorker of that name, whose tabs connect to it;
+//  - in-process, where the caller is already isolated (inside a Web Worker,
+//    or in Node): gqlauth.js imports serve() and talks to it over a
+//    MessageChannel.
+//
+// The protocol. A port sends requests {id, op, args}; the answer to each is
+// {id, ok: true, value} or {id, ok: false, error: {code, message, status?,
+// graphQLErrors?}}. Besides answers, a port receives {event: {client,
+// reason, expiresAt, expiresIn, usableFor}} after every token change of a
+// client it opened, {warning: message}, and {fatal: message} if the module
+// stops. Ops (OPS below): open (make a client), login, fetch, logout and
+// close; and {op: 'abort', id}, which aborts request id.
+import './wasm_exec.js';
+
+/** The name gqlauth.js gives the worker; only a worker of that name serves on its own. */
+export const WORKER_NAME = 'gqlauth';
+
+// One module instance serves every port of this realm.
+let module = null;
+// The ports being served, to tell them if the module stops.
+const sessions = new Set();
+
+/**
+ * Serves the protocol on port (a MessagePort, or anything with postMessage
+ * and a message event). The first open loads the module from the wasmURL it
+ * names.
+ */
+export function serve(port) {
+  const session = new PortSession(port);
+  sessions.add(session);
+  port.addEventListener('message', (e) => session.receive(e.data));
+  port.start?.();
+  return session;
+}
+
+// A port's state: its requests in flight (for abort) and the clients it
+// opened, with their token-event subscriptions.
+class PortSession {
+  #port;
+  #calls = new Map(); // request id -> AbortController
+  #clients = new Map(); // handle -> unsubscribe
+
+  constructor(port) { this.#port = port; }
+
+  receive(msg) {
+    if (msg === null || typeof msg !== 'object') return;
+    const { id, op, args } = msg;
+    if (typeof id !== 'number' && typeof id !== 'string') return;
+    if (op === 'abort') { // {op: 'abort', id}: the request id asks to abort
+      this.#calls.get(id)?.abort();
+      return;
+    }
+    const run = OPS[op];
+    if (typeof run !== 'function' || !Array.isArray(args)) {
+      this.#reply(id, failure(invalid(`unknown operation ${String(op).slice(0, 40)}`)));
+      return;
+    }
+    const controller = new AbortController();
+    this.#calls.set(id, controller);
+    // Every op may be async; run it and reply once, whatever happens.
+    Promise.resolve()
+      .then(() => run(this, args, controller.signal))
+      .then((value) => ({ ok: true, value }), failure)
+      .then((answer) => {
+        this.#calls.delete(id);
+        this.#reply(id, answer);
+      });
+  }
+
+  #reply(id, answer) {
+    const transfer = answer.value instanceof Uint8Array ? [answer.value.buffer] : [];
+    this.#port.postMessage({ id, ...answer }, transfer);
+  }
+
+  post(message) { this.#port.postMessage(message); }
+
+  // The clients this port opened, with the functions that stop their
+  // events. Closing a client stops its events too: forget then only drops
+  // the entry.
+  own(handle, unsubscribe) { this.#clients.set(handle, unsubscribe); }
+  owns(handle) { return this.#clients.has(handle); }
+  forget(handle) { this.#clients.delete(handle); }
+}
+
+// The operations a port may ask for. Each receives the port's session, the
+// request's arguments (already copied by postMessage: plain data only) and
+// an AbortSignal that fires when the port sends abort for the request.
+const OPS = {
+  __proto__: null,
+
+  // open(options, wasmURL) → {handle}: a client for one endpoint.
+  async open(session, [options, wasmURL]) {
+    const b = await loadModule(wasmURL);
+    const handle = sync(b.newClient(options, (message) => session.post({ warning: message })));
+    try {
+      const unsubscribe = sync(b.onTokenChange(handle, (reason, expiresAt, expiresIn, usableFor) => {
+        session.post({ event: { client: handle, reason, expiresAt, expiresIn, usableFor } });
+      }));
+      session.own(handle, unsubscribe);
+    } catch (e) {
+      b.close(handle);
+      throw e;
+    }
+    return { handle };
+  },
+
+  async login(session, [handle, credentials], signal) {
+    return (await bindingFor(session, handle)).login(handle, credentials, signal);
+  },
+
+  // fetch(handle, query, variables (JSON text), operationName) → the body.
+  async fetch(session, [handle, query, variables, operationName], signal) {
+    return (await bindingFor(session, handle)).fetchWithAuth(handle, query, variables, operationName, signal);
+  },
+
+  async logout(session, [handle]) {
+    sync((await bindingFor(session, handle)).logout(handle));
+  },
+
+  async close(session, [handle]) {
+    const b = await bindingFor(session, handle);
+    sync(b.close(handle)); // its logout event goes out first
+    session.forget(handle);
+  },
+};
+
+// A port may only use the clients it opened.
+async function bindingFor(session, handle) {
+  if (!module || !session.owns(handle)) {
+    throw Object.assign(new Error('gqlauth: this client is closed; create a new one'), { code: 'NOT_AUTHENTICATED' });
+  }
+  return module;
+}
+
+// Loads the module once; a failed load is forgotten, so a later open tries
+// again.
+function loadModule(wasmURL) {
+  module ??= start(wasmURL).catch((e) => {
+    module = null;
+    throw e;
+  });
+  return module;
+}
+
+async function start(wasmURL) {
+  if (typeof wasmURL !== 'string') throw invalid('open needs the module URL');
+  const go = new globalThis.Go();
+  if (typeof process === 'object' && process !== null && typeof process.versions?.node === 'string') {
+    unrefGoTimers(go);
+  }
+  const binding = {};
+  const ready = new Promise((resolve) => { binding.ready = resolve; });
+  const key = `__gqlauth_${Math.random().toString(36).slice(2)}`;
+  go.argv = ['gqlauth.wasm', key];
+  const { instance } = await instantiate(new URL(wasmURL), go.importObject);
+  globalThis[key] = binding; // taken and deleted by the module as it starts
+  const exited = go.run(instance).then(() => {
+    throw Object.assign(new Error('gqlauth: the WebAssembly module exited'), { code: 'INTERNAL' });
+  });
+  try {
+    await Promise.race([ready, exited]);
+  } finally {
+    delete globalThis[key];
+  }
+  delete binding.ready;
+  // A module that stops later (a Go runtime crash) takes every client with it.
+  exited.catch(() => {
+    module = null;
+    for (const s of sessions) s.post({ fatal: 'the WebAssembly module stopped (see the worker\'s console); create a new client' });
+  });
+  return binding;
+}
+
+async function instantiate(url, imports) {
+  if (url.protocol === 'file:') {
+    // Node.js: read the module from disk.
+    const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
+    return WebAssembly.instantiate(await readFile(url), imports);
+  }
+  const response = await fetch(url);
+  if (!response.ok) {
+    throw Object.assign(new Error(`gqlauth: could not load ${url}: HTTP ${response.status}`),
+      { code: 'NETWORK_ERROR', status: response.status });
+  }
+  if (typeof WebAssembly.instantiateStreaming === 'function' &&
+      (response.headers.get('Content-Type') || '').split(';')[0].trim() === 'application/wasm') {
+    return WebAssembly.instantiateStreaming(response, imports);
+  }
+  // Served with the wrong MIME type: compile from the bytes instead.
+  return WebAssembly.instantiate(await response.arrayBuffer(), imports);
+}
+
+// Node.js: the Go runtime wakes itself with setTimeout (request timeouts, the
+// token's expiry check) and does not clear a wake-up when its timer stops, so
+// such a timeout would keep the process alive after the app is done. Unref
+// them. wasm_exec.js is copied from the same Go release at build time, so the
+// names it uses here match.
+function unrefGoTimers(go) {
+  const gojs = go.importObject.gojs;
+  const schedule = gojs['runtime.scheduleTimeoutEvent'];
+  if (typeof schedule !== 'function' || !(go._scheduledTimeouts instanceof Map)) return;
+  gojs['runtime.scheduleTimeoutEvent'] = (sp) => {
+    schedule(sp);
+    for (const t of go._scheduledTimeouts.values()) t?.unref?.();
+  };
+}
+
+// The synchronous exports hand errors back as values; throw them here.
+function sync(result) {
+  if (result instanceof Error) throw result;
+  return result;
+}
+
+function invalid(message) {
+  return Object.assign(new Error(`gqlauth: ${message}`), { code: 'INVALID_ARGUMENT' });
+}
+
+// An error as data that postMessage can carry: the module's errors have
+// code, status and graphQLErrors; anything else is INTERNAL.
+function failure(e) {
+  const error = { code: 'INTERNAL', message: 'gqlauth: internal error' };
+  try {
+    if (e instanceof Error) {
+      error.message = String(e.message);
+      if (typeof e.code === 'string') error.code = e.code;
+      if (typeof e.status === 'number') error.status = e.status;
+      if (e.graphQLErrors !== undefined) error.graphQLErrors = structuredClone(e.graphQLErrors);
+    } else {
+      error.message = `gqlauth: ${String(e)}`;
+    }
+  } catch { /* keep what was read */ }
+  return { ok: false, error };
+}
+
+// Started by gqlauth.js as a worker: serve. A dedicated worker serves its
+// one port, the worker itself; a SharedWorker serves each tab that connects.
+if (typeof WorkerGlobalScope === 'function' && globalThis instanceof WorkerGlobalScope &&
+    globalThis.name === WORKER_NAME) {
+  if (typeof SharedWorkerGlobalScope === 'function' && globalThis instanceof SharedWorkerGlobalScope) {
+    globalThis.addEventListener('connect', (e) => serve(e.ports[0]));
+  } else {
+    serve(globalThis);
+  }
+}
