@@ -367,4 +367,51 @@ describe(`rotation under concurrency [${BROWSER}]`, { timeout: 120000 }, () => {
     assert.equal(s.isAuthenticated, false);
     assert.deepEqual(s.events.map((e) => e.reason), ['login', 'rotate', 'logout']);
   });
+
+  it('a login that is aborted, or fails, gives up its place: an earlier login that succeeds afterwards installs its token', async () => {
+    const parked = api.endpointWith({ hold: 1 });
+    await t.run(async (endpoint, username, password) => {
+      const u = await import('/e2e-util.js');
+      const c = await u.newClient('c', { endpoint });
+      u.pending.set('L1', u.attempt(() => c.login({ username, password })));
+    }, parked, USER.username, PASSWORD);
+    const l1 = (await api.waitForLog((l) => l.held.length === 1, 'the first login')).held[0];
+    await t.run(async (username, password) => {
+      const u = await import('/e2e-util.js');
+      const ac = new AbortController();
+      u.pending.set('abortL2', () => ac.abort());
+      u.pending.set('L2', u.attempt(() => u.client('c').login({ username, password }, { signal: ac.signal })));
+    }, USER.username, PASSWORD);
+    await api.waitForLog((l) => l.held.length === 2, 'the second login');
+    await t.run(async () => (await import('/e2e-util.js')).pending.get('abortL2')());
+    const second = await settle('L2');
+    assert.equal(second.error?.code, 'ABORTED', JSON.stringify(second));
+    await api.waitForLog((l) => l.cancelled.length === 1, 'the browser to give up the aborted login');
+    await api.release(l1.seq);
+    const first = await settle('L1');
+    assert.equal(first.ok, true, `the earlier login: ${JSON.stringify(first)}`);
+    let s = await state();
+    assert.equal(s.isAuthenticated, true);
+    assert.deepEqual(s.events.map((e) => e.reason), ['login']);
+
+    // The same with a newer login the server refuses.
+    await t.run(async (username, password) => {
+      const u = await import('/e2e-util.js');
+      u.pending.set('L3', u.attempt(() => u.client('c').login({ username, password })));
+    }, USER.username, PASSWORD);
+    const l3 = (await api.waitForLog((l) => l.held.length === 1, 'the third login')).held[0];
+    await t.run(async (username) => {
+      const u = await import('/e2e-util.js');
+      u.pending.set('L4', u.attempt(() => u.client('c').login({ username, password: 'wrong' })));
+    }, USER.username);
+    const l4 = (await api.waitForLog((l) => l.held.length === 2, 'the fourth login')).held.find((x) => x.seq !== l3.seq);
+    await api.release(l4.seq);
+    assert.equal((await settle('L4')).error?.code, 'LOGIN_FAILED');
+    await api.release(l3.seq);
+    assert.equal((await settle('L3')).ok, true, 'the earlier login after a newer one failed');
+    s = await state();
+    assert.deepEqual(s.events.map((e) => e.reason), ['login', 'login']);
+    const log = await api.tokens();
+    assert.equal(s.expiresAt, secToMs(log.issued.find((x) => x.request === l3.seq).exp), 'the session is the third login\'s');
+  });
 });

@@ -293,4 +293,65 @@ describe(`AuthError codes [${BROWSER}]`, { timeout: 60000 }, () => {
       await stranger.stop();
     }
   });
+  it('a field error "Unauthorized" that comes with data is an ordinary GraphQL error: it resolves and the session goes on', async () => {
+    const r = await t.run(async (endpoint, username, password) => {
+      const u = await import('/e2e-util.js');
+      const c = await u.newClient('c', { endpoint });
+      await c.login({ username, password });
+      const res = await u.attempt(() => c.fetchWithAuth('{ me { id } restricted }'));
+      const next = await u.attempt(() => c.fetchWithAuth('{ me { id } }'));
+      return { res, next, state: u.state('c') };
+    }, api.endpoint, USER.username, PASSWORD);
+    assert.equal(r.res.ok, true, JSON.stringify(r.res));
+    assert.deepEqual(r.res.value.data, { me: { id: USER.id }, restricted: null });
+    assert.equal(r.res.value.errors[0].message, 'Unauthorized');
+    assert.deepEqual(r.res.value.errors[0].path, ['restricted']);
+    assert.equal(r.state.isAuthenticated, true, 'the session goes on');
+    assert.equal(r.next.ok, true);
+    assert.deepEqual(r.state.events.map((e) => e.reason), ['login', 'rotate', 'rotate']);
+  });
+
+  it('a mutation is sent once: a field "Unauthorized" with data resolves, one with data null rejects UNAUTHORIZED and ends the session, and neither is replayed', async () => {
+    const count = `{ items(first: 0) { totalCount } }`;
+    const r = await t.run(async (endpoint, username, password, count) => {
+      const u = await import('/e2e-util.js');
+      const c = await u.newClient('c', { endpoint });
+      await c.login({ username, password });
+      const total = async () => (await c.fetchWithAuth(count)).data.items.totalCount;
+      const out = { before: await total() };
+      out.partial = await u.attempt(() => c.fetchWithAuth('mutation Partial { addItem(name: "once") { id } forbidden }'));
+      out.afterPartial = await total();
+      out.refused = await u.attempt(() => c.fetchWithAuth('mutation Refused { addItem(name: "strict") { id } forbiddenStrict }'));
+      out.authenticated = c.isAuthenticated();
+      await c.login({ username, password });
+      out.afterRefused = await total();
+      return { out, state: u.state('c') };
+    }, api.endpoint, USER.username, PASSWORD, count);
+    const o = r.out;
+    assert.equal(o.partial.ok, true, JSON.stringify(o.partial));
+    assert.ok(o.partial.value.data.addItem.id, 'the item was added');
+    assert.equal(o.partial.value.errors[0].message, 'Unauthorized');
+    assert.equal(o.afterPartial, o.before + 1, 'the partial mutation ran once');
+    assert.equal(o.refused.error?.code, 'UNAUTHORIZED', JSON.stringify(o.refused));
+    assert.equal(o.authenticated, false, 'an operation refused as a whole ends the session');
+    assert.equal(o.afterRefused, o.before + 2, 'the refused mutation ran once, not twice');
+    const log = await api.tokens();
+    assert.equal(log.received.filter((x) => x.op === 'Refused').length, 1, 'the refused mutation was sent once');
+    assert.deepEqual(r.state.events.map((e) => e.reason),
+      ['login', 'rotate', 'rotate', 'rotate', 'unauthorized', 'login', 'rotate']);
+  });
+
+  it('a header value outside Latin-1 is INVALID_ARGUMENT at createClient, naming the header', async () => {
+    const r = await t.run(async (endpoint) => {
+      const u = await import('/e2e-util.js');
+      return {
+        wide: await u.attempt(() => u.gqlauth.createClient({ endpoint, headers: { 'X-Client-Name': 'Zoë ✓' } })),
+        latin1: await u.attempt(async () => (await u.gqlauth.createClient({ endpoint, headers: { 'X-Client-Name': 'Zoë' } })).isAuthenticated()),
+      };
+    }, api.endpoint);
+    assert.equal(r.wide.error?.code, 'INVALID_ARGUMENT', JSON.stringify(r.wide));
+    assert.match(r.wide.error.message, /X-Client-Name/);
+    assert.match(r.wide.error.message, /Latin-1/);
+    assert.deepEqual(r.latin1, { ok: true, value: false });
+  });
 });

@@ -7,6 +7,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
+import http from 'node:http';
 import {
   BROWSER, PASSWORD, TESTHOOKS_WASM, USER, leaksIn, pageHooks, secToMs, startProxy, tokenSecrets,
   assertNoLeaks as assertNothingLeaked,
@@ -28,7 +29,6 @@ describe(`faults [${BROWSER}]`, { timeout: 120000 }, () => {
   /** No token the server issued, nor the password, is readable by page scripts; nothing was stored. */
   const assertNoLeaks = (clients = ['c']) => assertNothingLeaked(t, [api], { clients, secrets: [PASSWORD] });
 
-  /** Logs client c in on endpoint with options. */
   /** Logs in client c; testBuild starts it with the test worker and the module built with test hooks. */
   async function login(endpoint, options = {}, { testBuild = false } = {}) {
     await t.run(async (endpoint, options, testBuild, username, password) => {
@@ -296,6 +296,98 @@ describe(`faults [${BROWSER}]`, { timeout: 120000 }, () => {
       'forged tokens caused no event');
     assert.ok(forged.every((x) => !tokens.some((y) => y.jti === x.jti)));
     assert.ok(secToMs(forged[0].exp) < Date.now(), 'the expired token is expired');
+    await assertNoLeaks();
+  });
+  it('a redirect is never followed: the login and the query reject NETWORK_ERROR, nothing reaches the target, and no token from it is installed', async () => {
+    // The target records every request that reaches it, preflights included.
+    const reached = [];
+    const target = http.createServer((req, res) => {
+      reached.push(`${req.method} ${req.url}`);
+      res.writeHead(200, { 'Access-Control-Allow-Origin': '*', 'Content-Type': 'application/json' }).end('{"data":{}}');
+    });
+    await new Promise((r) => target.listen(0, '127.0.0.1', r));
+    const to = `http://127.0.0.1:${target.address().port}/graphql`;
+    try {
+      const r = await t.run(async (redirecting, endpoint, to, username, password) => {
+        const u = await import('/e2e-util.js');
+        const out = {};
+        // A login whose answer is a 307 would re-send the password to the target.
+        const d = await u.newClient('d', { endpoint: redirecting });
+        out.login = await u.attempt(() => d.login({ username, password }));
+        out.dAuthenticated = d.isAuthenticated();
+        // A query on a live session would re-send the token.
+        const c = await u.newClient('c', { endpoint });
+        await c.login({ username, password });
+        out.query = await u.attempt(() => c.fetchWithAuth('query Redirected { me { id } }', { __hook: { fault: 'redirect', to } }));
+        out.next = await u.attempt(() => c.fetchWithAuth('query Next { session { jti } }'));
+        u.results.push(out.login, out.query);
+        return { out, state: u.state('c') };
+      }, api.endpointWith({ fault: 'redirect', to }), api.endpoint, to, USER.username, PASSWORD);
+      assert.equal(r.out.login.error?.code, 'NETWORK_ERROR', JSON.stringify(r.out.login));
+      assert.match(r.out.login.error.message, /redirect/, 'the message names redirects as a cause');
+      assert.equal(r.out.dAuthenticated, false);
+      assert.equal(r.out.query.error?.code, 'NETWORK_ERROR', JSON.stringify(r.out.query));
+      assert.deepEqual(reached, [], 'a request reached the redirect\'s target');
+      const log = await api.tokens();
+      const [loginToken] = realTokens(log);
+      assert.equal(r.out.next.value?.data.session.jti, loginToken.jti, 'the next query carries the login\'s token');
+      assert.deepEqual(r.state.events.map((e) => e.reason), ['login', 'rotate'], 'the redirect installed nothing');
+      await assertNoLeaks(['c', 'd']);
+    } finally {
+      await new Promise((r) => target.close(r));
+    }
+  });
+
+  it('an answer nested 5000 levels deep rejects BAD_RESPONSE (no stack overflow), the session stays, and a login answered so leaves no password (test build)', async () => {
+    assert.ok(existsSync(TESTHOOKS_WASM), `missing ${TESTHOOKS_WASM}: run \`make testbuild\``);
+    const secret = `deep-${Math.random().toString(36).slice(2)}`;
+    const r = await t.run(async (endpoint, deep, username, password, secret) => {
+      const u = await import('/e2e-util.js');
+      const c = await u.newClient('c', { endpoint, ...u.TEST_BUILD });
+      await c.login({ username, password });
+      const out = {};
+      for (const fault of ['deep', 'deepdata']) {
+        out[fault] = await u.attempt(() => c.fetchWithAuth('query Deep { me { id } }', { __hook: { fault } }));
+      }
+      out.authenticated = c.isAuthenticated();
+      out.next = await u.attempt(() => c.fetchWithAuth('query Next { me { id } }'));
+      const d = await u.newClient('d', { endpoint: deep });
+      out.login = await u.attempt(() => d.login({ username, password: secret }));
+      out.copies = await u.workerTest('memoryHas', secret);
+      out.stats = await u.bridgeStats();
+      return out;
+    }, api.endpoint, api.endpointWith({ fault: 'deep' }), USER.username, PASSWORD, secret);
+    for (const fault of ['deep', 'deepdata', 'login']) {
+      assert.equal(r[fault].error?.name, 'AuthError', `${fault}: ${JSON.stringify(r[fault])}`);
+      assert.equal(r[fault].error.code, 'BAD_RESPONSE', `${fault}: ${JSON.stringify(r[fault])}`);
+      assert.match(r[fault].error.message, /deeper than 256 levels/, fault);
+    }
+    assert.equal(r.authenticated, true);
+    assert.deepEqual(r.next.value?.data, { me: { id: USER.id } });
+    assert.equal(r.copies, 0, 'the password of the login answered with a deep body is in the module\'s memory');
+    assert.equal(r.stats.inFlight, 0);
+  });
+
+  it('a token header sent twice: the same token is read, two different ones fall back to Authorization', async () => {
+    await login(api.endpointWith({ fault: 'duptoken' }));
+    const r = await t.run(async () => {
+      const u = await import('/e2e-util.js');
+      const c = u.client('c');
+      const out = { loggedIn: c.isAuthenticated() };
+      out.dup = await u.attempt(() => c.fetchWithAuth('query Dup { me { id } }'));
+      out.mixed = await u.attempt(() => c.fetchWithAuth('query Mixed { me { id } }', { __hook: { fault: 'mixedtoken' } }));
+      out.next = await u.attempt(() => c.fetchWithAuth('query Next { session { jti } }'));
+      return { out, state: u.state('c') };
+    });
+    assert.equal(r.out.loggedIn, true, 'a login answered with X-Authorization on two lines logs in');
+    assert.equal(r.out.dup.ok, true, JSON.stringify(r.out.dup));
+    assert.equal(r.out.mixed.ok, true, JSON.stringify(r.out.mixed));
+    const log = await api.tokens();
+    const mixedSeq = log.received.find((x) => x.op === 'Mixed').seq;
+    const real = log.issued.find((x) => x.request === mixedSeq && !x.forged);
+    assert.ok(log.issued.some((x) => x.request === mixedSeq && x.forged), 'the server sent a decoy');
+    assert.equal(r.out.next.value?.data.session.jti, real.jti, 'the next query carries the token of Authorization, not the decoy');
+    assert.deepEqual(r.state.events.map((e) => e.reason), ['login', 'rotate', 'rotate', 'rotate']);
     await assertNoLeaks();
   });
 });
