@@ -71,10 +71,12 @@ process.on('exit', () => {
  * @param {boolean} [o.strictRotation]
  * @param {string[]} [o.staticDirs]     directories relative to the repo root
  * @param {boolean} [o.testHooks]       default true
+ * @param {string} [o.csp]              -csp: the Content-Security-Policy of static files
  */
 export async function startServer(o = {}) {
   assertBuilt();
   const flags = [];
+  if (o.csp) flags.push('-csp', o.csp);
   if (o.origins && o.origins.length) flags.push('-origins', o.origins.join(','));
   if (o.ttl) flags.push('-token-ttl', o.ttl);
   if (o.exposeTokenHeaders === false) flags.push('-expose-token-headers=false');
