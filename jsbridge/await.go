@@ -21,34 +21,32 @@ var ErrRejected = errors.New("promise rejected")
 // Promise's later settlement, a rejection included, is handled and ignored.
 // The goroutine blocks; JavaScript runs meanwhile.
 //
-// Every Await shares one settle function, bound to the wait's number with
-// Function.prototype.bind, so a wait costs no js.Func.
+// A wait costs one JavaScript call (p.then) and one call back into Go: it
+// takes a numbered slot whose settle functions were bound once, when the
+// slot was made, so no js.Func and no function is made per wait.
 func Await(ctx context.Context, p safejs.Value) (safejs.Value, error) {
 	if err := Init(); err != nil {
 		return safejs.Value{}, err
 	}
-	id, ch, err := waits.add()
+	w, err := waits.take()
 	if err != nil {
 		return safejs.Value{}, err
 	}
-	defer waits.remove(id)
-	onFulfilled, err := waits.settle.Value().Call("bind", nil, id, true)
-	if err != nil {
-		return safejs.Value{}, err
+	defer waits.give(w)
+	// A native Promise settles once; anything else (a value, a thenable
+	// that might call back twice) is made one first.
+	promise := p
+	if native, _ := p.InstanceOf(builtins.promise); !native {
+		promise, err = builtins.promise.Call("resolve", p)
 	}
-	onRejected, err := waits.settle.Value().Call("bind", nil, id, false)
-	if err != nil {
-		return safejs.Value{}, err
-	}
-	promise, err := builtins.promise.Call("resolve", p)
 	if err == nil {
-		_, err = promise.Call("then", onFulfilled, onRejected)
+		_, err = promise.Call("then", w.onFulfilled, w.onRejected)
 	}
 	if err != nil {
 		return safejs.Value{}, fmt.Errorf("%w: %s", ErrRejected, "not a promise that can be awaited")
 	}
 	select {
-	case s := <-ch:
+	case s := <-w.ch:
 		if !s.ok {
 			return safejs.Value{}, fmt.Errorf("%w: %s", ErrRejected, Describe(s.value))
 		}
@@ -63,48 +61,80 @@ type settlement struct {
 	ok    bool
 }
 
-// waitList numbers the Awaits under way.
+// wait is one slot of the wait list: the functions a promise settles
+// through (settle, bound once to the slot's number) and the channel the
+// waiting goroutine reads. A slot is reused once its promise has settled.
+// A wait that gave up (its context ended) retires its slot instead: the
+// promise may still settle, and that late settlement must not reach the
+// slot's next wait. The settlement then frees the slot.
+type wait struct {
+	id                      int
+	onFulfilled, onRejected safejs.Value
+	ch                      chan settlement
+	settled                 bool // the promise settled (the value may be unread)
+	retired                 bool
+}
+
+// waitList holds the slots: waiting, retired or free.
 type waitList struct {
 	mu      sync.Mutex
-	last    int
-	pending map[int]chan settlement
-	settle  *Func // settle(id, ok, value), bound per wait
+	slots   []*wait // by id
+	free    []*wait
+	waiting int
+	settle  *Func // settle(id, ok, value), made by Init
 }
 
 var waits waitList
 
-func (w *waitList) add() (int, chan settlement, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.settle == nil {
-		f, err := FuncOf(settleWait, func(error) any { return nil })
-		if err != nil {
-			return 0, nil, err
+func (l *waitList) take() (*wait, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var w *wait
+	if n := len(l.free); n > 0 {
+		w, l.free = l.free[n-1], l.free[:n-1]
+	} else {
+		w = &wait{id: len(l.slots), ch: make(chan settlement, 1)}
+		var err error
+		if w.onFulfilled, err = l.settle.Value().Call("bind", nil, w.id, true); err != nil {
+			return nil, err
 		}
-		w.settle, w.pending = f, map[int]chan settlement{}
+		if w.onRejected, err = l.settle.Value().Call("bind", nil, w.id, false); err != nil {
+			return nil, err
+		}
+		l.slots = append(l.slots, w)
 	}
-	w.last++
-	ch := make(chan settlement, 1)
-	w.pending[w.last] = ch
-	return w.last, ch, nil
+	l.waiting++
+	return w, nil
 }
 
-func (w *waitList) remove(id int) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	delete(w.pending, id)
+// give ends the wait on w: the slot is free again if its promise settled,
+// retired until it does otherwise.
+func (l *waitList) give(w *wait) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.waiting--
+	select {
+	case <-w.ch: // settled, unread: the wait gave up just as it came
+	default:
+		if !w.settled {
+			w.retired = true
+			return
+		}
+	}
+	w.settled = false
+	l.free = append(l.free, w)
 }
 
 // pendingCount is how many Awaits are waiting, for Stats.
-func (w *waitList) pendingCount() int {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	return len(w.pending)
+func (l *waitList) pendingCount() int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.waiting
 }
 
 // settleWait is the JS callback every Await's promise settles through:
-// settle(id, ok, value). A wait that gave up (its context ended) is gone
-// from the list, and its late settlement is dropped.
+// settle(id, ok, value), bound per slot. It hands the settlement to the
+// slot's wait, or, for a retired slot, drops it and frees the slot.
 func settleWait(_ safejs.Value, args []safejs.Value) (any, error) {
 	if len(args) < 3 {
 		return nil, nil
@@ -115,11 +145,18 @@ func settleWait(_ safejs.Value, args []safejs.Value) (any, error) {
 	}
 	ok, _ := args[1].Bool()
 	waits.mu.Lock()
-	ch := waits.pending[id]
-	delete(waits.pending, id)
-	waits.mu.Unlock()
-	if ch != nil {
-		ch <- settlement{value: args[2], ok: ok}
+	defer waits.mu.Unlock()
+	if id < 0 || id >= len(waits.slots) {
+		return nil, nil
+	}
+	w := waits.slots[id]
+	switch {
+	case w.retired:
+		w.retired = false
+		waits.free = append(waits.free, w)
+	case !w.settled:
+		w.settled = true
+		w.ch <- settlement{value: args[2], ok: ok}
 	}
 	return nil, nil
 }

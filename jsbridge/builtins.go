@@ -25,6 +25,7 @@ var builtins struct {
 	abortController safejs.Value
 	textEncoder     safejs.Value // an instance
 	abortedGetter   safejs.Value // AbortSignal.prototype's aborted getter
+	withResolvers   safejs.Value // Promise.withResolvers, undefined where there is none
 	fetch           safejs.Value // undefined where there is none
 }
 
@@ -66,8 +67,28 @@ func Init() error {
 				}
 			}
 		}
+		b.withResolvers, _ = b.reflect.Call("get", b.promise, "withResolvers")
 		// fetch is looked up, not required: only Fetch needs it.
 		b.fetch, _ = g.Get("fetch")
+		b.err = makeShared()
 	})
 	return builtins.err
+}
+
+// makeShared makes the few JS functions the bridge shares between all
+// calls, once, so that no call makes one (and the count of live functions
+// does not move while the module works).
+func makeShared() (err error) {
+	ignore := func(error) any { return nil }
+	if waits.settle, err = FuncOf(settleWait, ignore); err != nil {
+		return err
+	}
+	if aborts.callback, err = FuncOf(fireAbort, ignore); err != nil {
+		return err
+	}
+	aborts.pending = map[int]func(){}
+	if TypeOf(builtins.withResolvers) != safejs.TypeFunction {
+		promises.executor, err = FuncOf(executor, ignore)
+	}
+	return err
 }

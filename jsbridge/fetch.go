@@ -24,16 +24,18 @@ var (
 
 // FetchRequest is one request for Fetch.
 type FetchRequest struct {
-	URL    string
-	Method string
-	// Header holds the request headers.
-	Header map[string]string
-	// Body is copied into a Uint8Array for fetch, which copies it again
-	// as it starts; the Uint8Array is then zeroed, so that the only copy
-	// Fetch leaves in JavaScript memory is the browser's own.
+	URL string
+	// Init is fetch's options as JSON text: method, headers, credentials
+	// and so on. Fetch parses it in one call (much cheaper than setting each
+	// field from Go) and adds the body, its AbortSignal and redirect: "error".
+	Init string
+	// Body is copied into a Uint8Array for fetch, which copies it again as
+	// it starts.
 	Body []byte
-	// Credentials is fetch's credentials mode; "" leaves fetch's default.
-	Credentials string
+	// SecretBody says Body holds a secret (a password): the Uint8Array is
+	// zeroed as soon as fetch has taken its copy, so that the only copy left
+	// in JavaScript memory is the browser's own.
+	SecretBody bool
 	// MaxBytes bounds the body: a body announced larger is not read, and one
 	// of unknown size is cut off as soon as it passes the bound.
 	MaxBytes int
@@ -49,6 +51,10 @@ type FetchResponse struct {
 	// CORS lets a script read).
 	Header map[string]string
 	Body   []byte
+	// JSBody is the ArrayBuffer the body was read into, when it was read in
+	// one piece (else undefined): a caller that hands the body back to
+	// JavaScript can pass it on instead of copying Body again.
+	JSBody safejs.Value
 	// Problem is set when the body was not read whole: ErrTooLarge,
 	// ErrFetchFailed, or the context's cause. Body is then nil.
 	Problem error
@@ -84,8 +90,10 @@ func Fetch(ctx context.Context, req *FetchRequest) (*FetchResponse, error) {
 		return nil, err
 	}
 	responding, err := builtins.fetch.Invoke(req.URL, init)
-	if body, _ := Get(init, "body"); TypeOf(body) == safejs.TypeObject {
-		_, _ = body.Call("fill", 0)
+	if req.SecretBody {
+		if body, _ := getOwn(init, "body"); TypeOf(body) == safejs.TypeObject {
+			_, _ = body.Call("fill", 0)
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrFetchFailed, errorText(err))
@@ -101,7 +109,7 @@ func Fetch(ctx context.Context, req *FetchRequest) (*FetchResponse, error) {
 	if resp.Status, err = intProperty(response, "status"); err != nil {
 		return nil, fmt.Errorf("%w: the response has no status", ErrFetchFailed)
 	}
-	headers, err := Get(response, "headers")
+	headers, err := getOwn(response, "headers")
 	if err != nil || TypeOf(headers) != safejs.TypeObject {
 		return nil, fmt.Errorf("%w: the response has no headers", ErrFetchFailed)
 	}
@@ -110,7 +118,7 @@ func Fetch(ctx context.Context, req *FetchRequest) (*FetchResponse, error) {
 			resp.Header[name] = v
 		}
 	}
-	resp.Body, resp.Problem = readBody(ctx, response, headers, req.MaxBytes)
+	resp.Body, resp.JSBody, resp.Problem = readBody(ctx, response, headers, req.MaxBytes)
 	if resp.Problem != nil {
 		_, _ = controller.Call("abort") // stop the download
 		resp.Body = nil
@@ -121,25 +129,21 @@ func Fetch(ctx context.Context, req *FetchRequest) (*FetchResponse, error) {
 	return resp, nil
 }
 
-// fetchInit builds fetch's second argument.
+// fetchInit builds fetch's second argument: req.Init, and the body, the
+// signal and redirect: "error".
 func fetchInit(req *FetchRequest, controller safejs.Value) (safejs.Value, error) {
-	headers := make(map[string]any, len(req.Header))
-	for k, v := range req.Header {
-		headers[k] = v
+	init, err := builtins.json.Call("parse", req.Init)
+	if err != nil || TypeOf(init) != safejs.TypeObject {
+		return safejs.Value{}, fmt.Errorf("%w: the request options are not a JSON object", ErrFetchFailed)
 	}
-	fields := map[string]any{"method": req.Method, "headers": headers, "redirect": "error"}
-	if req.Credentials != "" {
-		fields["credentials"] = req.Credentials
-	}
-	init, err := safejs.ValueOf(fields)
-	if err != nil {
-		return safejs.Value{}, err
-	}
-	signal, err := Get(controller, "signal")
+	signal, err := getOwn(controller, "signal")
 	if err != nil {
 		return safejs.Value{}, err
 	}
 	if err := init.Set("signal", signal); err != nil {
+		return safejs.Value{}, err
+	}
+	if err := init.Set("redirect", "error"); err != nil {
 		return safejs.Value{}, err
 	}
 	if req.Body != nil {
@@ -160,38 +164,40 @@ func fetchInit(req *FetchRequest, controller safejs.Value) (safejs.Value, error)
 // unknown or encoded size is cut off at the bound. (Content-Encoding is
 // hidden from scripts by CORS unless the API exposes it; a compressed body
 // whose encoding is hidden is then bounded only once it is read.)
-func readBody(ctx context.Context, response, headers safejs.Value, max int) ([]byte, error) {
+func readBody(ctx context.Context, response, headers safejs.Value, max int) ([]byte, safejs.Value, error) {
 	length, known := header(headers, "Content-Length")
 	announced, err := strconv.ParseInt(strings.TrimSpace(length), 10, 64)
 	known = known && err == nil && announced >= 0
 	if known && announced > int64(max) {
-		return nil, fmt.Errorf("%w: it announces %d bytes, more than the %d allowed", ErrTooLarge, announced, max)
+		return nil, safejs.Undefined(), fmt.Errorf("%w: it announces %d bytes, more than the %d allowed", ErrTooLarge, announced, max)
 	}
 	encoding, encoded := header(headers, "Content-Encoding")
 	if known && (!encoded || strings.EqualFold(strings.TrimSpace(encoding), "identity")) {
 		return readWhole(ctx, response, max)
 	}
-	return readChunks(ctx, response, max)
+	body, err := readChunks(ctx, response, max)
+	return body, safejs.Undefined(), err
 }
 
-func readWhole(ctx context.Context, response safejs.Value, max int) ([]byte, error) {
+func readWhole(ctx context.Context, response safejs.Value, max int) ([]byte, safejs.Value, error) {
 	reading, err := response.Call("arrayBuffer")
 	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrFetchFailed, errorText(err))
+		return nil, safejs.Undefined(), fmt.Errorf("%w: %s", ErrFetchFailed, errorText(err))
 	}
 	buffer, err := Await(ctx, reading)
 	if err != nil {
-		return nil, bodyError(err)
+		return nil, safejs.Undefined(), bodyError(err)
 	}
 	view, err := builtins.uint8Array.New(buffer)
 	if err != nil {
-		return nil, fmt.Errorf("%w: the body is not an ArrayBuffer", ErrFetchFailed)
+		return nil, safejs.Undefined(), fmt.Errorf("%w: the body is not an ArrayBuffer", ErrFetchFailed)
 	}
-	return appendView(nil, view, max)
+	body, err := appendView(nil, view, max)
+	return body, buffer, err
 }
 
 func readChunks(ctx context.Context, response safejs.Value, max int) ([]byte, error) {
-	stream, err := Get(response, "body")
+	stream, err := getOwn(response, "body")
 	if err != nil {
 		return nil, fmt.Errorf("%w: %s", ErrFetchFailed, errorText(err))
 	}
@@ -212,12 +218,12 @@ func readChunks(ctx context.Context, response safejs.Value, max int) ([]byte, er
 		if err != nil {
 			return nil, bodyError(err)
 		}
-		if done, _ := Get(chunk, "done"); TypeOf(done) == safejs.TypeBoolean {
+		if done, _ := getOwn(chunk, "done"); TypeOf(done) == safejs.TypeBoolean {
 			if finished, _ := done.Bool(); finished {
 				return body, nil
 			}
 		}
-		view, err := Get(chunk, "value")
+		view, err := getOwn(chunk, "value")
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s", ErrFetchFailed, errorText(err))
 		}
@@ -256,7 +262,7 @@ func bodyError(err error) error {
 
 // header returns headers.get(name), and whether the response has it.
 func header(headers safejs.Value, name string) (string, bool) {
-	v, err := headers.Call("get", name)
+	v, err := headers.Call("get", jsString(name))
 	if err != nil || TypeOf(v) != safejs.TypeString {
 		return "", false
 	}
@@ -267,7 +273,7 @@ func header(headers safejs.Value, name string) (string, bool) {
 // intProperty reads a numeric property of an object the caller does not
 // control.
 func intProperty(o safejs.Value, name string) (int, error) {
-	v, err := Get(o, name)
+	v, err := getOwn(o, name)
 	if err != nil {
 		return 0, err
 	}

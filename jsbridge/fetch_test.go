@@ -32,8 +32,8 @@ func seen(t *testing.T, expr string) safejs.Value {
 
 func request(max int) *FetchRequest {
 	return &FetchRequest{
-		URL: "https://api.example.com/graphql", Method: "POST",
-		Header:          map[string]string{"Content-Type": "application/json", "Authorization": "Bearer t"},
+		URL:             "https://api.example.com/graphql",
+		Init:            `{"method":"POST","headers":{"Content-Type":"application/json","Authorization":"Bearer t"}}`,
 		Body:            []byte(`{"query":"{ me { id } }"}`),
 		MaxBytes:        max,
 		ResponseHeaders: []string{"X-Authorization", "Authorization"},
@@ -55,7 +55,8 @@ func TestFetchSendsAndReads(t *testing.T) {
 			headers: {'X-Authorization': 'Bearer a, Bearer a', 'Content-Length': '26'}}));
 	}`)
 	req := request(1 << 20)
-	req.Credentials = "include"
+	req.Init = `{"method":"POST","headers":{"Authorization":"Bearer t"},"credentials":"include","redirect":"follow"}`
+	req.SecretBody = true
 	resp, err := fetchWithin(t, time.Second, req)
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +82,27 @@ func TestFetchSendsAndReads(t *testing.T) {
 		t.Error("fetch got no AbortSignal")
 	}
 	if zeroed, _ := eval(t, "globalThis.seen.body.every((b) => b === 0)").Bool(); !zeroed {
-		t.Error("the JS copy of the request body was not zeroed after fetch took it")
+		t.Error("the JS copy of a secret request body was not zeroed after fetch took it")
+	}
+	if n, _ := resp.JSBody.Get("byteLength"); mustInt(n) != 26 {
+		t.Errorf("JSBody is not the 26-byte ArrayBuffer the body came in")
+	}
+}
+
+func mustInt(v safejs.Value) int {
+	n, _ := v.Int()
+	return n
+}
+
+func TestFetchRefusesOptionsThatAreNotAnObject(t *testing.T) {
+	withFetch(t, `() => { globalThis.seen.called = true; return Promise.resolve(new Response('{}')) }`)
+	req := request(100)
+	req.Init = `"method: POST"`
+	if _, err := fetchWithin(t, time.Second, req); !errors.Is(err, ErrFetchFailed) {
+		t.Fatalf("Fetch with options %s: %v", req.Init, err)
+	}
+	if called, _ := seen(t, "called").Bool(); called {
+		t.Error("fetch was called")
 	}
 }
 

@@ -5,6 +5,7 @@ package jsbridge
 import (
 	"errors"
 	"fmt"
+	"sync"
 
 	"github.com/hack-pad/safejs"
 )
@@ -23,11 +24,43 @@ func Get(o safejs.Value, name string) (safejs.Value, error) {
 	if err := Init(); err != nil {
 		return safejs.Value{}, err
 	}
-	v, err := builtins.reflect.Call("get", o, name)
+	return get(o, name, name)
+}
+
+// getOwn is Get for the bridge's own property names (status, headers, body,
+// ...), whose JS strings are made once.
+func getOwn(o safejs.Value, name string) (safejs.Value, error) {
+	if err := Init(); err != nil {
+		return safejs.Value{}, err
+	}
+	return get(o, jsString(name), name)
+}
+
+func get(o safejs.Value, key any, name string) (safejs.Value, error) {
+	v, err := builtins.reflect.Call("get", o, key)
 	if err != nil {
 		return safejs.Value{}, fmt.Errorf("%w reading %s", ErrThrew, name)
 	}
 	return v, nil
+}
+
+// names keeps the JS strings of names the bridge passes to JavaScript again
+// and again (property and header names): a Go string argument becomes a new
+// JS string, with a finalizer to release it, on every call.
+var names sync.Map // string -> safejs.Value
+
+// jsString returns the JS string s, made once. Only for the bridge's own
+// names, a small fixed set, never for data.
+func jsString(s string) safejs.Value {
+	if v, ok := names.Load(s); ok {
+		return v.(safejs.Value)
+	}
+	v, err := safejs.ValueOf(s)
+	if err != nil {
+		return v
+	}
+	names.Store(s, v)
+	return v
 }
 
 // TypeOther is what TypeOf reports for a value syscall/js has no Type for

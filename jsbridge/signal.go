@@ -69,7 +69,7 @@ type abortList struct {
 	mu       sync.Mutex
 	last     int
 	pending  map[int]func()
-	callback *Func // abort(id), bound per signal
+	callback *Func // abort(id), bound per signal; made by Init
 }
 
 var aborts abortList
@@ -77,13 +77,6 @@ var aborts abortList
 func (a *abortList) add(cancel context.CancelCauseFunc, cause error) (int, safejs.Value, error) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.callback == nil {
-		f, err := FuncOf(fireAbort, func(error) any { return nil })
-		if err != nil {
-			return 0, safejs.Value{}, err
-		}
-		a.callback, a.pending = f, map[int]func(){}
-	}
 	a.last++
 	a.pending[a.last] = func() { cancel(cause) }
 	listener, err := a.callback.Value().Call("bind", nil, a.last)

@@ -59,12 +59,13 @@ func (e *entry) publish(ev session.Event) {
 	if len(listeners) == 0 {
 		return
 	}
+	st := e.c.State()
 	var expiresAt any
-	if t := e.c.ExpiresAt(); !t.IsZero() {
-		expiresAt = float64(t.UnixMilli())
+	if !st.ExpiresAt.IsZero() {
+		expiresAt = float64(st.ExpiresAt.UnixMilli())
 	}
-	expiresIn := float64(e.c.ExpiresIn().Milliseconds())
-	usableFor := float64(e.c.UsableFor().Milliseconds())
+	expiresIn := float64(st.ExpiresIn.Milliseconds())
+	usableFor := float64(st.UsableFor.Milliseconds())
 	for _, l := range listeners {
 		_, _ = l.Invoke(string(ev.Reason), expiresAt, expiresIn, usableFor)
 	}

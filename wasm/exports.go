@@ -139,7 +139,8 @@ func (b *bridge) login(args []safejs.Value) (func() (any, error), error) {
 
 // fetchWithAuth(handle, query, variables?, operationName?, signal?) sends a
 // protected request. variables is the JSON text of an object. It resolves
-// with the response body, a GraphQL response, as a Uint8Array.
+// with the response body, a GraphQL response: an ArrayBuffer, or a
+// Uint8Array when the body came in pieces.
 func (b *bridge) fetchWithAuth(args []safejs.Value) (func() (any, error), error) {
 	e, err := b.entryAt(args)
 	if err != nil {
@@ -167,6 +168,9 @@ func (b *bridge) fetchWithAuth(args []safejs.Value) (func() (any, error), error)
 		res, err := e.c.Do(ctx, r)
 		if err != nil {
 			return nil, err
+		}
+		if buffer, ok := res.Native.(safejs.Value); ok {
+			return buffer, nil // the ArrayBuffer the body came in: no copy back
 		}
 		return jsbridge.BytesToJS(res.Body)
 	}, nil

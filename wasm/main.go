@@ -9,7 +9,7 @@
 //
 //	newClient(options, onWarning?) → handle
 //	login(handle, {username?, email?, password}, signal?) → Promise<{user, expiresAt}>
-//	fetchWithAuth(handle, query, variables?, operationName?, signal?) → Promise<Uint8Array>
+//	fetchWithAuth(handle, query, variables?, operationName?, signal?) → Promise<ArrayBuffer or Uint8Array>
 //	tokenExpiresAt(handle) → milliseconds since the epoch, or null
 //	tokenExpiresIn(handle) → milliseconds
 //	isAuthenticated(handle) → boolean

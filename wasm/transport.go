@@ -6,9 +6,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/gqlauth/gqlauth/jsbridge"
 	"github.com/gqlauth/gqlauth/wasm/client"
+	"github.com/gqlauth/gqlauth/wasm/graphql"
 )
 
 // fetchTransport is the client's Transport in the browser: fetch, through
@@ -21,17 +24,41 @@ type fetchTransport struct {
 func (t *fetchTransport) RoundTrip(ctx context.Context, req *client.Request) (*client.Response, error) {
 	r, err := jsbridge.Fetch(ctx, &jsbridge.FetchRequest{
 		URL:             req.URL,
-		Method:          "POST",
-		Header:          req.Header,
+		Init:            t.init(req),
 		Body:            req.Body,
-		Credentials:     t.credentials,
+		SecretBody:      req.Secret,
 		MaxBytes:        t.maxBytes,
 		ResponseHeaders: req.ResponseHeaders,
 	})
 	if err != nil {
 		return nil, transportError(err)
 	}
-	return &client.Response{Status: r.Status, Header: r.Header, Body: r.Body, Problem: transportError(r.Problem)}, nil
+	resp := &client.Response{Status: r.Status, Header: r.Header, Body: r.Body, Problem: transportError(r.Problem)}
+	if !r.JSBody.IsUndefined() {
+		resp.Native = r.JSBody
+	}
+	return resp, nil
+}
+
+// init is fetch's options for req, as JSON: a POST with req's headers and
+// the client's credentials mode.
+func (t *fetchTransport) init(req *client.Request) string {
+	b := make([]byte, 0, 256)
+	b = append(b, `{"method":"POST","headers":{`...)
+	for i, name := range slices.Sorted(maps.Keys(req.Header)) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = graphql.AppendString(b, name)
+		b = append(b, ':')
+		b = graphql.AppendString(b, req.Header[name])
+	}
+	b = append(b, '}')
+	if t.credentials != "" {
+		b = append(b, `,"credentials":`...)
+		b = graphql.AppendString(b, t.credentials)
+	}
+	return string(append(b, '}'))
 }
 
 // transportError gives jsbridge's errors the client's meaning; the

@@ -199,6 +199,7 @@ class Connection {
     const id = ++this.#next;
     return new Promise((resolve, reject) => {
       const onAbort = () => this.#send({ op: 'abort', id });
+      const abortable = signal !== undefined;
       const settle = (fn) => (v) => {
         signal?.removeEventListener('abort', onAbort);
         this.#pending.delete(id);
@@ -209,7 +210,7 @@ class Connection {
       this.#port.ref?.();
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        this.#send({ id, op, args });
+        this.#send(abortable ? { id, op, args, abortable } : { id, op, args });
       } catch (e) { // postMessage could not copy an argument
         this.#pending.get(id).reject(invalid(`${op}: an argument cannot be sent to the worker (${describe(e)})`, e));
       }
@@ -222,7 +223,13 @@ class Connection {
   attach(handle, deliver) { this.#clients.set(handle, deliver); }
   detach(handle) { this.#clients.delete(handle); }
 
+  // One message from the worker: an answer, an event, a warning, or a
+  // batch of them, in order.
   #receive(msg) {
+    if (Array.isArray(msg)) {
+      for (const m of msg) this.#receive(m);
+      return;
+    }
     if (msg === null || typeof msg !== 'object') return;
     if (msg.event) {
       this.#clients.get(msg.event.client)?.(msg.event);

@@ -10,13 +10,18 @@
 //    or in Node): gqlauth.js imports serve() and talks to it over a
 //    MessageChannel.
 //
-// The protocol. A port sends requests {id, op, args}; the answer to each is
-// {id, ok: true, value} or {id, ok: false, error: {code, message, status?,
-// graphQLErrors?}}. Besides answers, a port receives {event: {client,
-// reason, expiresAt, expiresIn, usableFor}} after every token change of a
-// client it opened, {warning: message}, and {fatal: message} if the module
-// stops. Ops (OPS below): open (make a client), login, fetch, logout and
-// close; and {op: 'abort', id}, which aborts request id.
+// The protocol. A port sends requests {id, op, args, abortable?}; the
+// answer to each is {id, ok: true, value} or {id, ok: false, error: {code,
+// message, status?, graphQLErrors?}}. Besides answers, a port receives
+// {event: {client, reason, expiresAt, expiresIn, usableFor}} after every
+// token change of a client it opened, {warning: message}, and {fatal:
+// message} if the module stops. Events and warnings wait for the next answer
+// to the port and travel with it, in order, in one message (an array):
+// they reach the page before the answer they came before, at the price of
+// one message per request instead of two; those that no answer follows go
+// out on their own a moment later. Ops (OPS below): open (make a client),
+// login, fetch, logout and close; and {op: 'abort', id}, which aborts
+// request id, if it was sent abortable.
 import './wasm_exec.js';
 
 /** The name gqlauth.js gives the worker; only a worker of that name serves on its own. */
@@ -44,8 +49,10 @@ export function serve(port) {
 // opened, with their token-event subscriptions.
 class PortSession {
   #port;
-  #calls = new Map(); // request id -> AbortController
+  #calls = new Map(); // request id -> its AbortController, or null when it cannot be aborted
   #clients = new Map(); // handle -> unsubscribe
+  #outbox = []; // events and warnings that wait for the next answer
+  #flushing = false;
 
   constructor(port) { this.#port = port; }
 
@@ -62,11 +69,11 @@ class PortSession {
       this.#reply(id, failure(invalid(`unknown operation ${String(op).slice(0, 40)}`)));
       return;
     }
-    const controller = new AbortController();
+    const controller = msg.abortable === true ? new AbortController() : null;
     this.#calls.set(id, controller);
     // Every op may be async; run it and reply once, whatever happens.
     Promise.resolve()
-      .then(() => run(this, args, controller.signal))
+      .then(() => run(this, args, controller?.signal))
       .then((value) => ({ ok: true, value }), failure)
       .then((answer) => {
         this.#calls.delete(id);
@@ -75,11 +82,33 @@ class PortSession {
   }
 
   #reply(id, answer) {
-    const transfer = answer.value instanceof Uint8Array ? [answer.value.buffer] : [];
-    this.#port.postMessage({ id, ...answer }, transfer);
+    // A response body moves to the page; it is not copied.
+    const { value } = answer;
+    const transfer = value instanceof ArrayBuffer ? [value] : ArrayBuffer.isView(value) ? [value.buffer] : [];
+    const reply = { id, ...answer };
+    if (this.#outbox.length === 0) {
+      this.#port.postMessage(reply, transfer);
+      return;
+    }
+    this.#outbox.push(reply);
+    this.#flush(transfer);
   }
 
-  post(message) { this.#port.postMessage(message); }
+  /** Sends an event or a warning with the next answer, or soon. */
+  post(message) {
+    this.#outbox.push(message);
+    if (this.#flushing) return;
+    this.#flushing = true;
+    setTimeout(() => this.#flush(), 0);
+  }
+
+  #flush(transfer = []) {
+    this.#flushing = false;
+    if (this.#outbox.length === 0) return;
+    const batch = this.#outbox;
+    this.#outbox = [];
+    this.#port.postMessage(batch.length === 1 ? batch[0] : batch, transfer);
+  }
 
   // The clients this port opened, with the functions that stop their
   // events. Closing a client stops its events too: forget then only drops

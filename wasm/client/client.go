@@ -223,6 +223,8 @@ type Result struct {
 	Status int
 	// Body is the response body: a GraphQL response.
 	Body []byte
+	// Native is the transport's handle on Body (Response.Native), or nil.
+	Native any
 }
 
 // Login sends the loginUser query and installs the token from the response
@@ -375,9 +377,9 @@ func (c *Client) ExpiresAt() time.Time { return c.sess.ExpiresAt() }
 // ExpiresIn returns the time left until exp on the server's clock, or zero.
 func (c *Client) ExpiresIn() time.Duration { return c.sess.ExpiresIn() }
 
-// UsableFor returns how long the held token stays usable (until exp minus
-// the leeway, on the server's clock), or zero.
-func (c *Client) UsableFor() time.Duration { return c.sess.UsableFor() }
+// State returns the held token's expiry, the time left and how long it
+// stays usable, read at one instant.
+func (c *Client) State() session.State { return c.sess.State() }
 
 // Authenticated reports whether a request now would be sent with a token.
 func (c *Client) Authenticated() bool { return c.sess.Usable() }

@@ -36,7 +36,7 @@ func (c *Client) request(x *exchange) *Request {
 	if auth := x.authorization(); auth != "" {
 		h[HeaderAuthorization] = auth
 	}
-	return &Request{URL: c.endpoint, Header: h, Body: x.body, ResponseHeaders: tokenHeaders}
+	return &Request{URL: c.endpoint, Header: h, Body: x.body, Secret: x.login, ResponseHeaders: tokenHeaders}
 }
 
 // loginBody encodes the loginUser request for cr. The password is copied
@@ -127,7 +127,7 @@ func (c *Client) finishDo(x *exchange, resp *Response) (res Result, retry bool, 
 		return Result{}, false, &ResponseError{Status: resp.Status, GraphQLErrors: parsed.ErrorsJSON(),
 			Err: fmt.Errorf("%w: the server answered %d", ErrHTTPStatus, resp.Status)}
 	}
-	return Result{Status: resp.Status, Body: resp.Body}, false, nil
+	return Result{Status: resp.Status, Body: resp.Body, Native: resp.Native}, false, nil
 }
 
 // parse reads resp's body as a GraphQL response: the one place that decides

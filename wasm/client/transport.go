@@ -7,9 +7,11 @@ type Request struct {
 	URL string
 	// Header holds the request headers, canonical names as keys.
 	Header map[string]string
-	// Body is the JSON body. It may hold a password: a Transport must not
-	// keep it or copy it anywhere that outlives the call.
+	// Body is the JSON body.
 	Body []byte
+	// Secret says Body holds a password: a Transport must not keep it, and
+	// must wipe any copy it makes once the request is on its way.
+	Secret bool
 	// ResponseHeaders names the response headers the client reads; a
 	// Transport need not return any others.
 	ResponseHeaders []string
@@ -26,6 +28,11 @@ type Response struct {
 	Header map[string]string
 	// Body is the whole body, when Problem is nil.
 	Body []byte
+	// Native is the transport's own handle on the body, if it has one (the
+	// browser's transport: the JavaScript ArrayBuffer the body was read
+	// into). The client passes it on in Result.Native untouched, so that a
+	// caller handing the body back to where it came from need not copy it.
+	Native any
 	// Problem, when set, says why the body was not read whole although the
 	// answer began: it wraps ErrResponseTooLarge, ErrNetwork (cut off) or the
 	// context's cause (the time ran out). Status and Header still hold.

@@ -275,6 +275,33 @@ func (s *Session) UsableFor() time.Duration {
 	return max(s.token.ExpiresAt.Add(-s.leeway).Sub(s.serverNowLocked()), 0)
 }
 
+// State is what can be said of a session's token at one instant, none of it
+// secret.
+type State struct {
+	// ExpiresAt is the held token's exp, or zero when none is held.
+	ExpiresAt time.Time
+	// ExpiresIn is the time left until ExpiresAt on the server's clock, or
+	// zero (see ExpiresIn).
+	ExpiresIn time.Duration
+	// UsableFor is how long the token may still be sent (see UsableFor).
+	UsableFor time.Duration
+}
+
+// State returns ExpiresAt, ExpiresIn and UsableFor, read at one instant.
+func (s *Session) State() State {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.token.IsZero() {
+		return State{}
+	}
+	now := s.serverNowLocked()
+	return State{
+		ExpiresAt: s.token.ExpiresAt,
+		ExpiresIn: max(s.token.ExpiresAt.Sub(now), 0),
+		UsableFor: max(s.token.ExpiresAt.Add(-s.leeway).Sub(now), 0),
+	}
+}
+
 // String describes the session without revealing the token.
 func (s *Session) String() string {
 	s.mu.Lock()

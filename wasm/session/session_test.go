@@ -115,6 +115,24 @@ func TestExpiryHonoursLeewayButReportsExp(t *testing.T) {
 	}
 }
 
+func TestStateIsReadAtOneInstant(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	s, tok := loggedIn(t, clock, WithLeeway(10*time.Second))
+	clock.Advance(20 * time.Minute)
+	got := s.State()
+	want := State{ExpiresAt: tok.ExpiresAt, ExpiresIn: s.ExpiresIn(), UsableFor: s.UsableFor()}
+	if got != want {
+		t.Errorf("State() = %+v, want %+v", got, want)
+	}
+	if got.ExpiresIn-got.UsableFor != 10*time.Second {
+		t.Errorf("ExpiresIn - UsableFor = %v, want the leeway", got.ExpiresIn-got.UsableFor)
+	}
+	s.Logout()
+	if got := s.State(); got != (State{}) {
+		t.Errorf("State() after logout = %+v, want zero", got)
+	}
+}
+
 func TestCheckExpiryFiresOnce(t *testing.T) {
 	clock := &fakeClock{now: t0}
 	s, _ := loggedIn(t, clock)
