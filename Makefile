@@ -75,7 +75,8 @@ test-fuzz:
 	  ./wasm/graphql:FuzzParseResponse \
 	  ./wasm/graphql:FuzzEncode \
 	  ./wasm/graphql:FuzzAppendStringAgreesWithEncodingJSON \
-	  ./wasm/internal/nesting:FuzzWithinAgreesWithACharacterLoop; do \
+	  ./wasm/internal/nesting:FuzzWithinAgreesWithACharacterLoop \
+	  ./wasm/client:FuzzEndpointAgreesWithNetURL; do \
 	  pkg=$${spec%%:*}; fn=$${spec##*:}; \
 	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \
 	  $(GO) test $$pkg -run='^$$' -fuzz="^$$fn$$" -fuzztime=$(FUZZTIME); \

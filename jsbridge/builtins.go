@@ -33,46 +33,48 @@ var builtins struct {
 // starts; later calls do nothing. Every function of the package calls it
 // too.
 func Init() error {
-	builtins.once.Do(func() {
-		g := safejs.Global()
-		b := &builtins
-		for _, v := range []struct {
-			dst  *safejs.Value
-			name string
-		}{
-			{&b.object, "Object"}, {&b.reflect, "Reflect"}, {&b.json, "JSON"}, {&b.error, "Error"},
-			{&b.string, "String"}, {&b.promise, "Promise"}, {&b.uint8Array, "Uint8Array"},
-			{&b.abortController, "AbortController"},
-		} {
-			var err error
-			if *v.dst, err = g.Get(v.name); err != nil || TypeOf(*v.dst) == safejs.TypeUndefined {
-				b.err = fmt.Errorf("this JavaScript environment has no %s", v.name)
-				return
-			}
-		}
-		encoder, err := g.Get("TextEncoder")
-		if err == nil {
-			b.textEncoder, err = encoder.New()
-		}
-		if err != nil {
-			b.err = fmt.Errorf("this JavaScript environment has no TextEncoder")
+	builtins.once.Do(initBuiltins) // a named function: a closure here would be copied into every caller
+	return builtins.err
+}
+
+func initBuiltins() {
+	g := safejs.Global()
+	b := &builtins
+	for _, v := range []struct {
+		dst  *safejs.Value
+		name string
+	}{
+		{&b.object, "Object"}, {&b.reflect, "Reflect"}, {&b.json, "JSON"}, {&b.error, "Error"},
+		{&b.string, "String"}, {&b.promise, "Promise"}, {&b.uint8Array, "Uint8Array"},
+		{&b.abortController, "AbortController"},
+	} {
+		var err error
+		if *v.dst, err = g.Get(v.name); err != nil || TypeOf(*v.dst) == safejs.TypeUndefined {
+			b.err = fmt.Errorf("this JavaScript environment has no %s", v.name)
 			return
 		}
-		// AbortSignal.prototype's aborted getter, read through Reflect.get
-		// (Get would call Init again).
-		if signal, err := g.Get("AbortSignal"); err == nil && TypeOf(signal) == safejs.TypeFunction {
-			if proto, err := b.reflect.Call("get", signal, "prototype"); err == nil {
-				if desc, err := b.object.Call("getOwnPropertyDescriptor", proto, "aborted"); err == nil && TypeOf(desc) == safejs.TypeObject {
-					b.abortedGetter, _ = b.reflect.Call("get", desc, "get")
-				}
+	}
+	encoder, err := g.Get("TextEncoder")
+	if err == nil {
+		b.textEncoder, err = encoder.New()
+	}
+	if err != nil {
+		b.err = fmt.Errorf("this JavaScript environment has no TextEncoder")
+		return
+	}
+	// AbortSignal.prototype's aborted getter, read through Reflect.get
+	// (Get would call Init again).
+	if signal, err := g.Get("AbortSignal"); err == nil && TypeOf(signal) == safejs.TypeFunction {
+		if proto, err := b.reflect.Call("get", signal, "prototype"); err == nil {
+			if desc, err := b.object.Call("getOwnPropertyDescriptor", proto, "aborted"); err == nil && TypeOf(desc) == safejs.TypeObject {
+				b.abortedGetter, _ = b.reflect.Call("get", desc, "get")
 			}
 		}
-		b.withResolvers, _ = b.reflect.Call("get", b.promise, "withResolvers")
-		// fetch is looked up, not required: only Fetch needs it.
-		b.fetch, _ = g.Get("fetch")
-		b.err = makeShared()
-	})
-	return builtins.err
+	}
+	b.withResolvers, _ = b.reflect.Call("get", b.promise, "withResolvers")
+	// fetch is looked up, not required: only Fetch needs it.
+	b.fetch, _ = g.Get("fetch")
+	b.err = makeShared()
 }
 
 // makeShared makes the few JS functions the bridge shares between all

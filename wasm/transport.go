@@ -6,8 +6,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
-	"slices"
 
 	"github.com/gqlauth/gqlauth/jsbridge"
 	"github.com/gqlauth/gqlauth/wasm/client"
@@ -45,13 +43,15 @@ func (t *fetchTransport) RoundTrip(ctx context.Context, req *client.Request) (*c
 func (t *fetchTransport) init(req *client.Request) string {
 	b := make([]byte, 0, 256)
 	b = append(b, `{"method":"POST","headers":{`...)
-	for i, name := range slices.Sorted(maps.Keys(req.Header)) {
-		if i > 0 {
+	first := true
+	for name, value := range req.Header {
+		if !first {
 			b = append(b, ',')
 		}
+		first = false
 		b = graphql.AppendString(b, name)
 		b = append(b, ':')
-		b = graphql.AppendString(b, req.Header[name])
+		b = graphql.AppendString(b, value)
 	}
 	b = append(b, '}')
 	if t.credentials != "" {

@@ -13,8 +13,6 @@ package client
 import (
 	"context"
 	"fmt"
-	"net/netip"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -167,33 +165,121 @@ func New(endpoint string, t Transport, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+// checkEndpoint accepts an absolute http(s) URL, without its fragment.
+// Plain http only goes to a loopback host unless allowInsecure.
+//
+// It reads the URL by hand, strictly, rather than with net/url, which with
+// what it brings (net/netip, unique, internal/godebug) would add 190 KB to
+// the module. It fails safe: what it does not recognise is refused, never
+// reinterpreted; a loopback address written in an unusual form (octal,
+// decimal, IPv6 other than [::1]) is not recognised as loopback, so plain
+// http to it needs allowInsecureHTTP. FuzzEndpointAgreesWithNetURL holds it
+// to net/url.
 func checkEndpoint(endpoint string, allowInsecure bool) (string, error) {
-	u, err := url.Parse(endpoint)
-	if err != nil || !u.IsAbs() || u.Host == "" || u.Opaque != "" {
-		return "", invalidArg("endpoint must be an absolute http(s) URL, got %q", endpoint)
+	notURL := invalidArg("endpoint must be an absolute http(s) URL, got %q", endpoint)
+	for i := 0; i < len(endpoint); i++ {
+		if c := endpoint[i]; c <= ' ' || c >= 0x7f || c == '\\' {
+			return "", invalidArg("endpoint must be a URL without spaces, control characters, backslashes or non-ASCII characters (percent-encode them), got %q", endpoint)
+		}
+		if endpoint[i] == '%' && (i+2 >= len(endpoint) || !isHex(endpoint[i+1]) || !isHex(endpoint[i+2])) {
+			return "", invalidArg("endpoint has a %% not followed by two hex digits: %q", endpoint)
+		}
 	}
-	if u.User != nil {
+	scheme, rest, ok := strings.Cut(endpoint, "://")
+	if !ok {
+		return "", notURL
+	}
+	scheme = strings.ToLower(scheme)
+	if scheme != "https" && scheme != "http" {
+		return "", invalidArg("endpoint scheme must be http or https, got %q", scheme)
+	}
+	rest, _, _ = strings.Cut(rest, "#")
+	authority := rest
+	if i := strings.IndexAny(rest, "/?"); i >= 0 {
+		authority = rest[:i]
+	}
+	if strings.Contains(authority, "@") {
 		return "", invalidArg("endpoint must not carry user:password; log in with login()")
 	}
-	u.Fragment = ""
-	switch u.Scheme {
-	case "https":
-	case "http":
-		if !allowInsecure && !isLoopback(u.Hostname()) {
-			return "", fmt.Errorf("%w: %s would send credentials in clear text; use https, or pass allowInsecureHTTP: true", ErrInsecureEndpoint, u.Redacted())
-		}
-	default:
-		return "", invalidArg("endpoint scheme must be http or https, got %q", u.Scheme)
+	host, ok := hostOf(authority)
+	if !ok {
+		return "", notURL
 	}
-	return u.String(), nil
+	if scheme == "http" && !allowInsecure && !isLoopback(host) {
+		return "", fmt.Errorf("%w: http://%s would send credentials in clear text; use https, or pass allowInsecureHTTP: true", ErrInsecureEndpoint, authority)
+	}
+	return scheme + "://" + rest, nil
 }
 
+// hostOf returns the host of an authority (host, host:port, [v6]:port),
+// lower-cased, and whether the authority has that form, with a host of the
+// plain characters hosts are written in.
+func hostOf(authority string) (string, bool) {
+	host, port := authority, ""
+	if strings.HasPrefix(authority, "[") {
+		end := strings.IndexByte(authority, ']')
+		if end < 0 {
+			return "", false
+		}
+		host, port = authority[:end+1], authority[end+1:]
+		if port != "" && port[0] != ':' {
+			return "", false
+		}
+		port = strings.TrimPrefix(port, ":")
+	} else if i := strings.LastIndexByte(authority, ':'); i >= 0 {
+		host, port = authority[:i], authority[i+1:]
+	}
+	for i := 0; i < len(port); i++ {
+		if port[i] < '0' || port[i] > '9' {
+			return "", false
+		}
+	}
+	if host == "" {
+		return "", false
+	}
+	// A name of letters, digits, '-', '.' and '_' (internationalized names
+	// come punycoded), or an IPv6 address in brackets.
+	allowed := "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._"
+	inside := host
+	if strings.HasPrefix(host, "[") {
+		allowed, inside = "0123456789abcdefABCDEF:.", host[1:len(host)-1]
+	}
+	for i := 0; i < len(inside); i++ {
+		if strings.IndexByte(allowed, inside[i]) < 0 {
+			return "", false
+		}
+	}
+	return strings.ToLower(host), true
+}
+
+func isHex(c byte) bool { return '0' <= c && c <= '9' || 'a' <= c && c <= 'f' || 'A' <= c && c <= 'F' }
+
+// isLoopback reports whether host names the local machine: localhost or a
+// name under .localhost, 127.x.y.z in plain dotted decimal, or [::1].
 func isLoopback(host string) bool {
-	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") || host == "[::1]" {
 		return true
 	}
-	ip, err := netip.ParseAddr(host)
-	return err == nil && ip.IsLoopback()
+	parts := strings.Split(host, ".")
+	if len(parts) != 4 || parts[0] != "127" {
+		return false
+	}
+	for _, p := range parts {
+		if p == "" || len(p) > 3 || len(p) > 1 && p[0] == '0' {
+			return false
+		}
+		n := 0
+		for i := 0; i < len(p); i++ {
+			if p[i] < '0' || p[i] > '9' {
+				return false
+			}
+			n = n*10 + int(p[i]-'0')
+		}
+		if n > 255 {
+			return false
+		}
+	}
+	return true
 }
 
 // Endpoint is the URL requests go to, as New normalized it.

@@ -190,6 +190,26 @@ func TestLoginZeroesTheBodyItSent(t *testing.T) {
 	}
 }
 
+func TestLoginBodyBuffersNeverGrow(t *testing.T) {
+	// Every byte of this password needs escaping, to six bytes at most. A
+	// buffer that grew would be a third allocation, and leave a copy of the
+	// password behind.
+	cr := Credentials{Username: "demo\n", Email: "\x02", Password: []byte(strings.Repeat("\x01\"\xff\u2028", 50))}
+	var body []byte
+	allocs := testing.AllocsPerRun(20, func() {
+		var err error
+		if body, err = loginBody(cr); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs != 2 {
+		t.Errorf("loginBody made %v allocations, want 2 (the variables and the body)", allocs)
+	}
+	if !json.Valid(body) {
+		t.Fatalf("the body is not JSON: %q", body)
+	}
+}
+
 func TestLoginFailures(t *testing.T) {
 	tests := []struct {
 		name   string

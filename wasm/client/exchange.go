@@ -40,9 +40,12 @@ func (c *Client) request(x *exchange) *Request {
 }
 
 // loginBody encodes the loginUser request for cr. The password is copied
-// straight from cr.Password into the body, which the caller zeroes.
+// straight from cr.Password into the body, which the caller zeroes, and
+// into the variables, zeroed here. Both buffers are made large enough from
+// the start (escaping at most sextuples a byte): a buffer that grew would
+// leave its first copy behind, where nobody could zero it.
 func loginBody(cr Credentials) ([]byte, error) {
-	vars := make([]byte, 0, len(cr.Username)+len(cr.Email)+len(cr.Password)+48)
+	vars := make([]byte, 0, 6*(len(cr.Username)+len(cr.Email)+len(cr.Password))+48)
 	vars = append(vars, '{')
 	if cr.Username != "" {
 		vars = append(vars, `"username":`...)
@@ -55,7 +58,7 @@ func loginBody(cr Credentials) ([]byte, error) {
 		vars = append(vars, ',')
 	}
 	vars = append(vars, `"password":`...)
-	vars = graphql.AppendString(vars, cr.Password)
+	vars = graphql.AppendBytes(vars, cr.Password)
 	vars = append(vars, '}')
 	defer clear(vars)
 	return graphql.Request{Query: loginQuery, Variables: vars, OperationName: "Login"}.Encode()

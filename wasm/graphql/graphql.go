@@ -59,7 +59,10 @@ func (r Request) Encode() ([]byte, error) {
 	if len(vars) > 0 && (vars[0] != '{' || !nesting.Within(vars, MaxDepth) || !gjson.ValidBytes(vars)) {
 		return nil, ErrInvalidVariables
 	}
-	b := make([]byte, 0, len(r.Query)+len(vars)+len(r.OperationName)+64)
+	// Room for the query and the operation name escaped at worst, so that
+	// the buffer never grows: vars may hold a password, and a buffer that
+	// grew would leave a copy behind.
+	b := make([]byte, 0, 6*(len(r.Query)+len(r.OperationName))+len(vars)+64)
 	b = append(b, `{"query":`...)
 	b = AppendString(b, r.Query)
 	if len(vars) > 0 {
@@ -87,9 +90,14 @@ func trimSpace(b []byte) []byte {
 // AppendString appends s to dst as a JSON string literal, quotes included,
 // and returns the extended buffer. It escapes what JSON requires (quote,
 // backslash, control characters) and U+2028, U+2029; invalid UTF-8 becomes
-// U+FFFD, as encoding/json does. It copies s directly into dst, so a secret
-// passed as a []byte leaves no other copy behind.
-func AppendString[S ~string | ~[]byte](dst []byte, s S) []byte {
+// U+FFFD, as encoding/json does.
+func AppendString(dst []byte, s string) []byte {
+	return AppendBytes(dst, unsafe.Slice(unsafe.StringData(s), len(s)))
+}
+
+// AppendBytes is AppendString for text held in a byte slice. It copies s
+// straight into dst, so a secret (a password) leaves no other copy behind.
+func AppendBytes(dst []byte, s []byte) []byte {
 	const hex = "0123456789abcdef"
 	dst = append(dst, '"')
 	start := 0
@@ -121,35 +129,23 @@ func AppendString[S ~string | ~[]byte](dst []byte, s S) []byte {
 			start = i
 			continue
 		}
-		r, size := decodeRune(s[i:])
-		if r == utf8.RuneError && size == 1 {
+		r, size := utf8.DecodeRune(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		if r == '\u2028' || r == '\u2029' {
+		case r == '\u2028' || r == '\u2029':
 			dst = append(dst, s[start:i]...)
 			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
 			i += size
-			start = i
 			continue
 		}
 		i += size
+		start = i
 	}
 	dst = append(dst, s[start:]...)
 	return append(dst, '"')
-}
-
-func decodeRune[S ~string | ~[]byte](s S) (rune, int) {
-	switch v := any(s).(type) {
-	case string:
-		return utf8.DecodeRuneInString(v)
-	case []byte:
-		return utf8.DecodeRune(v)
-	}
-	return utf8.DecodeRuneInString(string(s))
 }
 
 // Response is a parsed view of a GraphQL response body. It reads from the

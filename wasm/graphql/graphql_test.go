@@ -230,8 +230,8 @@ func FuzzAppendStringAgreesWithEncodingJSON(f *testing.F) {
 		if got := string(AppendString(nil, s)); got != w {
 			t.Fatalf("AppendString(%q) = %s, encoding/json says %s", s, got, w)
 		}
-		if got := string(AppendString([]byte("x"), []byte(s))); got != "x"+w {
-			t.Fatalf("AppendString([]byte(%q)) = %s, want x%s", s, got, w)
+		if got := string(AppendBytes([]byte("x"), []byte(s))); got != "x"+w {
+			t.Fatalf("AppendBytes(%q) = %s, want x%s", s, got, w)
 		}
 	})
 }

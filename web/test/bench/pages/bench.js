@@ -6,7 +6,10 @@ import { createClient } from './gqlauth.js';
 const endpoint = new URL('/graphql', location.href).href;
 // ?wasm=URL loads another build of the module (the profiler uses the one
 // with a name section); the default is gqlauth.wasm next to gqlauth.js.
-const wasmURL = new URLSearchParams(location.search).get('wasm') ?? undefined;
+// ?worker=bench starts gqlauth with bench-worker.js, which reports memory.
+const params = new URLSearchParams(location.search);
+const wasmURL = params.get('wasm') ?? undefined;
+const workerURL = params.get('worker') === 'bench' ? new URL('./bench-worker.js', import.meta.url) : undefined;
 const USERNAME = 'demo';
 const PASSWORD = 'demo-password';
 const LOGIN = `query Login($username: String, $password: String!) {
@@ -56,7 +59,7 @@ const SMALL = '{ me { id } }';
 const BLOB = 'query Blob($n: Int!) { blob(bytes: $n) }';
 
 async function setup() {
-  clients.gqlauth = await createClient({ endpoint, wasmURL });
+  clients.gqlauth = await createClient({ endpoint, wasmURL, workerURL });
   await clients.gqlauth.login({ username: USERNAME, password: PASSWORD });
   clients.plain = new PlainClient(endpoint);
   await clients.plain.login(USERNAME, PASSWORD);
@@ -115,11 +118,19 @@ async function load(which, n, workers = 4) {
   return n;
 }
 
-/** What the page can see of its memory. */
-function memory() {
-  const mem = window.benchGo?._inst?.exports?.mem;
+/** The module's WebAssembly memory (from bench-worker.js), and the page's JS heap where the browser tells. */
+async function memory() {
+  let wasmBytes = null;
+  if (workerURL) {
+    const channel = new BroadcastChannel('gqlauth-bench');
+    wasmBytes = await new Promise((resolve) => {
+      channel.onmessage = (e) => resolve(e.data.wasmBytes);
+      channel.postMessage('memory?');
+    });
+    channel.close();
+  }
   return {
-    wasmBytes: mem ? mem.buffer.byteLength : null,
+    wasmBytes,
     performanceMemory: performance.memory ? performance.memory.usedJSHeapSize : null,
   };
 }
