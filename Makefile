@@ -75,7 +75,7 @@ test-fuzz:
 	  ./wasm/graphql:FuzzParseResponse \
 	  ./wasm/graphql:FuzzEncode \
 	  ./wasm/graphql:FuzzAppendStringAgreesWithEncodingJSON \
-	  ./wasm/internal/nesting:FuzzWithinAgreesWithACharacterLoop \
+	  ./wasm/internal/jsonscan:FuzzObjectAgreesWithEncodingJSON \
 	  ./wasm/client:FuzzEndpointAgreesWithNetURL; do \
 	  pkg=$${spec%%:*}; fn=$${spec##*:}; \
 	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \

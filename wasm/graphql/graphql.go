@@ -15,7 +15,7 @@ import (
 	"unicode/utf8"
 	"unsafe"
 
-	"github.com/gqlauth/gqlauth/wasm/internal/nesting"
+	"github.com/gqlauth/gqlauth/wasm/internal/jsonscan"
 	"github.com/tidwall/gjson"
 )
 
@@ -32,7 +32,7 @@ const UnauthorizedMessage = "Unauthorized"
 
 // MaxDepth is how deeply arrays and objects may nest in a response or in
 // variables. Real GraphQL answers nest a few dozen levels; the bound keeps
-// the recursive JSON reader within the WebAssembly stack.
+// the recursive JSON reader (gjson) within the WebAssembly stack.
 const MaxDepth = 256
 
 // Request is one GraphQL operation.
@@ -53,11 +53,10 @@ func (r Request) Encode() ([]byte, error) {
 	if string(vars) == "null" {
 		vars = nil
 	}
-	// A valid JSON text that starts with { is an object. (gjson.ParseBytes
-	// would copy vars into a string, which, for a login, holds a password
-	// that could then not be cleared.)
-	if len(vars) > 0 && (vars[0] != '{' || !nesting.Within(vars, MaxDepth) || !gjson.ValidBytes(vars)) {
-		return nil, ErrInvalidVariables
+	if len(vars) > 0 {
+		if err := jsonscan.CheckObject(vars, MaxDepth); err != nil {
+			return nil, fmt.Errorf("%w: %w", ErrInvalidVariables, err)
+		}
 	}
 	// Room for the query and the operation name escaped at worst, so that
 	// the buffer never grows: vars may hold a password, and a buffer that
@@ -163,17 +162,24 @@ func ParseResponse(body []byte) (*Response, error) {
 	if len(body) == 0 {
 		return nil, fmt.Errorf("%w: the body is empty", ErrBadResponse)
 	}
-	if !nesting.Within(body, MaxDepth) {
+	members, err := jsonscan.Object(body, MaxDepth)
+	switch {
+	case errors.Is(err, jsonscan.ErrTooDeep):
 		return nil, fmt.Errorf("%w: the body nests deeper than %d levels", ErrBadResponse, MaxDepth)
-	}
-	if !gjson.ValidBytes(body) {
-		return nil, fmt.Errorf("%w: the body is not valid JSON", ErrBadResponse)
-	}
-	root := gjson.Parse(aliasString(body))
-	if !root.IsObject() {
+	case errors.Is(err, jsonscan.ErrNotObject):
 		return nil, fmt.Errorf("%w: the body is not a JSON object", ErrBadResponse)
+	case err != nil:
+		return nil, fmt.Errorf("%w: the body is not valid JSON (%w)", ErrBadResponse, err)
 	}
-	r := &Response{data: root.Get("data"), errors: root.Get("errors")}
+	r := &Response{}
+	for _, m := range members { // the last of a repeated name counts, as in JSON.parse
+		switch m.Name {
+		case "data":
+			r.data = gjson.Parse(aliasString(m.Value))
+		case "errors":
+			r.errors = gjson.Parse(aliasString(m.Value))
+		}
+	}
 	if !r.data.Exists() && !r.errors.Exists() {
 		return nil, fmt.Errorf("%w: it has neither data nor errors", ErrBadResponse)
 	}
@@ -185,8 +191,7 @@ func ParseResponse(body []byte) (*Response, error) {
 
 // aliasString returns b's bytes as a string without copying them. The
 // string, and every gjson.Result read from it, shares b's memory: b must not
-// change while they are in use. (gjson.ParseBytes copies the whole body, a
-// second copy of every response.)
+// change while they are in use. (gjson.ParseBytes copies its input.)
 func aliasString(b []byte) string {
 	return unsafe.String(unsafe.SliceData(b), len(b))
 }

@@ -22,7 +22,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gqlauth/gqlauth/wasm/internal/nesting"
+	"github.com/gqlauth/gqlauth/wasm/internal/jsonscan"
 	"github.com/tidwall/gjson"
 )
 
@@ -181,17 +181,10 @@ func segment(part string) (gjson.Result, error) {
 	if err != nil {
 		return gjson.Result{}, errors.New("not base64url")
 	}
-	if !nesting.Within(b, maxClaimsDepth) {
-		return gjson.Result{}, fmt.Errorf("nested deeper than %d levels", maxClaimsDepth)
+	if err := jsonscan.CheckObject(b, maxClaimsDepth); err != nil {
+		return gjson.Result{}, err
 	}
-	if !gjson.ValidBytes(b) {
-		return gjson.Result{}, errors.New("not JSON")
-	}
-	v := gjson.ParseBytes(b)
-	if !v.IsObject() {
-		return gjson.Result{}, errors.New("not a JSON object")
-	}
-	return v, nil
+	return gjson.ParseBytes(b), nil
 }
 
 // stringClaim reads a claim that must be a string; null counts as absent.
