@@ -1,8 +1,8 @@
-// Where the time goes: Chromium CPU profiles of the renderer's main thread
-// (where Go's wasm and all the JS run) while the bench page sends requests
-// through gqlauth and, for comparison, through the plain-JS client. The page
-// loads build/bench/www/gqlauth-syms.wasm, the module with its name section,
-// so wasm frames carry Go function names.
+// Where the time goes: Chromium CPU profiles of the page's main thread and
+// of gqlauth's worker (where Go's wasm runs, with the worker's JS) while the
+// bench page sends requests through gqlauth and, for comparison, through
+// the plain-JS client. The page loads build/bench/www/gqlauth-syms.wasm,
+// the module with its name section, so wasm frames carry Go function names.
 //
 // Run as `node web/test/bench/run.mjs --profile`. Prints, per scenario, the
 // main thread's busy time per request and the largest self and inclusive
@@ -98,21 +98,28 @@ export async function profile() {
     const p = await freshPage(browser, `${server.base}/bench.html?wasm=/gqlauth-syms.wasm`, () => window.benchLoaded === true);
     const { page } = p;
     await page.evaluate(() => window.bench.setup());
-    const cdp = await page.createCDPSession();
-    await cdp.send('Profiler.enable');
-    await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+    const [worker] = page.workers();
+    if (!worker) throw new Error('gqlauth started no worker');
+    const threads = { page: await page.createCDPSession(), worker: worker.client };
+    for (const cdp of Object.values(threads)) {
+      await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
+    }
     for (const s of SCENARIOS) {
       for (const which of ['gqlauth', 'plain']) {
         // A short warm-up: the same call with at most 5 repetitions.
         const warmup = s.fn === 'concurrent' ? s.args : [...s.args.slice(0, -1), Math.min(s.args.at(-1), 5)];
         await page.evaluate((fn, w, a) => window.bench[fn](w, ...a), s.fn, which, warmup);
-        await cdp.send('Profiler.start');
+        for (const cdp of Object.values(threads)) await cdp.send('Profiler.start');
         await page.evaluate((fn, w, a) => window.bench[fn](w, ...a), s.fn, which, s.args);
-        const { profile: prof } = await cdp.send('Profiler.stop');
-        writeFileSync(path.join(dir, `${s.name}-${which}.cpuprofile`), JSON.stringify(prof));
-        const text = print(s.name, which, s.per, analyse(prof, packageOf));
-        process.stdout.write(`${text}\n`);
-        report.push(text);
+        for (const [thread, cdp] of Object.entries(threads)) {
+          const { profile: prof } = await cdp.send('Profiler.stop');
+          if (which === 'plain' && thread === 'worker') continue; // idle: the plain client has no worker
+          writeFileSync(path.join(dir, `${s.name}-${which}-${thread}.cpuprofile`), JSON.stringify(prof));
+          const text = print(s.name, `${which} (${thread} thread)`, s.per, analyse(prof, packageOf));
+          process.stdout.write(`${text}\n`);
+          report.push(text);
+        }
       }
     }
     await p.close();
