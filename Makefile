@@ -53,12 +53,14 @@ demo: build
 	$(BIN)/gqlauth-server -addr $(DEMO_ADDR) -static $(DIST),web/demo
 
 ## bench: size, readiness, throughput and memory against plain JS in Chromium
-## and Firefox (build/bench/results.json), then the Go hot-path benchmarks
-bench: build deps-apt deps-npm
+## and Firefox (build/bench/results.json), then the Go hot-path benchmarks,
+## natively and in WebAssembly in Chromium (the JS<->Go crossing costs)
+bench: build deps-apt deps-npm $(BIN)/wasmbrowsertest
 	@mkdir -p build/bench/www
 	GOOS=js GOARCH=wasm $(GO) build $(WASM_FLAGS) -o build/bench/www/floor.wasm ./web/test/bench/floor
 	node web/test/bench/run.mjs
-	$(GO) test -run='^$$' -bench=. -benchmem ./wasm/graphql ./wasm/session ./wasm/client
+	$(GO) test -run='^$$' -bench=. -benchmem ./wasm/graphql ./wasm/session ./wasm/client ./wasm/internal/jsonscan
+	$(WASM_TEST_ENV) $(GO) test -run='^$$' -bench=. -benchtime=200x -exec="$(CURDIR)/$(BIN)/wasmbrowsertest" ./jsbridge ./wasm/graphql ./wasm/internal/jsonscan
 
 ## test: everything, installing what is missing first
 test: deps lint test-go test-fuzz test-wasm test-e2e test-consumer

@@ -73,7 +73,7 @@ describe('Vite: the bundled app in headless Chromium against the reference API',
     return api;
   }
 
-  it('vite build emits gqlauth.wasm as an asset; the bundle finds it, logs in and queries, on a page and in a bundled worker', async (t) => {
+  it('vite build emits gqlauth.wasm and the gqlauth worker; the bundle finds them, logs in and queries, on a page and in a bundled worker', async (t) => {
     const outDir = path.join(project.dir, 'dist');
     const logger = quietLogger(t);
     await vite.build({
@@ -96,6 +96,13 @@ describe('Vite: the bundled app in headless Chromium against the reference API',
       'the emitted asset is the package\'s gqlauth.wasm');
     const bundle = assets.filter((f) => f.endsWith('.js')).map((f) => readFileSync(path.join(outDir, 'assets', f), 'utf8')).join('\n');
     assert.ok(bundle.includes(`/assets/${wasm[0]}`), 'the bundle refers to the emitted asset');
+    // The worker the page's bundle starts is an emitted chunk with
+    // wasm_exec.js bundled in.
+    const mainChunk = assets.filter((f) => f.startsWith('main-')).map((f) => readFileSync(path.join(outDir, 'assets', f), 'utf8')).join('\n');
+    const started = /\/assets\/(gqlauth\.worker-[\w-]+\.js)/.exec(mainChunk)?.[1];
+    assert.ok(started && assets.includes(started), `the page's bundle starts an emitted gqlauth worker (${started})`);
+    assert.ok(readFileSync(path.join(outDir, 'assets', started), 'utf8').includes('_makeFuncWrapper'),
+      'wasm_exec.js is bundled into the worker');
     assert.ok(!bundle.includes('node_modules'), 'the bundle does not point into node_modules');
 
     // The built app on one origin (localhost), the API on another (127.0.0.1).
