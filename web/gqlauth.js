@@ -54,6 +54,8 @@ const stringify = JSON.stringify;
 const decoder = new TextDecoder();
 const decode = TextDecoder.prototype.decode;
 const now = () => performance.now();
+const fetchAtLoad = globalThis.fetch;
+const compileStreaming = globalThis.WebAssembly?.compileStreaming;
 
 // In a page, the module runs in a worker; anywhere else (a worker, Node) the
 // caller's realm is already isolated from pages, and it runs in-process.
@@ -72,13 +74,39 @@ export async function createClient(options) {
     throw invalid('createClient needs an options object with an endpoint');
   }
   const settings = readOptions(options);
+  let compiled;
   if (connection === null) {
+    // The module downloads and compiles while the worker starts.
+    compiled = compile(settings.wasmURL);
     connection = connect(settings.workerURL);
     connection.catch(() => { connection = null; });
   }
   const conn = await connection;
-  const { handle } = await conn.request('open', [settings.client, settings.wasmURL]);
-  return new Client(conn, handle);
+  const module = await compiled;
+  let opened;
+  try {
+    opened = await conn.request('open', [settings.client, settings.wasmURL, module]);
+  } catch (e) {
+    // A worker that cannot take a compiled module (a SharedWorker is in
+    // another agent cluster) loads it from the URL.
+    if (module === undefined || e.code !== 'INVALID_ARGUMENT' || !/cannot be sent/.test(e.message)) throw e;
+    opened = await conn.request('open', [settings.client, settings.wasmURL]);
+  }
+  return new Client(conn, opened.handle);
+}
+
+// In a page, compiles the module for the worker (nothing secret is in a
+// compiled module; what runs it, and holds the token, is the worker), with
+// the fetch and WebAssembly.compileStreaming of when gqlauth loaded.
+// Resolves to undefined where that cannot be done: the worker then loads
+// the module itself.
+async function compile(wasmURL) {
+  if (!IN_PAGE || typeof compileStreaming !== 'function' || typeof fetchAtLoad !== 'function') return undefined;
+  try {
+    return await apply(compileStreaming, WebAssembly, [apply(fetchAtLoad, globalThis, [wasmURL])]);
+  } catch {
+    return undefined; // served with another MIME type, a CSP without 'wasm-unsafe-eval', ...: the worker tries
+  }
 }
 
 // The options, read once through getters that may throw, as plain data the

@@ -124,9 +124,11 @@ class PortSession {
 const OPS = {
   __proto__: null,
 
-  // open(options, wasmURL) → {handle}: a client for one endpoint.
-  async open(session, [options, wasmURL]) {
-    const b = await loadModule(wasmURL);
+  // open(options, wasmURL, compiled?) → {handle}: a client for one
+  // endpoint. The first open loads the module: compiled, if the page sent
+  // it compiled (a WebAssembly.Module), else from wasmURL.
+  async open(session, [options, wasmURL, compiled]) {
+    const b = await loadModule(wasmURL, compiled);
     const handle = sync(b.newClient(options, (message) => session.post({ warning: message })));
     try {
       const unsubscribe = sync(b.onTokenChange(handle, (reason, expiresAt, expiresIn, usableFor) => {
@@ -170,15 +172,15 @@ async function bindingFor(session, handle) {
 
 // Loads the module once; a failed load is forgotten, so a later open tries
 // again.
-function loadModule(wasmURL) {
-  module ??= start(wasmURL).catch((e) => {
+function loadModule(wasmURL, compiled) {
+  module ??= start(wasmURL, compiled).catch((e) => {
     module = null;
     throw e;
   });
   return module;
 }
 
-async function start(wasmURL) {
+async function start(wasmURL, compiled) {
   if (typeof wasmURL !== 'string') throw invalid('open needs the module URL');
   const go = new globalThis.Go();
   if (typeof process === 'object' && process !== null && typeof process.versions?.node === 'string') {
@@ -188,7 +190,9 @@ async function start(wasmURL) {
   const ready = new Promise((resolve) => { binding.ready = resolve; });
   const key = `__gqlauth_${Math.random().toString(36).slice(2)}`;
   go.argv = ['gqlauth.wasm', key];
-  const { instance } = await instantiate(new URL(wasmURL), go.importObject);
+  const instance = compiled instanceof WebAssembly.Module
+    ? await WebAssembly.instantiate(compiled, go.importObject)
+    : (await instantiate(new URL(wasmURL), go.importObject)).instance;
   globalThis[key] = binding; // taken and deleted by the module as it starts
   const exited = go.run(instance).then(() => {
     throw Object.assign(new Error('gqlauth: the WebAssembly module exited'), { code: 'INTERNAL' });
