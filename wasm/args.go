@@ -63,6 +63,18 @@ func stringField(o safejs.Value, name string, required bool) (string, error) {
 	return "", invalid("%s must be a string", name)
 }
 
+// optionalStringField reads o[name], a string, or "" when o or the field is
+// absent.
+func optionalStringField(o safejs.Value, name string) (string, error) {
+	if o.IsUndefined() || o.IsNull() {
+		return "", nil
+	}
+	if jsbridge.TypeOf(o) != safejs.TypeObject {
+		return "", invalid("options must be an object")
+	}
+	return stringField(o, name, false)
+}
+
 func numberField(o safejs.Value, name string) (float64, bool, error) {
 	v, err := field(o, name)
 	if err != nil || v.IsUndefined() || v.IsNull() {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/gqlauth/gqlauth/jsbridge"
 	"github.com/gqlauth/gqlauth/wasm/client"
-	"github.com/gqlauth/gqlauth/wasm/session"
 	"github.com/hack-pad/safejs"
 )
 
@@ -48,7 +47,7 @@ func (e *entry) listen(listener safejs.Value) (any, error) {
 // it. It runs on whichever goroutine changed the token, the expiry timer's
 // included, outside any export: a listener that throws or a panic here
 // must not take the module down.
-func (e *entry) publish(ev session.Event) {
+func (e *entry) publish(ev client.Event) {
 	defer func() { _ = recover() }()
 	e.mu.Lock()
 	listeners := make([]safejs.Value, 0, len(e.listeners))
@@ -67,7 +66,7 @@ func (e *entry) publish(ev session.Event) {
 	expiresIn := float64(st.ExpiresIn.Milliseconds())
 	usableFor := float64(st.UsableFor.Milliseconds())
 	for _, l := range listeners {
-		_, _ = l.Invoke(string(ev.Reason), expiresAt, expiresIn, usableFor)
+		_, _ = l.Invoke(string(ev.Reason), expiresAt, expiresIn, usableFor, ev.Cause)
 	}
 }
 

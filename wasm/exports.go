@@ -33,6 +33,7 @@ func (b *bridge) export(binding safejs.Value) error {
 		"newClient":       b.newClient,
 		"tokenExpiresAt":  b.tokenExpiresAt,
 		"tokenExpiresIn":  b.tokenExpiresIn,
+		"tokenUsableFor":  b.tokenUsableFor,
 		"isAuthenticated": b.isAuthenticated,
 		"onTokenChange":   b.onTokenChange,
 		"logout":          b.logout,
@@ -108,9 +109,10 @@ func (b *bridge) entryAt(args []safejs.Value) (*entry, error) {
 	return e, nil
 }
 
-// login(handle, credentials, signal?) logs in. The password is read into
-// one byte slice, which is zeroed when the login settles, whatever the
-// outcome; the client zeroes the request body it was copied into.
+// login(handle, credentials, {signal?, cause?}) logs in. The password is
+// read into one byte slice, which is zeroed when the login settles,
+// whatever the outcome; the client zeroes the request body it was copied
+// into. cause is given back with the events the login causes.
 func (b *bridge) login(args []safejs.Value) (func() (any, error), error) {
 	e, err := b.entryAt(args)
 	if err != nil {
@@ -120,7 +122,7 @@ func (b *bridge) login(args []safejs.Value) (func() (any, error), error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, stop, err := signalContext(argAt(args, 2))
+	ctx, stop, err := callContext(argAt(args, 2))
 	if err != nil {
 		clear(cr.Password)
 		return nil, err
@@ -137,10 +139,10 @@ func (b *bridge) login(args []safejs.Value) (func() (any, error), error) {
 	}, nil
 }
 
-// fetchWithAuth(handle, query, variables?, operationName?, signal?) sends a
-// protected request. variables is the JSON text of an object. It resolves
-// with the response body, a GraphQL response: an ArrayBuffer, or a
-// Uint8Array when the body came in pieces.
+// fetchWithAuth(handle, query, variables?, {operationName?, signal?,
+// cause?}) sends a protected request. variables is the JSON text of an
+// object. It resolves with the response body, a GraphQL response: an
+// ArrayBuffer, or a Uint8Array when the body came in pieces.
 func (b *bridge) fetchWithAuth(args []safejs.Value) (func() (any, error), error) {
 	e, err := b.entryAt(args)
 	if err != nil {
@@ -155,10 +157,11 @@ func (b *bridge) fetchWithAuth(args []safejs.Value) (func() (any, error), error)
 			return nil, invalid("variables must be the JSON text of an object")
 		}
 	}
-	if r.OperationName, err = optionalStringArg(args, 3, "operationName"); err != nil {
+	o := argAt(args, 3)
+	if r.OperationName, err = optionalStringField(o, "operationName"); err != nil {
 		return nil, err
 	}
-	ctx, stop, err := signalContext(argAt(args, 4))
+	ctx, stop, err := callContext(o)
 	if err != nil {
 		return nil, err
 	}
@@ -176,22 +179,52 @@ func (b *bridge) fetchWithAuth(args []safejs.Value) (func() (any, error), error)
 	}, nil
 }
 
-// signalContext makes the caller's AbortSignal, if any, the context of a
-// call: aborting it fails the call with ABORTED.
-func signalContext(signal safejs.Value) (context.Context, func(), error) {
-	ctx, stop, err := jsbridge.WithSignal(context.Background(), signal, errorf(client.ErrAborted, "the request was aborted by its signal"))
+// callContext reads a call's options, {signal?, cause?}: the caller's
+// AbortSignal, if any, becomes the context of the call (aborting it fails
+// the call with ABORTED), and the cause goes with the events it causes.
+func callContext(o safejs.Value) (context.Context, func(), error) {
+	ctx := context.Background()
+	if o.IsUndefined() || o.IsNull() {
+		return ctx, func() {}, nil
+	}
+	if jsbridge.TypeOf(o) != safejs.TypeObject {
+		return nil, nil, invalid("call options must be an object")
+	}
+	cause, err := optionalStringField(o, "cause")
+	if err != nil {
+		return nil, nil, err
+	}
+	if cause != "" {
+		ctx = client.WithCause(ctx, cause)
+	}
+	signal, err := field(o, "signal")
+	if err != nil {
+		return nil, nil, err
+	}
+	ctx, stop, err := jsbridge.WithSignal(ctx, signal, errorf(client.ErrAborted, "the request was aborted by its signal"))
 	if err != nil {
 		return nil, nil, invalid("signal must be an AbortSignal")
 	}
 	return ctx, stop, nil
 }
 
+// causeArg reads the cause a synchronous export is given at index i.
+func causeArg(args []safejs.Value, i int) (context.Context, error) {
+	cause, err := optionalStringArg(args, i, "cause")
+	if err != nil || cause == "" {
+		return context.Background(), err
+	}
+	return client.WithCause(context.Background(), cause), nil
+}
+
 // onTokenChange(handle, listener) calls listener(reason, expiresAtMs|null,
-// expiresInMs, usableForMs) after every change of the client's token:
-// reason is login, rotate, logout, expired or unauthorized; the rest is
-// the state of the session right after the change (expiresAt is the held
+// expiresInMs, usableForMs, cause) after every change of the client's
+// token: reason is login, rotate, logout, expired or unauthorized; then the
+// state of the session right after the change (expiresAt is the held
 // token's exp, which an expired token still has; usableFor is how long it
-// may still be sent). It returns the function that unsubscribes listener.
+// may still be sent); cause is the cause the call that made the change was
+// given, "keep-alive", or "" when the token reached its expiry. It returns
+// the function that unsubscribes listener.
 func (b *bridge) onTokenChange(args []safejs.Value) (any, error) {
 	e, err := b.entryAt(args)
 	if err != nil {
@@ -204,6 +237,7 @@ func (b *bridge) onTokenChange(args []safejs.Value) (any, error) {
 	return e.listen(listener)
 }
 
+// logout(handle, cause?) drops the client's token.
 func (b *bridge) logout(args []safejs.Value) (any, error) {
 	e, err := b.entryAt(args)
 	if errors.Is(err, client.ErrClosed) {
@@ -212,12 +246,16 @@ func (b *bridge) logout(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.c.Logout()
+	ctx, err := causeArg(args, 1)
+	if err != nil {
+		return nil, err
+	}
+	e.c.Logout(ctx)
 	return nil, nil
 }
 
-// close(handle) logs out, ends the client's calls under way, releases its
-// listeners and forgets it; closing twice is a no-op.
+// close(handle, cause?) logs out, ends the client's calls under way,
+// releases its listeners and forgets it; closing twice is a no-op.
 func (b *bridge) close(args []safejs.Value) (any, error) {
 	e, err := b.entryAt(args)
 	if errors.Is(err, client.ErrClosed) {
@@ -226,9 +264,13 @@ func (b *bridge) close(args []safejs.Value) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	ctx, err := causeArg(args, 1)
+	if err != nil {
+		return nil, err
+	}
 	n, _ := args[0].Int()
 	if _, ok := b.clients.Remove(n); ok {
-		e.c.Close()
+		e.c.Close(ctx)
 		e.release()
 	}
 	return nil, nil

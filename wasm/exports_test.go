@@ -151,6 +151,10 @@ func TestNewClientRejectsBadOptions(t *testing.T) {
 		{"zero maxResponseBytes", "{endpoint: 'https://a.example/', maxResponseBytes: 0}", "INVALID_ARGUMENT"},
 		{"maxResponseBytes", "{endpoint: 'https://a.example/', maxResponseBytes: 1024}", ""},
 		{"bad credentials", "{endpoint: 'https://a.example/', credentials: 'always'}", "INVALID_ARGUMENT"},
+		{"keep-alive", "{endpoint: 'https://a.example/', keepAlive: {query: '{ __typename }', beforeExpiryMs: 60000}}", ""},
+		{"keep-alive without query", "{endpoint: 'https://a.example/', keepAlive: {beforeExpiryMs: 60000}}", "INVALID_ARGUMENT"},
+		{"keep-alive without time", "{endpoint: 'https://a.example/', keepAlive: {query: '{ a }'}}", "INVALID_ARGUMENT"},
+		{"keep-alive a string", "{endpoint: 'https://a.example/', keepAlive: '{ a }'}", "INVALID_ARGUMENT"},
 		{"insecure allowed", "{endpoint: 'http://api.example.com/', allowInsecureHTTP: true}", ""},
 	}
 	for _, tt := range tests {
@@ -196,7 +200,7 @@ func TestLoginRotationAndEvents(t *testing.T) {
 	}
 
 	answer(t, respond(200, `{"data":{"me":{"id":"1"}}}`, "{'X-Authorization': 'Bearer "+rotatedToken+"'}"))
-	value, rejected = settle(t, call(t, binding, "fetchWithAuth", h, "{ me { id } }", `{"a":1}`, "Me"))
+	value, rejected = settle(t, call(t, binding, "fetchWithAuth", h, "{ me { id } }", `{"a":1}`, js(t, "({operationName: 'Me', cause: 'tab-1'})")))
 	if !rejected.IsUndefined() {
 		t.Fatalf("fetchWithAuth rejected: %s", describe(rejected))
 	}
@@ -209,8 +213,11 @@ func TestLoginRotationAndEvents(t *testing.T) {
 	if body := mustString(js(t, "globalThis.requests[0].body")); !strings.Contains(body, `"variables":{"a":1}`) || !strings.Contains(body, `"operationName":"Me"`) {
 		t.Errorf("the query sent %s", body)
 	}
-	if got := mustString(js(t, "(e) => e.map((args) => args[0]).join(',')").Invoke(events)); got != "login,rotate" {
-		t.Fatalf("events %q, want login,rotate", got)
+	if got := mustString(js(t, "(e) => e.map((args) => args[0] + ':' + args[4]).join(',')").Invoke(events)); got != "login:,rotate:tab-1" {
+		t.Fatalf("events %q, want login (no cause given), then rotate caused by tab-1", got)
+	}
+	if in, usable := call(t, binding, "tokenExpiresIn", h), call(t, binding, "tokenUsableFor", h); mustInt(usable) != mustInt(in)-0 || mustInt(usable) <= 0 {
+		t.Errorf("tokenUsableFor = %d, tokenExpiresIn = %d: with no leeway they agree", mustInt(usable), mustInt(in))
 	}
 	// The rotate event carries the new token's exp and the time left.
 	last, _ := js(t, "(e) => e[1]").Invoke(events)
@@ -289,12 +296,13 @@ func TestAbortAndClose(t *testing.T) {
 
 	controller := js(t, "new AbortController()")
 	signal, _ := controller.Get("signal")
-	p := call(t, binding, "login", h, js(t, "({username: 'u', password: 'p'})"), signal)
+	withSignal, _ := js(t, "(signal) => ({signal})").Invoke(signal)
+	p := call(t, binding, "login", h, js(t, "({username: 'u', password: 'p'})"), withSignal)
 	controller.Call("abort")
 	if _, rejected := settle(t, p); codeOf(rejected) != "ABORTED" {
 		t.Fatalf("an aborted login: %s", describe(rejected))
 	}
-	if _, rejected := settle(t, call(t, binding, "login", h, js(t, "({username: 'u', password: 'p'})"), js(t, "AbortSignal.abort()"))); codeOf(rejected) != "ABORTED" {
+	if _, rejected := settle(t, call(t, binding, "login", h, js(t, "({username: 'u', password: 'p'})"), js(t, "({signal: AbortSignal.abort()})"))); codeOf(rejected) != "ABORTED" {
 		t.Fatalf("a login with an aborted signal: %s", describe(rejected))
 	}
 
@@ -334,6 +342,7 @@ func TestExportsRejectBadArguments(t *testing.T) {
 		{"onTokenChange without a function", "onTokenChange", []any{h, "alert(1)"}, "INVALID_ARGUMENT"},
 		{"onTokenChange on an unknown handle", "onTokenChange", []any{999, js(t, "() => {}")}, "NOT_AUTHENTICATED"},
 		{"logout with junk", "logout", []any{js(t, "({})")}, "INVALID_ARGUMENT"},
+		{"logout with a cause not a string", "logout", []any{h, 7}, "INVALID_ARGUMENT"},
 	}
 	for _, tt := range sync {
 		t.Run(tt.name, func(t *testing.T) {
@@ -354,13 +363,15 @@ func TestExportsRejectBadArguments(t *testing.T) {
 		{"login password not a string", "login", []any{h, js(t, "({username: 'demo', password: 1})")}, "INVALID_ARGUMENT"},
 		{"login password a BigInt", "login", []any{h, js(t, "({username: 'demo', password: 1n})")}, "INVALID_ARGUMENT"},
 		{"login getter throws", "login", []any{h, js(t, "({username: 'demo', get password() { throw 1 }})")}, "INVALID_ARGUMENT"},
-		{"login with a forged signal", "login", []any{h, js(t, "({username: 'u', password: 'p'})"), js(t, "Object.create(AbortSignal.prototype)")}, "INVALID_ARGUMENT"},
+		{"login with a forged signal", "login", []any{h, js(t, "({username: 'u', password: 'p'})"), js(t, "({signal: Object.create(AbortSignal.prototype)})")}, "INVALID_ARGUMENT"},
+		{"login with options a string", "login", []any{h, js(t, "({username: 'u', password: 'p'})"), "fast"}, "INVALID_ARGUMENT"},
+		{"login with a cause not a string", "login", []any{h, js(t, "({username: 'u', password: 'p'})"), js(t, "({cause: 7})")}, "INVALID_ARGUMENT"},
 		{"login on an unknown handle", "login", []any{99, js(t, "({username: 'u', password: 'p'})")}, "NOT_AUTHENTICATED"},
 		{"login without handle", "login", nil, "INVALID_ARGUMENT"},
 		{"query not a string", "fetchWithAuth", []any{h, 42}, "INVALID_ARGUMENT"},
 		{"variables not JSON text", "fetchWithAuth", []any{h, "{ me { id } }", js(t, "({})")}, "INVALID_ARGUMENT"},
 		{"variables an array", "fetchWithAuth", []any{h, "{ me { id } }", "[1]"}, "INVALID_ARGUMENT"},
-		{"operationName a number", "fetchWithAuth", []any{h, "{ me { id } }", nil, 5}, "INVALID_ARGUMENT"},
+		{"operationName a number", "fetchWithAuth", []any{h, "{ me { id } }", nil, js(t, "({operationName: 5})")}, "INVALID_ARGUMENT"},
 		{"fetch before login", "fetchWithAuth", []any{h, "{ me { id } }"}, "NOT_AUTHENTICATED"},
 	}
 	for _, tt := range async {
@@ -422,7 +433,7 @@ func TestPanicInsideExportBecomesError(t *testing.T) {
 			}
 		}
 	}
-	for _, where := range []string{"tokenExpiresIn", "isAuthenticated", "tokenExpiresAt", "logout", "close", "onTokenChange", "newClient"} {
+	for _, where := range []string{"tokenExpiresIn", "tokenUsableFor", "isAuthenticated", "tokenExpiresAt", "logout", "close", "onTokenChange", "newClient"} {
 		force(where)
 		args := []any{h}
 		if where == "onTokenChange" {

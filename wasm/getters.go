@@ -40,6 +40,20 @@ func (b *bridge) tokenExpiresIn(args []safejs.Value) (any, error) {
 	return float64(e.c.ExpiresIn().Milliseconds()), nil
 }
 
+// tokenUsableFor(handle) → milliseconds the token may still be sent
+// (until exp minus the leeway, on the server's clock), 0 without a usable
+// token: with tokenExpiresAt and tokenExpiresIn, what a page mirrors.
+func (b *bridge) tokenUsableFor(args []safejs.Value) (any, error) {
+	e, err := b.entryAt(args)
+	if errors.Is(err, client.ErrClosed) {
+		return 0, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	return float64(e.c.State().UsableFor.Milliseconds()), nil
+}
+
 // isAuthenticated(handle) → whether a request now would carry a token.
 func (b *bridge) isAuthenticated(args []safejs.Value) (any, error) {
 	e, err := b.entryAt(args)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gqlauth/gqlauth/jsbridge"
 	"github.com/gqlauth/gqlauth/wasm/client"
+	"github.com/gqlauth/gqlauth/wasm/graphql"
 	"github.com/hack-pad/safejs"
 )
 
@@ -24,7 +25,7 @@ const (
 
 // newClient(options, onWarning?) → handle. options are createClient's:
 // endpoint, expiryLeewaySeconds, timeoutMs, allowInsecureHTTP, headers,
-// credentials, maxResponseBytes. onWarning(message) hears why a token a
+// credentials, maxResponseBytes, keepAlive. onWarning(message) hears why a token a
 // response offered was not installed (the message never holds a token).
 func (b *bridge) newClient(args []safejs.Value) (any, error) {
 	o := argAt(args, 0)
@@ -77,6 +78,11 @@ func (b *bridge) newClient(args []safejs.Value) (any, error) {
 	default:
 		return nil, invalid("credentials must be omit, same-origin or include, got %q", transport.credentials)
 	}
+	if keepAlive, err := keepAliveField(o); err != nil {
+		return nil, err
+	} else if keepAlive != nil {
+		opts = append(opts, keepAlive)
+	}
 	if v, ok, err := numberField(o, "maxResponseBytes"); err != nil {
 		return nil, err
 	} else if ok {
@@ -89,4 +95,25 @@ func (b *bridge) newClient(args []safejs.Value) (any, error) {
 		return nil, err
 	}
 	return b.clients.Add(e), nil
+}
+
+// keepAliveField reads options.keepAlive, {query, beforeExpiryMs}, as a
+// client option, or nil when it is absent.
+func keepAliveField(o safejs.Value) (client.Option, error) {
+	k, err := field(o, "keepAlive")
+	if err != nil || k.IsUndefined() || k.IsNull() {
+		return nil, err
+	}
+	if jsbridge.TypeOf(k) != safejs.TypeObject {
+		return nil, invalid("keepAlive must be {query, beforeExpiryMs}")
+	}
+	query, err := stringField(k, "query", true)
+	if err != nil {
+		return nil, invalid("keepAlive.query must be a string")
+	}
+	before, ok, err := numberField(k, "beforeExpiryMs")
+	if err != nil || !ok || before < 1 || before > maxTimeoutMs {
+		return nil, invalid("keepAlive.beforeExpiryMs must be a number of milliseconds from 1 to %d", maxTimeoutMs)
+	}
+	return client.WithKeepAlive(graphql.Request{Query: query}, time.Duration(before*float64(time.Millisecond))), nil
 }

@@ -36,6 +36,22 @@ export interface ClientOptions {
   credentials?: 'omit' | 'same-origin' | 'include';
   /** Larger responses reject with `BAD_RESPONSE` before they reach the module's memory. Default 33554432 (32 MiB). */
   maxResponseBytes?: number;
+  /**
+   * `'tabs'`: one session for every tab of the origin that asks for the same
+   * endpoint, held by a SharedWorker: a login, a rotation, a logout in one
+   * tab is every tab's, and a reload finds the session while another tab is
+   * open. The first tab's options are the session's. Where there is no
+   * SharedWorker, each tab has its own session and a logout in one logs the
+   * others out (see {@link Client.sharing}).
+   */
+  share?: 'tabs';
+  /**
+   * Keeps an idle session alive: when no answer has rotated the token and it
+   * is about to stop being usable (`beforeExpiryMs` before exp minus the
+   * leeway), `query` is sent once, and its answer rotates the token. Off by
+   * default; it stops on logout, on a refusal, and when no tab is left.
+   */
+  keepAlive?: { query: string; beforeExpiryMs: number };
 }
 
 /** Who logs in: a password, and a username or an email. */
@@ -78,11 +94,19 @@ export interface GraphQLResult<T = any> {
 /** Why the held token changed. */
 export type TokenChangeReason = 'login' | 'rotate' | 'logout' | 'expired' | 'unauthorized';
 
+/**
+ * What made a token change: a call of this page (or worker, or process), a
+ * call of another tab sharing the session, the token reaching its expiry,
+ * or the keep-alive.
+ */
+export type TokenChangeCause = 'local' | 'remote' | 'expiry' | 'keep-alive';
+
 /** Delivered to {@link Client.onTokenChange} listeners, asynchronously, after the change. */
 export interface TokenChangeEvent {
   reason: TokenChangeReason;
   /** The new token's expiry, or null when no usable token is held any more. */
   expiresAt: Date | null;
+  cause: TokenChangeCause;
 }
 
 /**
@@ -91,6 +115,12 @@ export interface TokenChangeEvent {
  * from a copy of the session's public state that every change updates.
  */
 export interface Client {
+  /**
+   * How the session is shared between tabs: `'tabs'` (a SharedWorker holds
+   * it for every tab), `'broadcast'` (no SharedWorker here: each tab has its
+   * own session, and a logout reaches the others), or `'none'`.
+   */
+  readonly sharing: 'tabs' | 'broadcast' | 'none';
   /** Sends the `loginUser` query and keeps the token from the response headers. */
   login(credentials: Credentials, options?: CallOptions): Promise<{ user: any; expiresAt: Date }>;
   /**
@@ -106,12 +136,13 @@ export interface Client {
   isAuthenticated(): boolean;
   /** Calls `listener` after every token change; returns the function that unsubscribes it. */
   onTokenChange(listener: (event: TokenChangeEvent) => void): () => void;
-  /** Drops the token at once. Answers to requests in flight no longer install theirs. */
+  /** Drops the token at once, for every tab sharing the session. Answers to requests in flight no longer install theirs. */
   logout(): void;
   /**
    * Logs out and releases the client; requests under way and later
    * login/fetchWithAuth calls reject with `NOT_AUTHENTICATED`, getters answer
-   * as logged out.
+   * as logged out. A shared session goes on for the other tabs: close()
+   * detaches this one.
    */
   close(): void;
 }

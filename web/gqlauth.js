@@ -2,12 +2,15 @@
 // that keeps the token where page scripts cannot reach it. See gqlauth.d.ts
 // for the API.
 //
-// In a page, the module runs in a dedicated Worker (gqlauth.worker.js): this
-// file starts it, forwards calls, and keeps a mirror of what is not secret
-// (expiry, whether a token is usable) so that the getters answer at once.
-// No message from the worker carries a token. Inside a Web Worker, or in
-// Node, the caller is already isolated: the worker side runs in-process,
-// over a MessageChannel, with the same protocol.
+// In a page, the module runs in a dedicated Worker (gqlauth.worker.js), or,
+// with share: 'tabs', in a SharedWorker whose session every tab of the
+// origin shares: this file starts it, forwards calls, and keeps a mirror of
+// what is not secret (expiry, whether a token is usable) so that the getters
+// answer at once. No message from the worker carries a token. Where there is
+// no SharedWorker, each tab has its own worker and a logout reaches the
+// others through a BroadcastChannel. Inside a Web Worker, or in Node, the
+// caller is already isolated: the worker side runs in-process, over a
+// MessageChannel, with the same protocol.
 
 /** The codes of AuthError, in the order of the Go list (wasm/client/errors.go). */
 const CODES = new Set([
@@ -46,7 +49,12 @@ const invalid = (message, cause) => new AuthError(`gqlauth: ${message}`, { code:
 // on its way to the worker).
 const apply = Reflect.apply;
 const WorkerClass = globalThis.Worker;
+const SharedWorkerClass = globalThis.SharedWorker;
+const BroadcastChannelClass = globalThis.BroadcastChannel;
 const MessageChannelClass = globalThis.MessageChannel;
+const locks = globalThis.navigator?.locks;
+const requestLock = locks?.request;
+const postToChannel = BroadcastChannelClass?.prototype.postMessage;
 const postToWorker = WorkerClass?.prototype.postMessage;
 const postToPort = globalThis.MessagePort?.prototype.postMessage;
 const parseJSON = JSON.parse;
@@ -61,9 +69,14 @@ const compileStreaming = globalThis.WebAssembly?.compileStreaming;
 // caller's realm is already isolated from pages, and it runs in-process.
 const IN_PAGE = typeof Window === 'function' && globalThis instanceof Window;
 
+// This realm's tab: the cause its calls give the module, so that it tells
+// its own token changes from other tabs', and, with share: 'tabs', the name
+// of the Web Lock that tells the SharedWorker it lives.
+const TAB = randomTab();
+
 // One connection (one worker, one module instance) serves every client of
-// this realm.
-let connection = null;
+// this realm, and one more, to the SharedWorker, every shared one.
+const connections = { __proto__: null, dedicated: null, shared: null };
 
 /**
  * Creates a client for one GraphQL endpoint. The first call starts the
@@ -74,25 +87,21 @@ export async function createClient(options) {
     throw invalid('createClient needs an options object with an endpoint');
   }
   const settings = readOptions(options);
+  const sharing = settings.share !== 'tabs' || !IN_PAGE ? 'none' : typeof SharedWorkerClass === 'function' ? 'tabs' : 'broadcast';
+  const kind = sharing === 'tabs' ? 'shared' : 'dedicated';
   let compiled;
-  if (connection === null) {
-    // The module downloads and compiles while the worker starts.
-    compiled = compile(settings.wasmURL);
-    connection = connect(settings.workerURL);
-    connection.catch(() => { connection = null; });
+  if (connections[kind] === null) {
+    // The module downloads and compiles while a dedicated worker starts. (A
+    // SharedWorker is in another agent cluster: a compiled module cannot be
+    // sent to it, and it loads the module itself.)
+    if (kind === 'dedicated') compiled = compile(settings.wasmURL);
+    const connecting = connect(kind, settings.workerURL);
+    connections[kind] = connecting;
+    connecting.catch(() => { if (connections[kind] === connecting) connections[kind] = null; });
   }
-  const conn = await connection;
-  const module = await compiled;
-  let opened;
-  try {
-    opened = await conn.request('open', [settings.client, settings.wasmURL, module]);
-  } catch (e) {
-    // A worker that cannot take a compiled module (a SharedWorker is in
-    // another agent cluster) loads it from the URL.
-    if (module === undefined || e.code !== 'INVALID_ARGUMENT' || !/cannot be sent/.test(e.message)) throw e;
-    opened = await conn.request('open', [settings.client, settings.wasmURL]);
-  }
-  return new Client(conn, opened.handle);
+  const conn = await connections[kind];
+  const opened = await conn.request('open', [settings.client, settings.wasmURL, await compiled, { share: sharing === 'tabs', tab: TAB }]);
+  return new Client(conn, opened, sharing, settings.client.endpoint);
 }
 
 // In a page, compiles the module for the worker (nothing secret is in a
@@ -112,6 +121,8 @@ async function compile(wasmURL) {
 // The options, read once through getters that may throw, as plain data the
 // worker can receive. The module checks them (types, ranges, the endpoint).
 function readOptions(options) {
+  const share = option(options, 'share');
+  if (share !== undefined && share !== 'tabs') throw invalid("share must be 'tabs' when given");
   const client = {};
   for (const name of ['endpoint', 'expiryLeewaySeconds', 'timeoutMs', 'allowInsecureHTTP', 'credentials', 'maxResponseBytes']) {
     const v = option(options, name);
@@ -125,10 +136,19 @@ function readOptions(options) {
     try { names = Object.keys(headers); } catch (e) { throw invalid('headers cannot be read', e); }
     for (const name of names) client.headers[name] = cloneable(option(headers, name, 'headers'), `headers.${name}`);
   }
+  const keepAlive = option(options, 'keepAlive');
+  if (keepAlive !== undefined && keepAlive !== null) {
+    if (typeof keepAlive !== 'object') throw invalid('keepAlive must be {query, beforeExpiryMs}');
+    client.keepAlive = {
+      query: cloneable(option(keepAlive, 'query', 'keepAlive'), 'keepAlive.query'),
+      beforeExpiryMs: cloneable(option(keepAlive, 'beforeExpiryMs', 'keepAlive'), 'keepAlive.beforeExpiryMs'),
+    };
+  }
   const wasmURL = option(options, 'wasmURL');
   const workerURL = option(options, 'workerURL');
   return {
     client,
+    share,
     // Written out in full, so that bundlers see the module and emit it.
     wasmURL: wasmURL === undefined ? new URL('./gqlauth.wasm', import.meta.url).href : location(wasmURL, 'wasmURL'),
     workerURL: workerURL === undefined ? undefined : location(workerURL, 'workerURL'),
@@ -164,8 +184,9 @@ function location(v, what) {
   throw invalid(`${what} must be a string or a URL`);
 }
 
-// Starts the worker side and resolves to the connection to it.
-async function connect(workerURL) {
+// Starts the worker side, dedicated or shared, and resolves to the
+// connection to it.
+async function connect(kind, workerURL) {
   if (!IN_PAGE) {
     const { serve } = await import('./gqlauth.worker.js');
     const channel = new MessageChannelClass();
@@ -175,22 +196,49 @@ async function connect(workerURL) {
   }
   // The password goes to the worker: not through a Worker that a script
   // put in place after gqlauth loaded.
-  if (globalThis.Worker !== WorkerClass) {
-    throw new AuthError('gqlauth: globalThis.Worker was replaced after gqlauth loaded; it will not start its worker through it',
-      { code: 'INTERNAL' });
+  if (globalThis.Worker !== WorkerClass || globalThis.SharedWorker !== SharedWorkerClass) {
+    throw new AuthError('gqlauth: globalThis.Worker or SharedWorker was replaced after gqlauth loaded; ' +
+      'it will not start its worker through it', { code: 'INTERNAL' });
   }
+  if (kind === 'shared') await holdTabLock();
   let worker;
   try {
     // Written out in full, so that bundlers see the worker and emit it.
-    worker = workerURL === undefined
-      ? new Worker(new URL('./gqlauth.worker.js', import.meta.url), { type: 'module', name: 'gqlauth' })
-      : new Worker(workerURL, { type: 'module', name: 'gqlauth' });
+    if (kind === 'shared') {
+      worker = workerURL === undefined
+        ? new SharedWorker(new URL('./gqlauth.worker.js', import.meta.url), { type: 'module', name: 'gqlauth' })
+        : new SharedWorker(workerURL, { type: 'module', name: 'gqlauth' });
+    } else {
+      worker = workerURL === undefined
+        ? new Worker(new URL('./gqlauth.worker.js', import.meta.url), { type: 'module', name: 'gqlauth' })
+        : new Worker(workerURL, { type: 'module', name: 'gqlauth' });
+    }
   } catch (e) {
-    if (isAuthError(e)) throw e;
     throw new AuthError(`gqlauth: the worker could not be started (${describe(e)}); ` +
       "a Content-Security-Policy must allow it (worker-src 'self')", { code: 'INTERNAL', cause: e });
   }
-  return new Connection(worker, postToWorker);
+  return kind === 'shared' ? new Connection(worker.port, postToPort, worker) : new Connection(worker, postToWorker, worker);
+}
+
+// Holds, for as long as this realm lives, the Web Lock named after its tab:
+// the SharedWorker asks for the same lock, and is granted it when the tab
+// is gone. Resolves once the lock is held.
+let tabLock = null;
+function holdTabLock() {
+  if (typeof requestLock !== 'function') return Promise.resolve();
+  tabLock ??= new Promise((held) => {
+    apply(requestLock, locks, [`gqlauth-tab:${TAB}`, () => {
+      held();
+      return new Promise(() => {}); // never released: the tab's end releases it
+    }]).catch(() => held());
+  });
+  return tabLock;
+}
+
+function randomTab() {
+  const bytes = new Uint8Array(12);
+  globalThis.crypto.getRandomValues(bytes);
+  return `tab-${[...bytes].map((b) => b.toString(16).padStart(2, '0')).join('')}`;
 }
 
 /**
@@ -206,13 +254,13 @@ class Connection {
   #clients = new Map(); // handle -> Client
   #broken = null;
 
-  constructor(port, post) {
+  constructor(port, post, worker) {
     this.#port = port;
     this.#post = post;
     port.onmessage = (e) => this.#receive(e.data);
     port.onmessageerror = () => this.#breakWith('a message from the gqlauth worker could not be read');
-    if ('onerror' in port) {
-      port.onerror = (e) => {
+    if (worker) {
+      worker.onerror = (e) => {
         e.preventDefault?.();
         this.#breakWith(`the gqlauth worker failed: ${e.message || 'it could not be loaded (check workerURL and the server)'}`);
       };
@@ -247,9 +295,24 @@ class Connection {
 
   #send(message) { apply(this.#post, this.#port, [message]); }
 
-  /** Routes the events of the client with handle to deliver. */
-  attach(handle, deliver) { this.#clients.set(handle, deliver); }
-  detach(handle) { this.#clients.delete(handle); }
+  /**
+   * Routes the events of the client with handle to deliver. (Several
+   * clients of a page may share one handle: a shared session.)
+   */
+  attach(handle, deliver) {
+    if (!this.#clients.has(handle)) this.#clients.set(handle, new Set());
+    this.#clients.get(handle).add(deliver);
+  }
+
+  /** Stops routing events to deliver. */
+  detach(handle, deliver) {
+    const delivers = this.#clients.get(handle);
+    delivers?.delete(deliver);
+    if (delivers?.size === 0) this.#clients.delete(handle);
+  }
+
+  /** How many clients of this page use the client with handle. */
+  listening(handle) { return this.#clients.get(handle)?.size ?? 0; }
 
   // One message from the worker: an answer, an event, a warning, or a
   // batch of them, in order.
@@ -260,7 +323,7 @@ class Connection {
     }
     if (msg === null || typeof msg !== 'object') return;
     if (msg.event) {
-      this.#clients.get(msg.event.client)?.(msg.event);
+      for (const deliver of this.#clients.get(msg.event.client) ?? []) deliver(msg.event);
     } else if (typeof msg.warning === 'string') {
       console.warn(msg.warning);
     } else if (typeof msg.fatal === 'string') {
@@ -278,9 +341,13 @@ class Connection {
   #breakWith(reason) {
     if (this.#broken !== null) return;
     this.#broken = () => new AuthError(`gqlauth: ${reason}`, { code: 'INTERNAL' });
-    if (connection !== null) connection = null;
+    for (const kind of ['dedicated', 'shared']) {
+      connections[kind]?.then((c) => { if (c === this) connections[kind] = null; }, () => {});
+    }
     for (const p of [...this.#pending.values()]) p.reject(this.#broken());
-    for (const deliver of this.#clients.values()) deliver({ reason: 'logout', expiresAt: null, expiresIn: 0, usableFor: 0 });
+    for (const delivers of this.#clients.values()) {
+      for (const deliver of delivers) deliver({ reason: 'logout', expiresAt: null, expiresIn: 0, usableFor: 0, cause: TAB });
+    }
     console.error(`gqlauth: ${reason}`);
   }
 }
@@ -300,6 +367,9 @@ function authError(e) {
 class Client {
   #conn;
   #handle;
+  #sharing;
+  #deliver = (event) => this.#receive(event);
+  #channel = null; // sharing 'broadcast': where logouts go to and come from
   #listeners = new Set();
   #closed = false;
   #logouts = 0; // logout() calls the worker has not answered yet
@@ -310,25 +380,43 @@ class Client {
   #deadline = 0;
   #usableUntil = 0;
 
-  constructor(conn, handle) {
+  constructor(conn, { handle, state }, sharing, endpoint) {
     this.#conn = conn;
     this.#handle = handle;
-    conn.attach(handle, (event) => this.#receive(event));
+    this.#sharing = sharing;
+    this.#mirror(state ?? {});
+    conn.attach(handle, this.#deliver);
+    if (sharing === 'broadcast') {
+      // No SharedWorker: each tab has its own session, and a logout in one
+      // logs the others out.
+      this.#channel = new BroadcastChannelClass(`gqlauth-logout:${new URL(endpoint).href}`);
+      this.#channel.onmessage = ({ data }) => {
+        if (typeof data?.tab === 'string' && data.tab !== TAB) this.#logout(data.tab);
+      };
+    }
+  }
+
+  /** How this client's session is shared between tabs: 'tabs', 'broadcast' or 'none'. */
+  get sharing() { return this.#sharing; }
+
+  #mirror({ expiresAt, expiresIn, usableFor }) {
+    const at = now();
+    this.#expiresAt = typeof expiresAt === 'number' ? expiresAt : null;
+    this.#deadline = at + (Number(expiresIn) || 0);
+    this.#usableUntil = at + (Number(usableFor) || 0);
   }
 
   // An event from the worker: update the mirror, then tell the listeners.
-  #receive({ reason, expiresAt, expiresIn, usableFor }) {
+  #receive(change) {
     if (this.#closed && this.#listeners.size === 0) return;
-    if (this.#logouts === 0) {
-      const at = now();
-      this.#expiresAt = typeof expiresAt === 'number' ? expiresAt : null;
-      this.#deadline = at + (Number(expiresIn) || 0);
-      this.#usableUntil = at + (Number(usableFor) || 0);
-    }
-    // The event says which token is now usable: none once it expired.
+    if (this.#logouts === 0) this.#mirror(change);
+    const { reason, expiresAt, cause } = change;
+    // The event says which token is now usable (none once it expired), and
+    // what made the change.
     const event = Object.freeze({
       reason,
       expiresAt: reason === 'expired' || typeof expiresAt !== 'number' ? null : new Date(expiresAt),
+      cause: cause === TAB ? 'local' : cause === '' ? 'expiry' : cause === 'keep-alive' ? 'keep-alive' : 'remote',
     });
     // Delivered after the change, outside the message handler.
     const listeners = [...this.#listeners];
@@ -415,21 +503,36 @@ class Client {
 
   logout() {
     if (this.#closed) return;
+    if (this.#channel) apply(postToChannel, this.#channel, [{ tab: TAB }]);
+    this.#logout();
+  }
+
+  // Logs out, for this tab, or following tab's logout (cause).
+  #logout(cause) {
     this.#forget();
     // Until the worker answers, events it sent before it logged out do not
     // bring the mirror back.
     this.#logouts++;
-    this.#conn.request('logout', [this.#handle]).catch(reportFailure('logout')).finally(() => { this.#logouts--; });
+    const args = cause === undefined ? [this.#handle] : [this.#handle, cause];
+    this.#conn.request('logout', args).catch(reportFailure('logout')).finally(() => { this.#logouts--; });
   }
 
   close() {
     if (this.#closed) return;
     this.#closed = true;
     this.#forget();
-    // The listeners hear the close's logout event, then nothing more.
+    this.#channel?.close();
+    // Another client of this page on the same shared session keeps it.
+    if (this.#conn.listening(this.#handle) > 1) {
+      this.#conn.detach(this.#handle, this.#deliver);
+      this.#listeners.clear();
+      return;
+    }
+    // The listeners hear the close's logout event, if it logs out, then
+    // nothing more.
     this.#conn.request('close', [this.#handle]).catch(reportFailure('close')).finally(() => {
       this.#listeners.clear();
-      this.#conn.detach(this.#handle);
+      this.#conn.detach(this.#handle, this.#deliver);
     });
   }
 

@@ -5,7 +5,8 @@
 //
 // It runs three ways, with one protocol:
 //  - as a dedicated module Worker started by gqlauth.js (named "gqlauth");
-//  - as a SharedWorker of that name, whose tabs connect to it;
+//  - as a SharedWorker of that name, whose tabs connect to it and share one
+//    session per endpoint (createClient's share: 'tabs');
 //  - in-process, where the caller is already isolated (inside a Web Worker,
 //    or in Node): gqlauth.js imports serve() and talks to it over a
 //    MessageChannel.
@@ -13,15 +14,25 @@
 // The protocol. A port sends requests {id, op, args, abortable?}; the
 // answer to each is {id, ok: true, value} or {id, ok: false, error: {code,
 // message, status?, graphQLErrors?}}. Besides answers, a port receives
-// {event: {client, reason, expiresAt, expiresIn, usableFor}} after every
-// token change of a client it opened, {warning: message}, and {fatal:
+// {event: {client, reason, expiresAt, expiresIn, usableFor, cause}} after
+// every token change of a client it opened, {warning: message}, and {fatal:
 // message} if the module stops. Events and warnings wait for the next answer
 // to the port and travel with it, in order, in one message (an array):
 // they reach the page before the answer they came before, at the price of
 // one message per request instead of two; those that no answer follows go
-// out on their own a moment later. Ops (OPS below): open (make a client),
-// login, fetch, logout and close; and {op: 'abort', id}, which aborts
-// request id, if it was sent abortable.
+// out on their own a moment later. Ops (OPS below): open, login, fetch,
+// logout and close; and {op: 'abort', id}, which aborts request id, if it
+// was sent abortable.
+//
+// Causes. Every call a port makes carries the port's tab id (given in its
+// first open, else made up here) to the module, which gives it back with the
+// events the call causes: a page tells its own changes from another tab's.
+//
+// What a port may do: use the clients it opened, or the shared sessions it
+// attached to, and nothing else. No operation returns a token, whatever a
+// port sends: any same-origin script can connect to the SharedWorker and
+// use a session, as any script in a page can call fetchWithAuth; none can
+// take the token away.
 import './wasm_exec.js';
 
 /** The name gqlauth.js gives the worker; only a worker of that name serves on its own. */
@@ -31,6 +42,8 @@ export const WORKER_NAME = 'gqlauth';
 let module = null;
 // The ports being served, to tell them if the module stops.
 const sessions = new Set();
+// Shared sessions, by endpoint: the client's handle and the ports attached.
+const shared = new Map(); // endpoint -> {handle, ports: Set<PortSession>}
 
 /**
  * Serves the protocol on port (a MessagePort, or anything with postMessage
@@ -45,14 +58,17 @@ export function serve(port) {
   return session;
 }
 
-// A port's state: its requests in flight (for abort) and the clients it
-// opened, with their token-event subscriptions.
+let lastTab = 0;
+
+// A port's state: its tab, its requests in flight (for abort) and the
+// clients it opened or attached to, with their token-event subscriptions.
 class PortSession {
   #port;
   #calls = new Map(); // request id -> its AbortController, or null when it cannot be aborted
   #clients = new Map(); // handle -> unsubscribe
   #outbox = []; // events and warnings that wait for the next answer
   #flushing = false;
+  tab = `port-${++lastTab}`; // the cause of its calls, until its page names its tab
 
   constructor(port) { this.#port = port; }
 
@@ -110,12 +126,42 @@ class PortSession {
     this.#port.postMessage(batch.length === 1 ? batch[0] : batch, transfer);
   }
 
-  // The clients this port opened, with the functions that stop their
-  // events. Closing a client stops its events too: forget then only drops
-  // the entry.
+  // The clients this port uses, with the functions that stop their events.
   own(handle, unsubscribe) { this.#clients.set(handle, unsubscribe); }
   owns(handle) { return this.#clients.has(handle); }
+
+  /** Stops using a client: no more of its events; the client itself stays. */
+  release(handle) {
+    this.#clients.get(handle)?.();
+    this.#clients.delete(handle);
+  }
+
+  /** Forgets a client that was closed (closing released its subscriptions). */
   forget(handle) { this.#clients.delete(handle); }
+
+  /**
+   * Names the port's tab and, in a SharedWorker, watches it: the tab holds
+   * the Web Lock named after it for as long as it lives, so this one is
+   * granted when the tab is gone (closed, reloaded, crashed), and the port
+   * is then let go.
+   */
+  nameTab(tab) {
+    if (this.tab === tab) return;
+    this.tab = tab;
+    if (isShared() && typeof navigator === 'object' && navigator.locks) {
+      navigator.locks.request(`gqlauth-tab:${tab}`, () => this.gone()).catch(() => {});
+    }
+  }
+
+  /** The port's tab is gone: let go of every client it used. */
+  async gone() {
+    sessions.delete(this);
+    for (const handle of [...this.#clients.keys()]) await letGo(this, handle).catch(() => {});
+  }
+}
+
+function isShared() {
+  return typeof SharedWorkerGlobalScope === 'function' && globalThis instanceof SharedWorkerGlobalScope;
 }
 
 // The operations a port may ask for. Each receives the port's session, the
@@ -124,45 +170,103 @@ class PortSession {
 const OPS = {
   __proto__: null,
 
-  // open(options, wasmURL, compiled?) → {handle}: a client for one
-  // endpoint. The first open loads the module: compiled, if the page sent
-  // it compiled (a WebAssembly.Module), else from wasmURL.
-  async open(session, [options, wasmURL, compiled]) {
+  // open(options, wasmURL, compiled?, {share?, tab?}) → {handle, state}: a
+  // client for one endpoint. The first open loads the module: compiled, if
+  // the page sent it compiled (a WebAssembly.Module), else from wasmURL.
+  // With share, a port attaches to the session other ports share for the
+  // endpoint, if there is one (its own options are then not used). state is
+  // the session's as the port attaches: {expiresAt, expiresIn, usableFor}.
+  async open(session, [options, wasmURL, compiled, how]) {
     const b = await loadModule(wasmURL, compiled);
-    const handle = sync(b.newClient(options, (message) => session.post({ warning: message })));
+    if (typeof how?.tab === 'string' && how.tab !== '') session.nameTab(how.tab.slice(0, 64));
+    const key = how?.share === true ? sharedKey(options) : null;
+    let handle = shared.get(key)?.handle;
+    if (handle === undefined) {
+      handle = sync(b.newClient(options, (message) => session.post({ warning: message })));
+      if (key !== null) shared.set(key, { handle, ports: new Set() });
+    }
     try {
-      const unsubscribe = sync(b.onTokenChange(handle, (reason, expiresAt, expiresIn, usableFor) => {
-        session.post({ event: { client: handle, reason, expiresAt, expiresIn, usableFor } });
-      }));
-      session.own(handle, unsubscribe);
+      attach(b, session, handle);
     } catch (e) {
-      b.close(handle);
+      if (!shared.get(key)?.ports.size) {
+        shared.delete(key);
+        b.close(handle);
+      }
       throw e;
     }
-    return { handle };
+    shared.get(key)?.ports.add(session);
+    return {
+      handle,
+      state: {
+        expiresAt: sync(b.tokenExpiresAt(handle)),
+        expiresIn: sync(b.tokenExpiresIn(handle)),
+        usableFor: sync(b.tokenUsableFor(handle)),
+      },
+    };
   },
 
   async login(session, [handle, credentials], signal) {
-    return (await bindingFor(session, handle)).login(handle, credentials, signal);
+    return (await bindingFor(session, handle)).login(handle, credentials, { signal, cause: session.tab });
   },
 
   // fetch(handle, query, variables (JSON text), operationName) → the body.
   async fetch(session, [handle, query, variables, operationName], signal) {
-    return (await bindingFor(session, handle)).fetchWithAuth(handle, query, variables, operationName, signal);
+    return (await bindingFor(session, handle)).fetchWithAuth(handle, query, variables,
+      { operationName, signal, cause: session.tab });
   },
 
-  async logout(session, [handle]) {
-    sync((await bindingFor(session, handle)).logout(handle));
-  },
-
-  async close(session, [handle]) {
+  // logout(handle, cause?): cause, a tab whose logout this one follows (the
+  // BroadcastChannel fallback), else the port's own tab.
+  async logout(session, [handle, cause]) {
     const b = await bindingFor(session, handle);
-    sync(b.close(handle)); // its logout event goes out first
-    session.forget(handle);
+    sync(b.logout(handle, typeof cause === 'string' && cause !== '' ? cause.slice(0, 64) : session.tab));
+  },
+
+  // close(handle): the port stops using the client. A client nobody else
+  // uses is closed (logged out, its calls ended); a shared session goes on
+  // for the ports still attached.
+  async close(session, [handle]) {
+    await bindingFor(session, handle);
+    await letGo(session, handle);
   },
 };
 
-// A port may only use the clients it opened.
+// A shared session's key: its endpoint, as the URL parser writes it.
+function sharedKey(options) {
+  try {
+    return new URL(String(options?.endpoint)).href;
+  } catch {
+    return null; // newClient says what is wrong with it
+  }
+}
+
+// Subscribes session to the events of the client with handle.
+function attach(b, session, handle) {
+  const unsubscribe = sync(b.onTokenChange(handle, (reason, expiresAt, expiresIn, usableFor, cause) => {
+    session.post({ event: { client: handle, reason, expiresAt, expiresIn, usableFor, cause } });
+  }));
+  session.own(handle, unsubscribe);
+}
+
+// session stops using the client with handle; the last one to stop closes
+// it.
+async function letGo(session, handle) {
+  const b = await module;
+  const entry = [...shared.entries()].find(([, s]) => s.handle === handle);
+  if (entry) {
+    const [key, s] = entry;
+    s.ports.delete(session);
+    if (s.ports.size > 0) {
+      session.release(handle);
+      return;
+    }
+    shared.delete(key);
+  }
+  sync(b.close(handle, session.tab)); // its logout event goes out first
+  session.forget(handle);
+}
+
+// A port may only use the clients it opened or attached to.
 async function bindingFor(session, handle) {
   if (!module || !session.owns(handle)) {
     throw Object.assign(new Error('gqlauth: this client is closed; create a new one'), { code: 'NOT_AUTHENTICATED' });
@@ -206,6 +310,7 @@ async function start(wasmURL, compiled) {
   // A module that stops later (a Go runtime crash) takes every client with it.
   exited.catch(() => {
     module = null;
+    shared.clear();
     for (const s of sessions) s.post({ fatal: 'the WebAssembly module stopped (see the worker\'s console); create a new client' });
   });
   return binding;
@@ -276,7 +381,7 @@ function failure(e) {
 // one port, the worker itself; a SharedWorker serves each tab that connects.
 if (typeof WorkerGlobalScope === 'function' && globalThis instanceof WorkerGlobalScope &&
     globalThis.name === WORKER_NAME) {
-  if (typeof SharedWorkerGlobalScope === 'function' && globalThis instanceof SharedWorkerGlobalScope) {
+  if (isShared()) {
     globalThis.addEventListener('connect', (e) => serve(e.ports[0]));
   } else {
     serve(globalThis);

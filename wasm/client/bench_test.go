@@ -115,7 +115,7 @@ func BenchmarkDo(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			api := newMemoryAPI(tc.body, tc.rotate, ring)
 			c := loggedIn(b, api)
-			defer c.Close()
+			defer c.Close(context.Background())
 			req := graphql.Request{Query: "{ me { id } }"}
 			ctx := context.Background()
 			b.SetBytes(int64(len(tc.body)))
@@ -124,7 +124,7 @@ func BenchmarkDo(b *testing.B) {
 			for b.Loop() {
 				if n == ring {
 					b.StopTimer()
-					c.Close()
+					c.Close(context.Background())
 					c = loggedIn(b, api)
 					n = 1
 					b.StartTimer()

@@ -100,9 +100,58 @@ func WithHeaders(h map[string]string) Option {
 
 // OnEvent registers the function that receives token changes. It is called
 // outside any lock, on the goroutine that caused the change (the expiry
-// check runs on a timer's).
-func OnEvent(f func(session.Event)) Option {
+// check and keep-alive run on a timer's).
+func OnEvent(f func(Event)) Option {
 	return func(c *Client) error { c.onEvent = f; return nil }
+}
+
+// WithKeepAlive makes the client send r when its session has been idle and
+// the token is about to stop being usable: before that moment (exp minus
+// the leeway), if no answer has installed a newer token since the held one
+// came, r is sent once, and its answer rotates the token. Each new token
+// arms it again; a logout, a refusal, the token's expiry or Close stops it.
+// A keep-alive that fails changes nothing: the token then expires as it
+// would have. Its events have the cause CauseKeepAlive.
+func WithKeepAlive(r graphql.Request, before time.Duration) Option {
+	return func(c *Client) error {
+		if r.Query == "" {
+			return invalidArg("keep-alive needs a query")
+		}
+		if before <= 0 {
+			return invalidArg("keep-alive needs a positive time before expiry, got %v", before)
+		}
+		if _, err := r.Encode(); err != nil {
+			return fmt.Errorf("%w: keep-alive: %w", ErrInvalidArgument, err)
+		}
+		c.keepAlive, c.keepAliveBefore = &r, before
+		return nil
+	}
+}
+
+// Event is a change of the held token and what caused it.
+type Event struct {
+	session.Event
+	// Cause is the cause given, with WithCause, to the call whose work made
+	// the change; CauseKeepAlive for a keep-alive's; "" for a change no call
+	// made (the token reaching its expiry on the client's timer).
+	Cause string
+}
+
+// CauseKeepAlive is the cause of the changes a keep-alive request makes.
+const CauseKeepAlive = "keep-alive"
+
+type causeKey struct{}
+
+// WithCause returns ctx carrying cause: the events that a Login, Do,
+// Logout or Close called with it causes carry it too (Event.Cause), so that
+// whoever listens can tell its own changes from others'.
+func WithCause(ctx context.Context, cause string) context.Context {
+	return context.WithValue(ctx, causeKey{}, cause)
+}
+
+func causeOf(ctx context.Context) string {
+	cause, _ := ctx.Value(causeKey{}).(string)
+	return cause
 }
 
 // OnWarning registers the function told why a token offered by a response
@@ -120,8 +169,12 @@ type Client struct {
 	headers       map[string]string
 	allowInsecure bool
 	sessionOpts   []session.Option
-	onEvent       func(session.Event)
+	onEvent       func(Event)
 	onWarning     func(error)
+	keepAlive     *graphql.Request
+	// keepAliveBefore is how long before the token stops being usable the
+	// keep-alive is sent.
+	keepAliveBefore time.Duration
 	// afterFunc schedules the expiry check; tests replace it.
 	afterFunc func(time.Duration, func()) (stop func() bool)
 
@@ -133,6 +186,8 @@ type Client struct {
 	lastCall    uint64
 	expiryTimer func() bool // stops the pending expiry check
 	expiryDue   time.Time   // when it fires
+	keepTimer   func() bool // stops the pending keep-alive
+	installs    uint64      // tokens installed so far (logins and rotations)
 }
 
 // New returns a client for endpoint, an absolute http(s) URL, that sends
@@ -146,7 +201,7 @@ func New(endpoint string, t Transport, opts ...Option) (*Client, error) {
 		transport: t,
 		timeout:   DefaultTimeout,
 		headers:   map[string]string{},
-		onEvent:   func(session.Event) {},
+		onEvent:   func(Event) {},
 		onWarning: func(error) {},
 		afterFunc: func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop },
 		calls:     map[uint64]context.CancelCauseFunc{},
@@ -335,7 +390,7 @@ func (c *Client) Login(ctx context.Context, cr Credentials) (LoginResult, error)
 		return LoginResult{}, invalidArg("credentials: %v", err)
 	}
 	defer clear(body)
-	x := &exchange{login: true, body: body, ticket: c.sess.BeginLogin(), sent: 1}
+	x := &exchange{login: true, body: body, ticket: c.sess.BeginLogin(), sent: 1, cause: causeOf(ctx)}
 	defer c.sess.EndLogin(x.ticket)
 	resp, err := c.send(ctx, x)
 	if err != nil {
@@ -363,7 +418,7 @@ func (c *Client) Do(ctx context.Context, r graphql.Request) (Result, error) {
 		return Result{}, err
 	}
 	defer done()
-	x := &exchange{body: body}
+	x := &exchange{body: body, cause: causeOf(ctx)}
 	if err := c.lend(x); err != nil {
 		return Result{}, err
 	}
@@ -410,7 +465,7 @@ func (c *Client) InFlight() int {
 // lend gives x the held token for its next attempt.
 func (c *Client) lend(x *exchange) error {
 	ticket, ev, err := c.sess.Begin()
-	c.changed(ev)
+	c.changed(ev, x.cause)
 	if err != nil {
 		return err
 	}
@@ -433,19 +488,22 @@ func (c *Client) send(ctx context.Context, x *exchange) (*Response, error) {
 }
 
 // Logout drops the token. Answers to requests in flight no longer install
-// theirs, and a login in flight fails with ErrOvertaken.
-func (c *Client) Logout() {
-	c.changed(c.sess.Logout())
+// theirs, and a login in flight fails with ErrOvertaken. ctx carries the
+// cause of its event (WithCause).
+func (c *Client) Logout(ctx context.Context) {
+	c.changed(c.sess.Logout(), causeOf(ctx))
 }
 
-// Close logs out, ends the calls under way (they fail with ErrClosed), and
-// makes every later call fail with ErrClosed.
-func (c *Client) Close() {
+// Close logs out, ends the calls under way (they fail with ErrClosed), stops
+// the timers, and makes every later call fail with ErrClosed.
+func (c *Client) Close(ctx context.Context) {
 	c.mu.Lock()
 	c.closed = true
-	if c.expiryTimer != nil {
-		c.expiryTimer()
-		c.expiryTimer = nil
+	for _, stop := range []*func() bool{&c.expiryTimer, &c.keepTimer} {
+		if *stop != nil {
+			(*stop)()
+			*stop = nil
+		}
 	}
 	calls := c.calls
 	c.calls = map[uint64]context.CancelCauseFunc{}
@@ -453,7 +511,7 @@ func (c *Client) Close() {
 	for _, cancel := range calls {
 		cancel(fmt.Errorf("%w: close() ended the request", ErrClosed))
 	}
-	c.Logout()
+	c.Logout(ctx)
 }
 
 // ExpiresAt returns the held token's exp as the server set it, or the zero
@@ -470,21 +528,65 @@ func (c *Client) State() session.State { return c.sess.State() }
 // Authenticated reports whether a request now would be sent with a token.
 func (c *Client) Authenticated() bool { return c.sess.Usable() }
 
-// changed publishes ev, if any, and re-arms the expiry timer.
-func (c *Client) changed(ev *session.Event) {
+// changed publishes ev, if any, with its cause, and re-arms the timers.
+func (c *Client) changed(ev *session.Event, cause string) {
 	if ev == nil {
 		return
 	}
+	installed := ev.Reason == session.ReasonLogin || ev.Reason == session.ReasonRotate
 	c.mu.Lock()
 	c.armExpiryLocked()
+	if installed {
+		c.installs++
+		c.armKeepAliveLocked()
+	} else if c.keepTimer != nil { // logged out, refused or expired: nothing to keep alive
+		c.keepTimer()
+		c.keepTimer = nil
+	}
 	c.mu.Unlock()
-	c.onEvent(*ev)
-	if ev.Reason == session.ReasonLogin || ev.Reason == session.ReasonRotate {
+	c.onEvent(Event{Event: *ev, Cause: cause})
+	if installed {
 		// A token unusable from the start (the leeway is longer than its
 		// life) gets no timer: say at once that it expired.
 		if expired := c.sess.CheckExpiry(); expired != nil {
-			c.onEvent(*expired)
+			c.onEvent(Event{Event: *expired, Cause: cause})
 		}
+	}
+}
+
+// armKeepAliveLocked arms the keep-alive, if there is one, for the token
+// just installed: it fires keepAliveBefore before the token stops being
+// usable, and sends only if no other token was installed meanwhile.
+func (c *Client) armKeepAliveLocked() {
+	if c.keepAlive == nil || c.closed {
+		return
+	}
+	if c.keepTimer != nil {
+		c.keepTimer()
+		c.keepTimer = nil
+	}
+	usable := c.sess.UsableFor()
+	if usable <= 0 {
+		return
+	}
+	installs := c.installs
+	c.keepTimer = c.afterFunc(max(usable-c.keepAliveBefore, 0), func() { c.sendKeepAlive(installs) })
+}
+
+// sendKeepAlive sends the keep-alive request if the token installed as
+// install number installs is still the newest: the session has been idle.
+func (c *Client) sendKeepAlive(installs uint64) {
+	c.mu.Lock()
+	idle := !c.closed && c.installs == installs
+	if idle {
+		c.keepTimer = nil // this timer's; a stale one leaves the current alone
+	}
+	c.mu.Unlock()
+	if !idle || !c.sess.Usable() {
+		return
+	}
+	if _, err := c.Do(WithCause(context.Background(), CauseKeepAlive), *c.keepAlive); err != nil {
+		c.onWarning(fmt.Errorf("gqlauth: the keep-alive request failed: %w", err))
 	}
 }
 
@@ -514,7 +616,7 @@ func (c *Client) checkExpiry() {
 	c.expiryTimer = nil
 	c.mu.Unlock()
 	if ev := c.sess.CheckExpiry(); ev != nil {
-		c.onEvent(*ev)
+		c.onEvent(Event{Event: *ev})
 		return
 	}
 	c.mu.Lock()

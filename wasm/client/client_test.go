@@ -111,12 +111,18 @@ func jsonResponse(status int, body string, header map[string]string) *Response {
 type recorder struct {
 	mu       sync.Mutex
 	events   []session.Reason
+	causes   []string
 	warnings []error
 }
 
 func (r *recorder) options() []Option {
 	return []Option{
-		OnEvent(func(e session.Event) { r.mu.Lock(); r.events = append(r.events, e.Reason); r.mu.Unlock() }),
+		OnEvent(func(e Event) {
+			r.mu.Lock()
+			r.events = append(r.events, e.Reason)
+			r.causes = append(r.causes, e.Cause)
+			r.mu.Unlock()
+		}),
 		OnWarning(func(err error) { r.mu.Lock(); r.warnings = append(r.warnings, err); r.mu.Unlock() }),
 	}
 }
@@ -537,7 +543,7 @@ func TestCloseEndsCallsUnderWay(t *testing.T) {
 	if c.InFlight() != 1 {
 		t.Fatalf("InFlight() = %d during a login, want 1", c.InFlight())
 	}
-	c.Close()
+	c.Close(context.Background())
 	if err := <-done; !errors.Is(err, ErrClosed) || CodeOf(err) != CodeNotAuthenticated {
 		t.Fatalf("a login under way at Close: %v, want ErrClosed (NOT_AUTHENTICATED)", err)
 	}
@@ -680,7 +686,7 @@ func TestNew(t *testing.T) {
 func TestClosedClientRefusesCalls(t *testing.T) {
 	c, api, _, rec := newTestClient(t)
 	login(t, c)
-	c.Close()
+	c.Close(context.Background())
 	if _, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"}); !errors.Is(err, ErrClosed) {
 		t.Fatalf("Do() after Close: %v", err)
 	}
@@ -730,6 +736,114 @@ func TestConcurrentRequestsKeepNewestToken(t *testing.T) {
 	tok, err := session.ParseHeader(sent)
 	if err != nil || tok.ID != want {
 		t.Fatalf("next request carried jti %q, want the newest %q", tok.ID, want)
+	}
+}
+
+func TestEventsCarryTheirCause(t *testing.T) {
+	c, _, clock, rec := newTestClient(t)
+	var fire func()
+	c.afterFunc = func(d time.Duration, f func()) func() bool { fire = f; return func() bool { return true } }
+	tab := WithCause(context.Background(), "tab-a")
+	if _, err := c.Login(tab, Credentials{Username: "demo", Password: []byte("right")}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Do(WithCause(context.Background(), "tab-b"), graphql.Request{Query: "{ me { id } }"}); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(2 * time.Hour)
+	fire() // the expiry timer: no call caused it
+	if _, err := c.Login(tab, Credentials{Username: "demo", Password: []byte("right")}); err != nil {
+		t.Fatal(err)
+	}
+	c.Logout(WithCause(context.Background(), "tab-b"))
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if got, want := strings.Join(rec.causes, ","), "tab-a,tab-b,,tab-a,tab-b"; got != want {
+		t.Errorf("causes = %q (events %v), want %q", got, rec.events, want)
+	}
+}
+
+func TestKeepAliveSendsWhenIdleAndStopsOnLogout(t *testing.T) {
+	c, api, clock, rec := newTestClient(t, WithLeeway(time.Minute), WithKeepAlive(graphql.Request{Query: "{ __typename }"}, 5*time.Minute))
+	type timer struct {
+		d       time.Duration
+		f       func()
+		stopped bool
+	}
+	var timers []*timer
+	c.afterFunc = func(d time.Duration, f func()) func() bool {
+		tm := &timer{d: d, f: f}
+		timers = append(timers, tm)
+		return func() bool { tm.stopped = true; return true }
+	}
+	// Keep-alives are due about 54 minutes after their token came (an hour,
+	// less the leeway, less five minutes); expiry checks 59.
+	keepAlives := func() []*timer {
+		var out []*timer
+		for _, tm := range timers {
+			if tm.d > 53*time.Minute && tm.d <= 54*time.Minute {
+				out = append(out, tm)
+			}
+		}
+		return out
+	}
+	login(t, c)
+	if len(keepAlives()) != 1 || keepAlives()[0].d != 54*time.Minute {
+		t.Fatalf("timers %v: want one keep-alive armed 54 min after login", timers)
+	}
+	// Busy: a request rotates the token before the keep-alive is due; the
+	// old keep-alive is stopped and a new one armed.
+	if _, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"}); err != nil {
+		t.Fatal(err)
+	}
+	ka := keepAlives()
+	if len(ka) != 2 || !ka[0].stopped || ka[1].stopped {
+		t.Fatalf("after a rotation: keep-alives %+v", ka)
+	}
+	// Idle: the keep-alive fires and sends its query, whose answer rotates.
+	sent := api.requests()
+	clock.Advance(54 * time.Minute)
+	ka[1].f()
+	if api.requests() != sent+1 || !strings.Contains(string(api.last().Body), "__typename") {
+		t.Fatalf("the keep-alive did not send its query")
+	}
+	rec.mu.Lock()
+	lastCause := rec.causes[len(rec.causes)-1]
+	rec.mu.Unlock()
+	if lastCause != CauseKeepAlive {
+		t.Errorf("the keep-alive's rotation has cause %q", lastCause)
+	}
+	// A keep-alive armed for a token that was replaced sends nothing.
+	sent = api.requests()
+	ka[0].f()
+	if api.requests() != sent {
+		t.Error("a stale keep-alive sent a request")
+	}
+	// Logout stops it: no token, nothing armed, nothing sent.
+	if len(keepAlives()) != 3 {
+		t.Fatalf("keep-alives %+v: want a third, armed by the keep-alive's own rotation", keepAlives())
+	}
+	c.Logout(context.Background())
+	last := keepAlives()[2]
+	if !last.stopped {
+		t.Error("logout did not stop the keep-alive")
+	}
+	last.f()
+	if api.requests() != sent {
+		t.Error("a keep-alive sent a request after logout")
+	}
+}
+
+func TestKeepAliveOptionIsChecked(t *testing.T) {
+	api := newFakeAPI(t, &fakeClock{now: t0})
+	for _, o := range []Option{
+		WithKeepAlive(graphql.Request{}, time.Minute),
+		WithKeepAlive(graphql.Request{Query: "{ a }"}, 0),
+		WithKeepAlive(graphql.Request{Query: "{ a }", Variables: []byte("[1]")}, time.Minute),
+	} {
+		if _, err := New(endpoint, api, o); CodeOf(err) != CodeInvalidArgument {
+			t.Errorf("New with a bad keep-alive: %v, want INVALID_ARGUMENT", err)
+		}
 	}
 }
 

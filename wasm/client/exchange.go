@@ -14,7 +14,8 @@ type exchange struct {
 	login  bool
 	body   []byte
 	ticket session.Ticket
-	sent   int // attempts so far
+	sent   int    // attempts so far
+	cause  string // of the events its answers cause (WithCause)
 }
 
 // authorization is the Authorization header value to send ("Bearer …"),
@@ -98,7 +99,7 @@ func (c *Client) finishLogin(x *exchange, resp *Response) (LoginResult, error) {
 	case err != nil:
 		return LoginResult{}, fmt.Errorf("the login token: %w", err)
 	}
-	c.changed(&ev)
+	c.changed(&ev, x.cause)
 	return LoginResult{User: user, ExpiresAt: tok.ExpiresAt}, nil
 }
 
@@ -112,7 +113,7 @@ func (c *Client) finishDo(x *exchange, resp *Response) (res Result, retry bool, 
 	parsed, perr := parse(resp)
 	if perr == nil && parsed.Refused() {
 		replay, ev := c.sess.Refused(x.ticket)
-		c.changed(ev)
+		c.changed(ev, x.cause)
 		if replay && x.sent == 1 && c.lend(x) == nil {
 			return Result{}, true, nil
 		}
@@ -122,7 +123,7 @@ func (c *Client) finishDo(x *exchange, resp *Response) (res Result, retry bool, 
 			Err:           fmt.Errorf("%w: the server refused the token; log in again", ErrUnauthorized),
 		}
 	}
-	c.rotateFrom(x.ticket, resp)
+	c.rotateFrom(x, resp)
 	switch {
 	case perr != nil:
 		return Result{}, false, &ResponseError{Status: resp.Status, Err: perr}
@@ -147,20 +148,21 @@ func parse(resp *Response) (*graphql.Response, error) {
 	return parsed, err
 }
 
-// rotateFrom offers the response's token header, if any, to the session.
-func (c *Client) rotateFrom(t session.Ticket, resp *Response) {
+// rotateFrom offers the token header of the answer to x, if any, to the
+// session.
+func (c *Client) rotateFrom(x *exchange, resp *Response) {
 	tok, err := tokenFrom(resp)
 	if err == session.ErrNoToken {
 		return
 	}
 	var ev *session.Event
 	if err == nil {
-		ev, err = c.sess.Rotate(t, tok)
+		ev, err = c.sess.Rotate(x.ticket, tok)
 	}
 	if err != nil && err != session.ErrStale {
 		c.onWarning(fmt.Errorf("gqlauth: ignored the token in a response: %w", err))
 	}
-	c.changed(ev)
+	c.changed(ev, x.cause)
 }
 
 // tokenFrom reads the token from X-Authorization, else Authorization: the

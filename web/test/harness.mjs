@@ -291,9 +291,12 @@ export async function openSuite(apis = { api: {} }, browserOptions = {}) {
 /**
  * A page in its own browser context (fresh storage), loaded with the blank
  * fixture page, with console messages, page errors and requests captured.
+ * With o.context, a page in that context instead: another tab of the same
+ * browser profile, sharing its workers, storage and locks; closing it
+ * closes the tab only.
  */
-export async function openPage(suite) {
-  const context = await suite.browser.createBrowserContext();
+export async function openPage(suite, o = {}) {
+  const context = o.context ?? await suite.browser.createBrowserContext();
   const page = await context.newPage();
   page.setDefaultTimeout(30000);
   const t = {
@@ -327,7 +330,9 @@ export async function openPage(suite) {
     requestsTo(base) {
       return t.requests.filter((r) => r.url.startsWith(base));
     },
-    async close() { await context.close().catch(() => {}); },
+    async close() { await (o.context ? page.close() : context.close()).catch(() => {}); },
+    /** Opens another tab in this page's browser context. */
+    async openTab() { return openPage(suite, { context }); },
   };
   page.on('console', (msg) => {
     const entry = { type: msg.type(), text: msg.text(), args: [] };

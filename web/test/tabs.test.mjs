@@ -1,0 +1,325 @@
+// One session for every tab: createClient({ share: 'tabs' }) hosts the module
+// in a SharedWorker that the tabs of an origin share, in Chromium and in
+// Firefox, with several pages (tabs) of one browser context. A login, the
+// rotations and a logout in one tab are every tab's; a reload finds the
+// session while another tab is open; when the last tab closes, the session
+// is gone. Where there is no SharedWorker, a logout still reaches the other
+// tabs through a BroadcastChannel. Keep-alive keeps an idle session. A raw
+// port to the SharedWorker can use the session but never obtain a token,
+// and no message any tab receives holds one.
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  BROWSER, PASSWORD, USER, leaksIn, openPage, pageHooks, secToMs, sleep, tokenSecrets,
+} from './harness.mjs';
+
+/** The tokens that became a session's newest, by iat. */
+function realTokens(log) {
+  return log.issued.filter((x) => !x.forged).sort((a, b) => a.iat - b.iat);
+}
+
+describe(`one session for every tab [${BROWSER}]`, { timeout: 180000 }, () => {
+  const TTL = 6;
+  let suite;
+  let api;
+  let short;
+  let t;
+  pageHooks({ api: {}, short: { ttl: `${TTL}s` } }, {
+    onSuite(s) { suite = s; ({ api, short } = s.api); },
+    onPage(p) { t = p; },
+  });
+
+  /** Starts client c in tab with share: 'tabs' (and options), recording the tab's messages. */
+  function openShared(tab, endpoint, options = {}) {
+    return tab.run(async (endpoint, options) => {
+      const u = await import('/e2e-util.js');
+      u.recordMessages();
+      await u.newClient('c', { endpoint, share: 'tabs', ...options });
+      return u.state('c');
+    }, endpoint, options);
+  }
+
+  const state = (tab) => tab.run(async () => (await import('/e2e-util.js')).state('c'));
+  const query = (tab, q) => tab.run(async (q) => {
+    const u = await import('/e2e-util.js');
+    return u.attempt(() => u.client('c').fetchWithAuth(q));
+  }, q);
+  const login = (tab) => tab.run(async (username, password) => {
+    const u = await import('/e2e-util.js');
+    return u.attempt(() => u.client('c').login({ username, password }));
+  }, USER.username, PASSWORD);
+  const messages = (tab) => tab.run(async () => (await import('/e2e-util.js')).pending.get('messages') ?? []);
+
+  /** No message any of the tabs received holds a token the API issued. */
+  async function assertNoTokenInMessages(tabs, servers = [api]) {
+    const raws = (await Promise.all(servers.map((s) => s.tokens()))).flatMap((l) => l.issued.map((x) => x.raw));
+    const seen = {};
+    for (const [i, tab] of tabs.entries()) seen[`messages to tab ${i}`] = await messages(tab);
+    assert.ok(Object.values(seen).flat().length > 0, 'messages were recorded');
+    assert.deepEqual(leaksIn(seen, tokenSecrets(raws)), [], 'a message to a tab holds a token');
+  }
+
+  it('a login in one tab is every tab\'s: the others hear it, are authenticated and query without logging in', async () => {
+    const b = await t.openTab();
+    try {
+      const before = await openShared(b, api.endpoint);
+      assert.equal(before.sharing, 'tabs');
+      assert.equal(before.isAuthenticated, false);
+      await openShared(t, api.endpoint);
+      assert.equal((await login(t)).ok, true);
+      await sleep(100);
+      const sb = await state(b);
+      assert.equal(sb.isAuthenticated, true, 'tab B is authenticated by tab A\'s login');
+      assert.deepEqual(sb.events.map((e) => [e.reason, e.cause]), [['login', 'remote']]);
+      assert.deepEqual((await state(t)).events.map((e) => [e.reason, e.cause]), [['login', 'local']]);
+      const q = await query(b, '{ me { id } }');
+      assert.deepEqual(q.value?.data, { me: { id: USER.id } }, JSON.stringify(q));
+      // A tab that opens now finds the session at once.
+      const c = await t.openTab();
+      try {
+        const sc = await openShared(c, api.endpoint);
+        assert.equal(sc.isAuthenticated, true, 'a new tab finds the session');
+        assert.equal(sc.expiresAt, (await state(t)).expiresAt, 'with the same expiry');
+        assert.deepEqual(sc.events, []);
+        await assertNoTokenInMessages([t, b, c]);
+      } finally {
+        await c.close();
+      }
+      const log = await api.tokens();
+      assert.equal(log.received.length, 1, 'one query, with the shared token');
+      assert.equal(log.graphqlRequests, 2, 'one login for all tabs, and the query');
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('a reload finds the session, with the same token, while another tab is open', async () => {
+    const b = await t.openTab();
+    try {
+      await openShared(t, api.endpoint);
+      await openShared(b, api.endpoint);
+      await login(t);
+      await query(t, 'query Before { me { id } }');
+      const newest = realTokens(await api.tokens()).at(-1);
+      await t.page.reload({ waitUntil: 'load' });
+      const after = await openShared(t, api.endpoint);
+      assert.equal(after.isAuthenticated, true, 'the reloaded tab is still authenticated');
+      assert.equal(after.expiresAt, secToMs(newest.exp), 'it holds the newest token');
+      const q = await query(t, 'query After { session { jti } }');
+      assert.equal(q.value?.data.session.jti, newest.jti, 'the first query after the reload carries the token held before it');
+      const log = await api.tokens();
+      assert.equal(log.graphqlRequests, 3, 'no second login');
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('2 tabs x 100 concurrent requests: every request carries a token of the shared session, and it ends on the newest issued', async () => {
+    const b = await t.openTab();
+    try {
+      const slow = api.endpointWith({ delay: '0-30', lag: '0-60' });
+      await openShared(t, slow);
+      await openShared(b, slow);
+      await login(t);
+      const burst = (tab) => tab.run(async (n) => {
+        const u = await import('/e2e-util.js');
+        const c = u.client('c');
+        const all = await Promise.all(Array.from({ length: n }, (_, i) => u.sleep(Math.random() * 800)
+          .then(() => u.attempt(() => c.fetchWithAuth(`query Burst${i} { session { jti } }`)))));
+        return all.filter((x) => !x.ok).map((x) => x.error);
+      }, 100);
+      const [failedA, failedB] = await Promise.all([burst(t), burst(b)]);
+      assert.deepEqual([...failedA, ...failedB], [], 'every request succeeded');
+      await sleep(100);
+      const [sa, sb] = [await state(t), await state(b)];
+      const issued = realTokens(await api.tokens());
+      const newest = issued.at(-1);
+      assert.equal(sa.expiresAt, secToMs(newest.exp), 'tab A holds the newest token');
+      assert.equal(sb.expiresAt, sa.expiresAt, 'tab B holds the same');
+      const final = await query(b, 'query Final { session { jti } }');
+      assert.equal(final.value?.data.session.jti, newest.jti, 'the next request carries the newest token');
+      assert.ok(sa.events.filter((e) => e.reason === 'rotate' && e.cause === 'remote').length > 0, 'tab A heard tab B\'s rotations');
+      assert.ok(sb.events.filter((e) => e.reason === 'rotate' && e.cause === 'remote').length > 0, 'tab B heard tab A\'s rotations');
+      await assertNoTokenInMessages([t, b]);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('logout in one tab logs every tab out: they hear it, and their next query is NOT_AUTHENTICATED without sending', async () => {
+    const b = await t.openTab();
+    try {
+      await openShared(t, api.endpoint);
+      await openShared(b, api.endpoint);
+      await login(t);
+      await b.run(async () => (await import('/e2e-util.js')).client('c').logout());
+      await sleep(100);
+      const sa = await state(t);
+      assert.equal(sa.isAuthenticated, false);
+      assert.deepEqual(sa.events.map((e) => [e.reason, e.cause]), [['login', 'local'], ['logout', 'remote']]);
+      const sent = (await api.tokens()).graphqlRequests;
+      assert.equal((await query(t, '{ me { id } }')).error?.code, 'NOT_AUTHENTICATED');
+      assert.equal((await api.tokens()).graphqlRequests, sent, 'nothing was sent');
+      // close() in a tab detaches that tab only.
+      await login(t);
+      await b.run(async () => (await import('/e2e-util.js')).client('c').close());
+      await sleep(100);
+      assert.equal((await state(t)).isAuthenticated, true, 'close() in tab B did not end tab A\'s session');
+      assert.equal((await query(t, '{ me { id } }')).ok, true);
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('when the last tab closes, the session is gone, and its keep-alive with it; a new tab starts logged out', async () => {
+    const b = await t.openTab();
+    const keepAlive = { query: 'query KeepAlive { __typename }', beforeExpiryMs: 2000 };
+    await openShared(t, short.endpoint, { keepAlive, expiryLeewaySeconds: 1 });
+    await openShared(b, short.endpoint, { keepAlive, expiryLeewaySeconds: 1 });
+    await login(t);
+    await t.page.close();
+    await b.page.close();
+    await sleep(500);
+    const sent = (await short.tokens()).graphqlRequests;
+    await sleep((TTL + 1) * 1000); // a keep-alive would have gone out by now
+    assert.equal((await short.tokens()).graphqlRequests, sent, 'a keep-alive went out after the last tab closed');
+    const c = await openPage(suite, { context: t.context });
+    try {
+      const sc = await openShared(c, short.endpoint);
+      assert.equal(sc.isAuthenticated, false, 'the new tab found a session');
+      assert.equal((await query(c, '{ me { id } }')).error?.code, 'NOT_AUTHENTICATED');
+    } finally {
+      await c.close();
+    }
+  });
+
+  it(`keep-alive: a ${TTL} s token's session survives 20 s of idleness; without keep-alive it expires`, async () => {
+    const r = await t.run(async (endpoint, username, password) => {
+      const u = await import('/e2e-util.js');
+      const kept = await u.newClient('kept', {
+        endpoint, share: 'tabs', expiryLeewaySeconds: 1, keepAlive: { query: 'query KeepAlive { __typename }', beforeExpiryMs: 2000 },
+      });
+      const idle = await u.newClient('idle', { endpoint, expiryLeewaySeconds: 1 });
+      await kept.login({ username, password });
+      await idle.login({ username, password });
+      await u.sleep(20000);
+      return {
+        kept: u.state('kept'), idle: u.state('idle'),
+        keptQuery: await u.attempt(() => kept.fetchWithAuth('{ me { id } }')),
+        idleQuery: await u.attempt(() => idle.fetchWithAuth('{ me { id } }')),
+      };
+    }, short.endpoint, USER.username, PASSWORD);
+    assert.equal(r.kept.isAuthenticated, true, 'the kept session is alive after 20 s');
+    assert.equal(r.keptQuery.ok, true);
+    const keepAlives = r.kept.events.filter((e) => e.cause === 'keep-alive');
+    assert.ok(keepAlives.length >= 5, `keep-alive rotated the token ${keepAlives.length} times in 20 s`);
+    assert.ok(keepAlives.every((e) => e.reason === 'rotate'));
+    assert.equal(r.idle.isAuthenticated, false, 'the session without keep-alive expired');
+    assert.deepEqual(r.idle.events.map((e) => [e.reason, e.cause]), [['login', 'local'], ['expired', 'expiry']]);
+    assert.equal(r.idleQuery.error?.code, 'TOKEN_EXPIRED');
+    const log = await short.tokens();
+    assert.equal(log.received.filter((x) => x.op === 'KeepAlive').length, keepAlives.length, 'each keep-alive is one request');
+  });
+
+  it('without SharedWorker, each tab has its own session and a logout reaches the others through a BroadcastChannel', async () => {
+    const b = await t.openTab();
+    try {
+      for (const tab of [t, b]) {
+        const s = await tab.run(async (endpoint, username, password) => {
+          delete globalThis.SharedWorker; // before gqlauth loads
+          const u = await import('/e2e-util.js');
+          const c = await u.newClient('c', { endpoint, share: 'tabs' });
+          await c.login({ username, password });
+          return u.state('c');
+        }, api.endpoint, USER.username, PASSWORD);
+        assert.equal(s.sharing, 'broadcast');
+        assert.equal(s.isAuthenticated, true);
+      }
+      assert.equal((await api.tokens()).graphqlRequests, 2, 'each tab logged in on its own');
+      await t.run(async () => (await import('/e2e-util.js')).client('c').logout());
+      await sleep(200);
+      const sb = await state(b);
+      assert.equal(sb.isAuthenticated, false, 'tab B was logged out');
+      assert.deepEqual(sb.events.map((e) => [e.reason, e.cause]), [['login', 'local'], ['logout', 'remote']]);
+      assert.equal((await query(b, '{ me { id } }')).error?.code, 'NOT_AUTHENTICATED');
+    } finally {
+      await b.close();
+    }
+  });
+
+  it('a raw port to the SharedWorker (every operation, malformed messages, forged client ids) gets errors or results, never a token; the tabs keep working', async () => {
+    await openShared(t, api.endpoint);
+    await login(t);
+    const intruder = await t.openTab();
+    try {
+      const r = await intruder.run(async (endpoint) => {
+        const seen = [];
+        const worker = new SharedWorker('/gqlauth.worker.js', { type: 'module', name: 'gqlauth' });
+        const port = worker.port;
+        const answers = new Map();
+        port.onmessage = ({ data }) => {
+          seen.push(JSON.stringify(data, (k, v) => (v instanceof ArrayBuffer ? new TextDecoder().decode(v) : v)));
+          for (const m of Array.isArray(data) ? data : [data]) if (m && m.id !== undefined) answers.set(m.id, m);
+        };
+        port.start();
+        let id = 1000; // above the ids of the malformed messages below
+        const ask = async (op, args, extra = {}) => {
+          const n = ++id;
+          port.postMessage({ id: n, op, args, ...extra });
+          for (let i = 0; i < 100 && !answers.has(n); i++) await new Promise((r) => setTimeout(r, 20));
+          return answers.get(n) ?? { timeout: true };
+        };
+        const out = {};
+        // Malformed messages: ignored, or refused.
+        for (const m of [null, 42, 'open', [], {}, { id: {} }, { id: 1 }, { op: 'fetch' }, { id: 2, op: 'fetch' },
+          { id: 3, op: 'fetch', args: 'x' }, { id: 4, op: '__proto__', args: [] }, { id: 5, op: 'constructor', args: [] },
+          { id: 6, op: 'toString', args: [] }, { id: 7, op: 'test', args: ['stats'] }, { op: 'abort', id: 99 }]) {
+          port.postMessage(m);
+        }
+        await new Promise((r) => setTimeout(r, 200));
+        out.malformed = [...answers.values()];
+        // Every operation on client handles it never opened.
+        for (const handle of [0, 1, 2, 3, -1, 1e9, '1', null]) {
+          out[`login ${handle}`] = await ask('login', [handle, { username: 'demo', password: 'x' }]);
+          out[`fetch ${handle}`] = await ask('fetch', [handle, '{ session { jti } }']);
+          out[`logout ${handle}`] = await ask('logout', [handle]);
+          out[`close ${handle}`] = await ask('close', [handle]);
+        }
+        out.badOpen = await ask('open', [{ endpoint: 42 }, 'x']);
+        // It may attach to the shared session and use it, as any script of
+        // the origin may: results, never the token. (Like a tab, it holds
+        // the lock named after its tab while it lives.)
+        await new Promise((held) => navigator.locks.request('gqlauth-tab:intruder', () => {
+          held();
+          return new Promise(() => {});
+        }));
+        out.open = await ask('open', [{ endpoint }, new URL('/gqlauth.wasm', location.href).href, undefined, { share: true, tab: 'intruder' }]);
+        const handle = out.open.value?.handle;
+        out.use = await ask('fetch', [handle, '{ session { jti subject } }']);
+        await new Promise((r) => setTimeout(r, 200));
+        return { out, seen };
+      }, api.endpoint);
+      // The malformed messages with an id are refused as unknown operations;
+      // the others are dropped.
+      assert.deepEqual(r.out.malformed.map((m) => [m.id, m.ok, m.error?.code]).sort(),
+        [1, 2, 3, 4, 5, 6, 7].map((n) => [n, false, 'INVALID_ARGUMENT']));
+      const bad = Object.entries(r.out).filter(([k, v]) => !['open', 'use', 'malformed'].includes(k) && (v.ok !== false || v.timeout));
+      assert.deepEqual(bad, [], 'calls on handles the port never opened are refused');
+      for (const [k, v] of Object.entries(r.out)) {
+        if (/^(login|fetch|logout|close) /.test(k)) assert.equal(v.error?.code, 'NOT_AUTHENTICATED', `${k}: ${JSON.stringify(v)}`);
+      }
+      assert.equal(r.out.badOpen.error?.code, 'INVALID_ARGUMENT');
+      assert.equal(r.out.open.ok, true, JSON.stringify(r.out.open));
+      assert.ok(r.out.open.value.state.expiresAt > Date.now(), 'the port attached to the live session');
+      assert.equal(r.out.use.ok, true, `it can use the session: ${JSON.stringify(r.out.use)}`);
+      // The tabs keep working, and nothing any of them received holds a token.
+      assert.deepEqual((await query(t, '{ me { id } }')).value?.data, { me: { id: USER.id } });
+      assert.equal((await state(t)).isAuthenticated, true);
+      const raws = (await api.tokens()).issued.map((x) => x.raw);
+      assert.deepEqual(leaksIn({ 'the raw port': r.seen }, tokenSecrets(raws)), [], 'the raw port received a token');
+      await assertNoTokenInMessages([t]);
+    } finally {
+      await intruder.close();
+    }
+  });
+});
