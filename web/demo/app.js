@@ -1,6 +1,7 @@
 // gqlauth demo app: log in, run protected queries, watch the token rotate
-// and count down. The token itself is never shown or logged: the page only
-// sees what the client reports (expiry, events, errors).
+// and count down, and, with "Shared across tabs", share one session between
+// the tabs of the browser. The token itself is never shown or logged: the
+// page only sees what the client reports (expiry, events, errors).
 import { createClient, isAuthError } from './gqlauth.js';
 
 const $ = (id) => document.getElementById(id);
@@ -33,7 +34,20 @@ const TEXT = {
 };
 
 /** Fills the account card after login; the login mutation itself only returns the user's id. */
-const PROFILE_QUERY = '{ me { username email } }';
+const PROFILE_QUERY = '{ me { id username email } }';
+
+/** Who caused a token event, as the events table says it. */
+const CAUSES = { local: 'this tab', remote: 'another tab', expiry: 'expiry', 'keep-alive': 'keep-alive' };
+
+/** What each sharing mode means for the user. */
+const SHARING = {
+  tabs: 'One session for all tabs of this page, kept by a SharedWorker; nothing is stored, so it ends when the last tab closes.',
+  broadcast: 'This browser has no SharedWorker: each tab logs in on its own, and a logout in one logs the others out.',
+  none: 'This tab has a session of its own. A reload logs out: the token is only ever in memory.',
+};
+
+/** The page's URL records the switch, so that a reload or a second tab keeps it. */
+const SHARE_PARAM = 'share';
 
 const ui = {
   status: $('status'),
@@ -67,6 +81,10 @@ const ui = {
   error: $('error'),
   noError: $('no-error'),
   events: $('events'),
+  shareTabs: $('share-tabs'),
+  sharingState: $('sharing-state'),
+  secondTab: $('second-tab'),
+  secondTabLink: $('second-tab-link'),
 };
 
 let client = null;
@@ -184,9 +202,12 @@ function logEvent(e) {
   badge.className = `reason reason-${e.reason}`;
   badge.textContent = e.reason;
   reason.append(badge);
+  const cause = document.createElement('td');
+  cause.className = `cause cause-${e.cause}`;
+  cause.textContent = CAUSES[e.cause] ?? e.cause;
   const exp = document.createElement('td');
   exp.textContent = e.expiresAt ? formatTime(e.expiresAt) : '—';
-  tr.append(when, reason, exp);
+  tr.append(when, reason, cause, exp);
   ui.events.prepend(tr);
   while (ui.events.rows.length > 50) ui.events.deleteRow(-1);
 }
@@ -236,7 +257,29 @@ function onTokenChange(e) {
     rotation.count += 1;
     renderRotation(true);
   }
+  // Another tab logged in or out of the session this one shares.
+  if (e.cause === 'remote' && e.reason === 'login') {
+    showSignedIn({ name: '', id: '', email: '' });
+    loadProfile(session);
+  } else if (e.cause === 'remote' && e.reason === 'logout') {
+    showSignedOut('Logged out in another tab.');
+  }
   tick();
+}
+
+/** A new session in this page: answers to the old one's requests are stale. */
+function showSignedIn(user) {
+  session += 1;
+  showUser(user);
+  clearError();
+  clearRun('Run a query to see its result.');
+}
+
+function showSignedOut(text) {
+  session += 1;
+  resetRotation();
+  showUser({ name: '', id: '', email: '' });
+  clearRun(text);
 }
 
 /** Notes the jti of the token the request carried, when the query selected `session { jti }`. */
@@ -269,6 +312,7 @@ async function loadProfile(mine) {
     if (me && typeof me === 'object') {
       showUser({
         name: typeof me.username === 'string' && me.username ? me.username : undefined,
+        id: me.id !== undefined && me.id !== null ? String(me.id) : undefined,
         email: typeof me.email === 'string' ? me.email : undefined,
       });
     }
@@ -301,16 +345,14 @@ async function onLogin(ev) {
     const { user } = await client.login(credentials);
     if (mine !== session) return;
     const u = user && typeof user === 'object' ? user : {};
-    showUser({
+    showSignedIn({
       name: u.username || credentials.username || u.email || credentials.email,
       id: u.id !== undefined && u.id !== null ? String(u.id) : '',
       email: u.email || credentials.email || '',
     });
-    clearError();
-    clearRun('Run a query to see its result.');
     resetRotation();
     ui.query.focus();
-    loadProfile(mine);
+    loadProfile(session);
   } catch (e) {
     if (mine === session) showError(e);
   } finally {
@@ -354,13 +396,54 @@ async function onRun(ev) {
 }
 
 function onLogout() {
-  session += 1;
   client.logout();
-  resetRotation();
-  showUser({ name: '', id: '', email: '' });
-  clearRun('Logged out.');
+  showSignedOut('Logged out.');
   tick();
   ui.identifier.focus();
+}
+
+/**
+ * Starts the client, shared across tabs or not, in place of the one there
+ * is: closing a tab's own client ends its session; closing a shared one
+ * only detaches this tab.
+ */
+async function startClient(share) {
+  const previous = client;
+  client = null;
+  previous?.close();
+  ui.shareTabs.disabled = ui.loginButton.disabled = ui.runButton.disabled = true;
+  showSignedOut('Run a query to see its result.');
+  tokenWindow = null;
+  const url = new URL(location.href);
+  if (share) url.searchParams.set(SHARE_PARAM, 'tabs');
+  else url.searchParams.delete(SHARE_PARAM);
+  history.replaceState(null, '', url);
+  ui.secondTabLink.href = url.href;
+  try {
+    client = await createClient({
+      endpoint: new URL('/graphql', location.href).href,
+      expiryLeewaySeconds: LEEWAY_SECONDS,
+      ...(share ? { share: 'tabs' } : {}),
+    });
+  } catch (e) {
+    setStatus('Module failed to load', 'bad');
+    showError(e);
+    return;
+  } finally {
+    ui.shareTabs.disabled = false;
+  }
+  client.onTokenChange(onTokenChange);
+  ui.shareTabs.checked = client.sharing !== 'none';
+  ui.sharingState.textContent = SHARING[client.sharing];
+  ui.secondTab.hidden = client.sharing === 'none';
+  ui.loginButton.disabled = false;
+  ui.runButton.disabled = false;
+  // A tab that opens while another is logged in finds the session.
+  if (client.isAuthenticated()) {
+    tokenWindow = { received: Date.now(), expires: client.tokenExpiresAt().getTime() };
+    loadProfile(session);
+  }
+  tick();
 }
 
 async function main() {
@@ -376,20 +459,8 @@ async function main() {
     if (e.key === 'Enter' && (e.ctrlKey || e.metaKey)) ui.queryForm.requestSubmit();
   });
 
-  try {
-    client = await createClient({
-      endpoint: new URL('/graphql', location.href).href,
-      expiryLeewaySeconds: LEEWAY_SECONDS,
-    });
-  } catch (e) {
-    setStatus('Module failed to load', 'bad');
-    showError(e);
-    return;
-  }
-  client.onTokenChange(onTokenChange);
-  ui.loginButton.disabled = false;
-  ui.runButton.disabled = false;
-  tick();
+  ui.shareTabs.addEventListener('change', () => startClient(ui.shareTabs.checked));
+  await startClient(new URLSearchParams(location.search).get(SHARE_PARAM) === 'tabs');
   setInterval(tick, 1000);
 }
 

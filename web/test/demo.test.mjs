@@ -30,6 +30,9 @@ describe(`demo app [${BROWSER}]`, { timeout: 60000 }, () => {
   const text = (sel) => page.$eval(sel, (e) => e.textContent.trim());
   const visible = (sel) => page.$eval(sel, (e) => !e.closest('[hidden]'));
 
+  // Polls by time, not by animation frame: a tab in the background does not paint.
+  const POLL = { polling: 100 };
+
   const rotateEvents = () => page.$$eval('#events .reason', (els) => els.filter((el) => el.textContent === 'rotate').length);
 
   it('logs in, runs the default query, shows rotation, countdown and events, and logs out', async () => {
@@ -84,7 +87,9 @@ describe(`demo app [${BROWSER}]`, { timeout: 60000 }, () => {
     await page.waitForFunction(() => document.querySelectorAll('#events tr').length >= 4);
     const reasons = await page.$$eval('#events tr td:nth-child(2)', (tds) => tds.map((td) => td.textContent));
     assert.deepEqual(reasons, ['rotate', 'rotate', 'rotate', 'login'], 'newest first (the oldest rotate is the profile query)');
-    const times = await page.$$eval('#events tr', (trs) => trs.flatMap((tr) => [tr.cells[0].textContent, tr.cells[2].textContent]));
+    const causes = await page.$$eval('#events tr td:nth-child(3)', (tds) => tds.map((td) => td.textContent));
+    assert.deepEqual(causes, ['this tab', 'this tab', 'this tab', 'this tab']);
+    const times = await page.$$eval('#events tr', (trs) => trs.flatMap((tr) => [tr.cells[0].textContent, tr.cells[3].textContent]));
     for (const t of times) assert.match(t, /^\d\d:\d\d:\d\d$/, `24-hour HH:MM:SS, got ${t}`);
 
     // The token never reaches the page.
@@ -126,5 +131,55 @@ describe(`demo app [${BROWSER}]`, { timeout: 60000 }, () => {
     assert.equal(await visible('#user-box'), false);
     assert.doesNotMatch(await text('#error'), /HTTP status/, 'a 200 answer is not reported as an HTTP status');
     assert.equal(await text('#status'), 'Logged out');
+  });
+
+  it('"Shared across tabs": a second tab opened from the link shares the login and the logout, and the events say which tab', async () => {
+    await page.$eval('#password', (e) => { e.value = 'demo-password'; });
+    assert.equal(await visible('#second-tab'), false, 'no second-tab line without sharing');
+    await page.click('#share-tabs');
+    await page.waitForFunction(() => !document.getElementById('second-tab').hidden, POLL);
+    assert.equal(new URL(page.url()).searchParams.get('share'), 'tabs', 'the URL keeps the switch');
+    assert.match(await text('#sharing-state'), /^One session for all tabs/);
+    const link = await page.$eval('#second-tab-link', (a) => [a.href, a.target]);
+    assert.deepEqual(link, [page.url(), '_blank']);
+
+    const other = await context.newPage();
+    other.setDefaultTimeout(15000);
+    const otherErrors = [];
+    other.on('pageerror', (e) => otherErrors.push(String(e && e.message ? e.message : e)));
+    try {
+      await other.goto(link[0], { waitUntil: 'load' });
+      await other.waitForFunction(() => !document.getElementById('login-button').disabled, POLL);
+      assert.equal(await other.$eval('#share-tabs', (e) => e.checked), true, 'the second tab starts shared');
+      assert.equal(await other.$eval('#status', (e) => e.textContent), 'Logged out');
+
+      // A person switches to the tab they click in.
+      await page.bringToFront();
+      await page.click('#login-button');
+      await other.waitForFunction(() => document.getElementById('user-name').textContent === 'demo', POLL);
+      assert.equal(await other.$eval('#status', (e) => e.textContent), 'Logged in', 'the other tab is logged in');
+      await other.waitForFunction(() => document.getElementById('user-email').textContent === 'demo@example.com', POLL);
+      const rows = (p) => p.$$eval('#events tr', (trs) => trs.map((tr) => [tr.cells[1].textContent, tr.cells[2].textContent]));
+      assert.deepEqual((await rows(other)).at(-1), ['login', 'another tab']);
+      assert.deepEqual((await rows(page)).at(-1), ['login', 'this tab']);
+
+      await other.bringToFront();
+      await other.click('#logout-button');
+      await page.waitForFunction(() => document.getElementById('result').textContent === 'Logged out in another tab.', POLL);
+      assert.equal(await text('#status'), 'Logged out');
+      assert.equal(await visible('#login-form'), true);
+      assert.deepEqual((await rows(page))[0], ['logout', 'another tab']);
+      assert.deepEqual((await rows(other))[0], ['logout', 'this tab']);
+
+      // Switched off, the tab has a session of its own again.
+      await page.bringToFront();
+      await page.click('#share-tabs');
+      await page.waitForFunction(() => document.getElementById('second-tab').hidden, POLL);
+      assert.equal(new URL(page.url()).searchParams.get('share'), null);
+      assert.match(await text('#sharing-state'), /^This tab has a session of its own/);
+      assert.deepEqual(otherErrors, []);
+    } finally {
+      await other.close();
+    }
   });
 });
