@@ -77,7 +77,9 @@ test-fuzz:
 	  ./wasm/graphql:FuzzParseResponse \
 	  ./wasm/graphql:FuzzEncode \
 	  ./wasm/graphql:FuzzAppendStringAgreesWithEncodingJSON \
+	  ./wasm/graphql:FuzzJudgeAgreesWithParseResponse \
 	  ./wasm/internal/jsonscan:FuzzObjectAgreesWithEncodingJSON \
+	  ./wasm/internal/jsonscan:FuzzStreamAgreesWithObject \
 	  ./wasm/client:FuzzEndpointAgreesWithNetURL; do \
 	  pkg=$${spec%%:*}; fn=$${spec##*:}; \
 	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \

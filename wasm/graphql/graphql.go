@@ -163,13 +163,8 @@ func ParseResponse(body []byte) (*Response, error) {
 		return nil, fmt.Errorf("%w: the body is empty", ErrBadResponse)
 	}
 	members, err := jsonscan.Object(body, MaxDepth)
-	switch {
-	case errors.Is(err, jsonscan.ErrTooDeep):
-		return nil, fmt.Errorf("%w: the body nests deeper than %d levels", ErrBadResponse, MaxDepth)
-	case errors.Is(err, jsonscan.ErrNotObject):
-		return nil, fmt.Errorf("%w: the body is not a JSON object", ErrBadResponse)
-	case err != nil:
-		return nil, fmt.Errorf("%w: the body is not valid JSON (%w)", ErrBadResponse, err)
+	if err := checkScan(err); err != nil {
+		return nil, err
 	}
 	r := &Response{}
 	for _, m := range members { // the last of a repeated name counts, as in JSON.parse
@@ -187,6 +182,19 @@ func ParseResponse(body []byte) (*Response, error) {
 		return nil, fmt.Errorf("%w: errors is not a list", ErrBadResponse)
 	}
 	return r, nil
+}
+
+// checkScan explains a body jsonscan refused.
+func checkScan(err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, jsonscan.ErrTooDeep):
+		return fmt.Errorf("%w: the body nests deeper than %d levels", ErrBadResponse, MaxDepth)
+	case errors.Is(err, jsonscan.ErrNotObject):
+		return fmt.Errorf("%w: the body is not a JSON object", ErrBadResponse)
+	}
+	return fmt.Errorf("%w: the body is not valid JSON (%w)", ErrBadResponse, err)
 }
 
 // aliasString returns b's bytes as a string without copying them. The
@@ -234,7 +242,17 @@ func (r *Response) Refused() bool {
 	}
 	found := false
 	r.errors.ForEach(func(_, e gjson.Result) bool {
-		found = e.Get("message").String() == UnauthorizedMessage
+		if !e.IsObject() {
+			return true
+		}
+		unauthorized := false
+		e.ForEach(func(name, v gjson.Result) bool { // the last message counts, as in JSON.parse
+			if name.Str == "message" {
+				unauthorized = v.Type == gjson.String && v.Str == UnauthorizedMessage
+			}
+			return true
+		})
+		found = unauthorized
 		return !found
 	})
 	return found

@@ -235,3 +235,50 @@ func FuzzAppendStringAgreesWithEncodingJSON(f *testing.F) {
 		}
 	})
 }
+
+// FuzzJudgeAgreesWithParseResponse holds Judge, fed the body in pieces, to
+// ParseResponse and Refused on the whole body.
+func FuzzJudgeAgreesWithParseResponse(f *testing.F) {
+	for _, seed := range []string{seedUnauthorized, `{"data":{"me":null}}`, `{"data":`, ``, `[]`, `{"errors":[1,"x",{"locations":[{"line":"a"}]}]}`,
+		`{"errors":[{"message":"Unauthorized","message":"x"}]}`, `{"errors":[{"message":"x","message":"Unauthorized"}],"data":null}`,
+		`{"errors":[{"message":"Unauthorized"}],"errors":[]}`, `{"data":{},"data":null,"errors":[{"m\u0065ssage":"Un\u0061uthorized"}]}`,
+		`{"errors":[[{"message":"Unauthorized"}]]}`, `{"errors":{"a":{"message":"Unauthorized"}}}`, `{"errors":null}`} {
+		f.Add([]byte(seed), uint8(3))
+	}
+	f.Fuzz(func(t *testing.T, body []byte, size uint8) {
+		r, want := ParseResponse(body)
+		var j Judge
+		for i := 0; i < len(body); i += max(1, int(size)) {
+			j.Write(body[i:min(len(body), i+max(1, int(size)))])
+		}
+		refused, err := j.End()
+		if (err == nil) != (want == nil) {
+			t.Fatalf("Judge(%q): %v, ParseResponse says %v", body, err, want)
+		}
+		if want == nil && refused != r.Refused() {
+			t.Fatalf("Judge(%q) refused = %t, Refused() = %t", body, refused, r.Refused())
+		}
+	})
+}
+
+func TestJudge(t *testing.T) {
+	for body, want := range map[string]bool{
+		seedUnauthorized: true,
+		`{"data":{"me":{"id":"1"},"restricted":null},"errors":[{"message":"Unauthorized","path":["restricted"]}]}`: false,
+		`{"errors":[{"message":"Unauthorized","message":"x"}]}`:                                                    false,
+		`{"errors":[{"message":"x","message":"Unauthorized"}],"data":null}`:                                        true,
+		`{"errors":[{"message":"Unauthorized access"}]}`:                                                           false,
+	} {
+		var j Judge
+		for i := 0; i < len(body); i += 5 {
+			j.Write([]byte(body[i:min(len(body), i+5)]))
+		}
+		if got, err := j.End(); got != want || err != nil {
+			t.Errorf("Judge(%s) = %t, %v; want %t", body, got, err, want)
+		}
+	}
+	var j Judge
+	if _, err := j.End(); !errors.Is(err, ErrBadResponse) {
+		t.Errorf("an empty body: %v, want ErrBadResponse", err)
+	}
+}
