@@ -21,7 +21,7 @@ func TestCORSPreflight(t *testing.T) {
 		{"allowed origin", allowed, 204, map[string]string{
 			"Access-Control-Allow-Origin":      allowed,
 			"Access-Control-Allow-Credentials": "true",
-			"Access-Control-Allow-Methods":     "POST, OPTIONS",
+			"Access-Control-Allow-Methods":     "GET, POST, OPTIONS",
 			"Access-Control-Allow-Headers":     "Authorization, Content-Type",
 			"Access-Control-Max-Age":           "600",
 			"Access-Control-Expose-Headers":    "Authorization, X-Authorization",

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -59,32 +60,59 @@ func decodeRequest(body io.Reader) (gqlRequest, error) {
 	return req, nil
 }
 
-// serveGraphQL answers POST /graphql. When a protected field failed for
-// want of a valid token, the answer is only the Unauthorized errors: no
-// data, no other errors, and no token even if loginUser succeeded alongside.
+// requestFromQuery reads a GET request's parameters, as GraphQL over HTTP
+// has them: query, and optionally variables (the JSON text of an object)
+// and operationName. Errors are *requestError, 400.
+func requestFromQuery(q url.Values) (gqlRequest, error) {
+	req := gqlRequest{Query: q.Get("query"), OperationName: q.Get("operationName")}
+	if strings.TrimSpace(req.Query) == "" {
+		return gqlRequest{}, &requestError{http.StatusBadRequest, `a GET request needs a "query" parameter`}
+	}
+	if v := q.Get("variables"); v != "" {
+		if err := json.Unmarshal([]byte(v), &req.Variables); err != nil || req.Variables == nil {
+			return gqlRequest{}, &requestError{http.StatusBadRequest, `the "variables" parameter must be the JSON text of an object`}
+		}
+	}
+	return req, nil
+}
+
+// graphqlMethods is the Allow list of /graphql.
+const graphqlMethods = "GET, POST, OPTIONS"
+
+// serveGraphQL answers /graphql: a POST of JSON, or a GET with the request
+// in the URL, for queries only (a mutation sent with GET is refused with
+// 405, unrun). When a protected field failed for want of a valid token,
+// the answer is only the Unauthorized errors: no data, no other errors, and
+// no token even if loginUser succeeded alongside.
 func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodPost {
-		w.Header().Set("Allow", "POST, OPTIONS")
-		writeError(w, http.StatusMethodNotAllowed, "method not allowed: send GraphQL requests with POST")
+	if r.Method != http.MethodPost && r.Method != http.MethodGet {
+		w.Header().Set("Allow", graphqlMethods)
+		writeError(w, http.StatusMethodNotAllowed, "method not allowed: send GraphQL requests with POST, or queries with GET")
 		return
 	}
-	if s.cfg.TestHooks && r.URL.Query().Has("release") {
+	if s.cfg.TestHooks && r.Method == http.MethodPost && r.URL.Query().Has("release") {
 		s.serveRelease(w, r)
 		return
 	}
 	raw := bearerToken(r.Header.Get("Authorization"))
 	seq := s.ledger.received(raw, s.now())
-	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+	var req gqlRequest
+	var err error
+	if r.Method == http.MethodGet {
+		req, err = requestFromQuery(r.URL.Query())
+	} else if mt, _, perr := mime.ParseMediaType(r.Header.Get("Content-Type")); perr != nil || mt != "application/json" {
 		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 		return
+	} else {
+		req, err = decodeRequest(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	}
-	req, err := decodeRequest(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	if err != nil {
 		var re *requestError
 		errors.As(err, &re)
 		writeError(w, re.status, re.msg)
 		return
 	}
+
 	// Hooks come after reading the body: only then does net/http notice a
 	// client that went away and cancel the request context.
 	var hooks hookParams
@@ -108,7 +136,12 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	}
 
 	st := s.authenticate(raw)
-	resp := s.gql.exec(r.Context(), st, req)
+	resp := s.gql.exec(r.Context(), st, req, r.Method == http.MethodGet)
+	if r.Method == http.MethodGet && isMutationRefusal(resp) {
+		w.Header().Set("Allow", "POST, OPTIONS")
+		writeError(w, http.StatusMethodNotAllowed, "a mutation must be sent with POST")
+		return
+	}
 	if keys := unauthorizedFields(resp.Errors); len(keys) > 0 {
 		s.ledger.refused(seq)
 		writeUnauthorized(w, s.gql.unauthorizedLocations(req.Query, keys))

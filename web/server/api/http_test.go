@@ -2,6 +2,7 @@ package api_test
 
 import (
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -19,23 +20,28 @@ func TestBadRequestsGetGraphQLStyleErrors(t *testing.T) {
 		status    int
 		message   string // prefix
 		wantAllow string
+		path      string // the query string
 	}{
-		{"GET", http.MethodGet, nil, "", 405, "method not allowed", "POST, OPTIONS"},
-		{"PUT", http.MethodPut, jsonType, `{"query":"{ __typename }"}`, 405, "method not allowed", "POST, OPTIONS"},
-		{"no Content-Type", http.MethodPost, nil, `{"query":"{ __typename }"}`, 415, "Content-Type must be application/json", ""},
-		{"text/plain", http.MethodPost, map[string]string{"Content-Type": "text/plain"}, `{"query":"{ __typename }"}`, 415, "Content-Type must be application/json", ""},
-		{"not JSON", http.MethodPost, jsonType, `query { me { id } }`, 400, "request body must be one JSON object", ""},
-		{"JSON array", http.MethodPost, jsonType, `[{"query":"{ __typename }"}]`, 400, "request body must be one JSON object", ""},
-		{"two JSON values", http.MethodPost, jsonType, `{"query":"{ __typename }"} {}`, 400, "request body must be one JSON object", ""},
-		{"query not a string", http.MethodPost, jsonType, `{"query":1}`, 400, "request body must be one JSON object", ""},
-		{"body over 1 MiB", http.MethodPost, jsonType, `{"query":"{ __typename }","variables":{"x":"` + strings.Repeat("a", api.MaxBodyBytes) + `"}}`, 413, "request body is larger than 1048576 bytes", ""},
-		{"missing query", http.MethodPost, jsonType, `{"variables":{}}`, 400, `request body has no "query"`, ""},
-		{"blank query", http.MethodPost, jsonType, `{"query":"  "}`, 400, `request body has no "query"`, ""},
-		{"empty body", http.MethodPost, jsonType, ``, 400, "request body must be one JSON object", ""},
+		{"PUT", http.MethodPut, jsonType, `{"query":"{ __typename }"}`, 405, "method not allowed", "GET, POST, OPTIONS", ""},
+		{"no Content-Type", http.MethodPost, nil, `{"query":"{ __typename }"}`, 415, "Content-Type must be application/json", "", ""},
+		{"text/plain", http.MethodPost, map[string]string{"Content-Type": "text/plain"}, `{"query":"{ __typename }"}`, 415, "Content-Type must be application/json", "", ""},
+		{"not JSON", http.MethodPost, jsonType, `query { me { id } }`, 400, "request body must be one JSON object", "", ""},
+		{"JSON array", http.MethodPost, jsonType, `[{"query":"{ __typename }"}]`, 400, "request body must be one JSON object", "", ""},
+		{"two JSON values", http.MethodPost, jsonType, `{"query":"{ __typename }"} {}`, 400, "request body must be one JSON object", "", ""},
+		{"query not a string", http.MethodPost, jsonType, `{"query":1}`, 400, "request body must be one JSON object", "", ""},
+		{"body over 1 MiB", http.MethodPost, jsonType, `{"query":"{ __typename }","variables":{"x":"` + strings.Repeat("a", api.MaxBodyBytes) + `"}}`, 413, "request body is larger than 1048576 bytes", "", ""},
+		{"missing query", http.MethodPost, jsonType, `{"variables":{}}`, 400, `request body has no "query"`, "", ""},
+		{"blank query", http.MethodPost, jsonType, `{"query":"  "}`, 400, `request body has no "query"`, "", ""},
+		{"empty body", http.MethodPost, jsonType, ``, 400, "request body must be one JSON object", "", ""},
+		{"GET without a query", http.MethodGet, nil, "", 400, `a GET request needs a "query" parameter`, "", ""},
+		{"GET with variables not an object", http.MethodGet, nil, "", 400, `the "variables" parameter must be the JSON text of an object`, "",
+			"?query=%7B+__typename+%7D&variables=%5B1%5D"},
+		{"GET with a mutation", http.MethodGet, nil, "", 405, "a mutation must be sent with POST", "POST, OPTIONS",
+			"?query=mutation+%7B+addItem(name:%22x%22)+%7B+id+%7D+%7D"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			res := send(t, ts, tt.method, "/graphql", tt.header, tt.body)
+			res := send(t, ts, tt.method, "/graphql"+tt.path, tt.header, tt.body)
 			if res.status != tt.status {
 				t.Errorf("status = %d, want %d", res.status, tt.status)
 			}
@@ -190,4 +196,33 @@ func TestBlobReturnsExactlyTheBytesAskedFor(t *testing.T) {
 	}
 	res := post(t, ts, "Bearer "+token, `{ blob(bytes: 16777217) }`, nil)
 	assertJSON(t, res.body, `{"errors":[{"message":"bytes must be between 0 and 16777216","path":["blob"],"customer_facing":false}],"data":null}`)
+}
+
+func TestGetRunsQueriesWithTheToken(t *testing.T) {
+	ts := newServer(t, api.Config{})
+	tok := login(t, ts)
+	q := url.Values{"query": {"query Me($n: Int) { me { id } items(first: $n) { totalCount } }"}, "variables": {`{"n":1}`}, "operationName": {"Me"}}
+	res := send(t, ts, http.MethodGet, "/graphql?"+q.Encode(), map[string]string{"Authorization": "Bearer " + tok}, "")
+	if res.status != 200 {
+		t.Fatalf("status %d: %s", res.status, res.body)
+	}
+	assertJSON(t, res.body, `{"data":{"me":{"id":"1"},"items":{"totalCount":50}}}`)
+	if next := tokenOf(t, res); next == tok {
+		t.Error("a GET did not rotate the token")
+	}
+	// A mutation is not run by GET: the count is unchanged.
+	m := url.Values{"query": {`mutation { addItem(name: "x") { id } }`}}
+	if res := send(t, ts, http.MethodGet, "/graphql?"+m.Encode(), map[string]string{"Authorization": "Bearer " + tok}, ""); res.status != 405 {
+		t.Fatalf("a mutation by GET: status %d", res.status)
+	}
+	tok = login(t, ts)
+	assertJSON(t, post(t, ts, "Bearer "+tok, "{ items { totalCount } }", nil).body, `{"data":{"items":{"totalCount":50}}}`)
+	// In a document with a mutation, the query it names runs; the mutation does not.
+	both := url.Values{"query": {`query Q { me { id } } mutation M { addItem(name: "x") { id } }`}, "operationName": {"Q"}}
+	res = send(t, ts, http.MethodGet, "/graphql?"+both.Encode(), map[string]string{"Authorization": "Bearer " + tok}, "")
+	assertJSON(t, res.body, `{"data":{"me":{"id":"1"}}}`)
+	both.Set("operationName", "M")
+	if res := send(t, ts, http.MethodGet, "/graphql?"+both.Encode(), map[string]string{"Authorization": "Bearer " + tokenOf(t, res)}, ""); res.status != 405 {
+		t.Errorf("the mutation of such a document, by GET: status %d", res.status)
+	}
 }

@@ -120,10 +120,14 @@ var (
 type engine struct {
 	full   *graphql.Schema
 	public *graphql.Schema
+	// queries is full without its mutation root, for GET requests: the
+	// engine refuses a mutation there before running anything.
+	queries *graphql.Schema
 }
 
 func newEngine(st *store) (*engine, error) {
-	full, err := graphql.ParseSchema(schemaSDL, &resolver{store: st}, graphql.UseFieldResolvers())
+	r := &resolver{store: st}
+	full, err := graphql.ParseSchema(schemaSDL, r, graphql.UseFieldResolvers())
 	if err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
 	}
@@ -131,12 +135,35 @@ func newEngine(st *store) (*engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("public schema: %w", err)
 	}
-	return &engine{full: full, public: public}, nil
+	queriesSDL := strings.Replace(schemaSDL, "\tmutation: Mutation\n", "", 1)
+	if queriesSDL == schemaSDL {
+		return nil, errors.New("queries schema: the schema's mutation root was not found")
+	}
+	queries, err := graphql.ParseSchema(queriesSDL, r, graphql.UseFieldResolvers())
+	if err != nil {
+		return nil, fmt.Errorf("queries schema: %w", err)
+	}
+	return &engine{full: full, public: public, queries: queries}, nil
 }
 
-// exec runs req with the request state in ctx.
-func (e *engine) exec(ctx context.Context, st *requestState, req gqlRequest) *graphql.Response {
-	return e.full.Exec(withState(ctx, st), req.Query, req.OperationName, req.Variables)
+// noMutations is graphql-go's answer to a mutation in a schema without a
+// mutation root, which it gives before running anything.
+const noMutations = "no mutations are offered by the schema"
+
+// isMutationRefusal reports whether resp is the queries schema refusing to
+// run a mutation.
+func isMutationRefusal(resp *graphql.Response) bool {
+	return len(resp.Data) == 0 && len(resp.Errors) == 1 && resp.Errors[0].Message == noMutations
+}
+
+// exec runs req with the request state in ctx; queriesOnly (a GET) runs it
+// against the schema without mutations.
+func (e *engine) exec(ctx context.Context, st *requestState, req gqlRequest, queriesOnly bool) *graphql.Response {
+	schema := e.full
+	if queriesOnly {
+		schema = e.queries
+	}
+	return schema.Exec(withState(ctx, st), req.Query, req.OperationName, req.Variables)
 }
 
 // unauthorizedFields returns the response keys of the fields that failed

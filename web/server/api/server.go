@@ -199,7 +199,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) routes() http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/graphql", s.withCORS("POST, OPTIONS", noStore(http.HandlerFunc(s.serveGraphQL))))
+	mux.Handle("/graphql", s.withCORS(graphqlMethods, noStore(http.HandlerFunc(s.serveGraphQL))))
 	if s.cfg.TestHooks {
 		mux.Handle("/test/tokens", s.withCORS("GET, OPTIONS", noStore(http.HandlerFunc(s.serveTokenLog))))
 		mux.Handle("/test/reset", s.withCORS("POST, OPTIONS", noStore(http.HandlerFunc(s.serveReset))))
