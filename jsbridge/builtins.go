@@ -16,6 +16,7 @@ var builtins struct {
 	once            sync.Once
 	err             error
 	object          safejs.Value
+	array           safejs.Value
 	reflect         safejs.Value
 	json            safejs.Value
 	error           safejs.Value
@@ -44,7 +45,7 @@ func initBuiltins() {
 		dst  *safejs.Value
 		name string
 	}{
-		{&b.object, "Object"}, {&b.reflect, "Reflect"}, {&b.json, "JSON"}, {&b.error, "Error"},
+		{&b.object, "Object"}, {&b.array, "Array"}, {&b.reflect, "Reflect"}, {&b.json, "JSON"}, {&b.error, "Error"},
 		{&b.string, "String"}, {&b.promise, "Promise"}, {&b.uint8Array, "Uint8Array"},
 		{&b.abortController, "AbortController"},
 	} {

@@ -40,6 +40,22 @@ func Bytes(v safejs.Value) ([]byte, error) {
 	return b, nil
 }
 
+// CopyBytes returns a copy of the bytes of the Uint8Array v.
+func CopyBytes(v safejs.Value) ([]byte, error) {
+	if err := Init(); err != nil {
+		return nil, err
+	}
+	n, err := intProperty(v, "byteLength")
+	if err != nil {
+		return nil, err
+	}
+	b := make([]byte, n)
+	if _, err := safejs.CopyBytesToGo(b, v); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
 // BytesToJS returns a new Uint8Array holding a copy of b.
 func BytesToJS(b []byte) (safejs.Value, error) {
 	if err := Init(); err != nil {

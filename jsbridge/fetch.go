@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strconv"
 	"strings"
 	"syscall/js"
@@ -41,12 +42,18 @@ type FetchRequest struct {
 	MaxBytes int
 	// ResponseHeaders names the response headers to return.
 	ResponseHeaders []string
+	// AllHeaders asks for every response header too, in FetchResponse.All.
+	AllHeaders bool
+	// Stream asks for the body as a BodyReader, to read piece by piece,
+	// instead of whole.
+	Stream bool
 }
 
 // FetchResponse is an answer: its status and headers, and its body or why
 // the body was not read whole.
 type FetchResponse struct {
-	Status int
+	Status     int
+	StatusText string
 	// Header holds the requested headers that the response has (and that
 	// CORS lets a script read).
 	Header map[string]string
@@ -58,6 +65,12 @@ type FetchResponse struct {
 	// Problem is set when the body was not read whole: ErrTooLarge,
 	// ErrFetchFailed, or the context's cause. Body is then nil.
 	Problem error
+	// All holds every header the response has (that CORS lets a script
+	// read), name and value, when the request asked for them.
+	All [][2]string
+	// Stream is the body, when the request asked for it piece by piece;
+	// Body, JSBody and Problem are then unused.
+	Stream *BodyReader
 }
 
 // Fetch sends req with the fetch the module found when it started, never
@@ -117,6 +130,16 @@ func Fetch(ctx context.Context, req *FetchRequest) (*FetchResponse, error) {
 		if v, ok := header(headers, name); ok {
 			resp.Header[name] = v
 		}
+	}
+	if text, err := getOwn(response, "statusText"); err == nil && TypeOf(text) == safejs.TypeString {
+		resp.StatusText, _ = text.String()
+	}
+	if req.AllHeaders {
+		resp.All = allHeaders(headers)
+	}
+	if req.Stream {
+		resp.Stream = newBodyReader(response, headers, controller, req.MaxBytes)
+		return resp, nil
 	}
 	resp.Body, resp.JSBody, resp.Problem = readBody(ctx, response, headers, req.MaxBytes)
 	if resp.Problem != nil {
@@ -258,6 +281,129 @@ func bodyError(err error) error {
 		return fmt.Errorf("%w: the body stopped coming: %s", ErrFetchFailed, strings.TrimPrefix(err.Error(), ErrRejected.Error()+": "))
 	}
 	return err
+}
+
+// BodyReader reads a response body piece by piece, as fetch delivers it,
+// within a size bound.
+type BodyReader struct {
+	reader     safejs.Value // the body's ReadableStream reader, or undefined without a body
+	controller safejs.Value // aborts the download
+	max, read  int
+	buf        []byte // the last piece, reused
+	err        error  // what ended it: io.EOF, or why it failed
+}
+
+func newBodyReader(response, headers, controller safejs.Value, max int) *BodyReader {
+	b := &BodyReader{reader: safejs.Undefined(), controller: controller, max: max}
+	stream, err := getOwn(response, "body")
+	switch {
+	case err != nil:
+		b.fail(fmt.Errorf("%w: %s", ErrFetchFailed, errorText(err)))
+		return b
+	case stream.IsNull() || stream.IsUndefined():
+		b.err = io.EOF // no body at all
+		return b
+	}
+	if b.reader, err = stream.Call("getReader"); err != nil {
+		b.fail(fmt.Errorf("%w: %s", ErrFetchFailed, errorText(err)))
+		return b
+	}
+	length, known := header(headers, "Content-Length")
+	if announced, err := strconv.ParseInt(strings.TrimSpace(length), 10, 64); known && err == nil && announced > int64(max) {
+		b.fail(fmt.Errorf("%w: it announces %d bytes, more than the %d allowed", ErrTooLarge, announced, max))
+	}
+	return b
+}
+
+// Next returns the next piece of the body: its bytes, valid until the next
+// call, and the Uint8Array fetch delivered them in. After the last piece
+// it returns io.EOF. It fails with ErrTooLarge, ErrFetchFailed, or the
+// context's cause (the download is then stopped).
+func (b *BodyReader) Next(ctx context.Context) ([]byte, safejs.Value, error) {
+	if b.err != nil {
+		return nil, safejs.Undefined(), b.err
+	}
+	reading, err := b.reader.Call("read")
+	if err != nil {
+		return nil, safejs.Undefined(), b.fail(fmt.Errorf("%w: %s", ErrFetchFailed, errorText(err)))
+	}
+	chunk, err := Await(ctx, reading)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, safejs.Undefined(), b.fail(context.Cause(ctx))
+		}
+		return nil, safejs.Undefined(), b.fail(bodyError(err))
+	}
+	if done, _ := getOwn(chunk, "done"); TypeOf(done) == safejs.TypeBoolean {
+		if finished, _ := done.Bool(); finished {
+			b.err = io.EOF
+			return nil, safejs.Undefined(), io.EOF
+		}
+	}
+	view, err := getOwn(chunk, "value")
+	if err != nil {
+		return nil, safejs.Undefined(), b.fail(fmt.Errorf("%w: %s", ErrFetchFailed, errorText(err)))
+	}
+	n, err := intProperty(view, "byteLength")
+	if err != nil {
+		return nil, safejs.Undefined(), b.fail(fmt.Errorf("%w: a chunk of the body is not bytes", ErrFetchFailed))
+	}
+	if b.read += n; b.read > b.max {
+		return nil, safejs.Undefined(), b.fail(fmt.Errorf("%w: more than the %d bytes allowed", ErrTooLarge, b.max))
+	}
+	if cap(b.buf) < n {
+		b.buf = make([]byte, n)
+	}
+	if _, err := safejs.CopyBytesToGo(b.buf[:n], view); err != nil {
+		return nil, safejs.Undefined(), b.fail(fmt.Errorf("%w: a chunk of the body is not bytes", ErrFetchFailed))
+	}
+	return b.buf[:n], view, nil
+}
+
+// Close stops the download, unless the body was read to its end.
+func (b *BodyReader) Close() {
+	if b.err == nil {
+		b.fail(fmt.Errorf("%w: the body was not read to its end", ErrFetchFailed))
+	}
+}
+
+// fail ends the body with err and stops the download.
+func (b *BodyReader) fail(err error) error {
+	b.err = err
+	if TypeOf(b.reader) == safejs.TypeObject {
+		_, _ = b.reader.Call("cancel")
+	}
+	_, _ = b.controller.Call("abort")
+	return err
+}
+
+// allHeaders returns every header of headers, as fetch's Headers iterates
+// them (lower-case names, sorted; values of a repeated header joined). They
+// cross as one string, joined with line feeds, which no header name or
+// value can hold.
+func allHeaders(headers safejs.Value) [][2]string {
+	pairs, err := builtins.array.Call("from", headers)
+	if err != nil {
+		return nil
+	}
+	flat, err := pairs.Call("flat")
+	if err != nil {
+		return nil
+	}
+	joined, err := flat.Call("join", "\n")
+	if err != nil || TypeOf(joined) != safejs.TypeString {
+		return nil
+	}
+	text, err := joined.String()
+	if err != nil || text == "" {
+		return nil
+	}
+	parts := strings.Split(text, "\n")
+	all := make([][2]string, 0, len(parts)/2)
+	for i := 0; i+1 < len(parts); i += 2 {
+		all = append(all, [2]string{parts[i], parts[i+1]})
+	}
+	return all
 }
 
 // header returns headers.get(name), and whether the response has it.

@@ -5,6 +5,8 @@ package jsbridge
 import (
 	"context"
 	"errors"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -217,5 +219,136 @@ func TestFetchGivesUpWhenTheContextEnds(t *testing.T) {
 				t.Error("a wait was left behind")
 			}
 		})
+	}
+}
+
+// readAll reads a BodyReader to its end, or to its error.
+func readAll(t *testing.T, b *BodyReader) (string, []safejs.Value, error) {
+	t.Helper()
+	ctx, cancel := context.WithTimeoutCause(context.Background(), time.Second, errors.New("test timeout"))
+	defer cancel()
+	var text strings.Builder
+	var natives []safejs.Value
+	for {
+		piece, native, err := b.Next(ctx)
+		if err != nil {
+			if err == io.EOF {
+				err = nil
+			}
+			return text.String(), natives, err
+		}
+		text.Write(piece)
+		natives = append(natives, native)
+	}
+}
+
+func TestFetchStreamsTheBodyPieceByPiece(t *testing.T) {
+	withFetch(t, `(url, init) => {
+		globalThis.seen = {method: init.method, body: init.body};
+		return Promise.resolve(new Response(new ReadableStream({
+			start(c) { for (const part of ['{"data":', '{"a":', '1}}']) c.enqueue(new TextEncoder().encode(part)); c.close(); },
+		}), {status: 203, statusText: 'Partly', headers: [['Content-Type', 'application/json'], ['X-Authorization', 'Bearer t'], ['X-Many', 'a'], ['x-many', 'b']]}));
+	}`)
+	req := request(1 << 20)
+	req.Init, req.Body, req.Stream, req.AllHeaders = `{"method":"GET"}`, nil, true, true
+	resp, err := fetchWithin(t, time.Second, req)
+	if err != nil || resp.Stream == nil || resp.Body != nil {
+		t.Fatalf("Fetch = %+v, %v; want a stream", resp, err)
+	}
+	if resp.Status != 203 || resp.StatusText != "Partly" || resp.Header["X-Authorization"] != "Bearer t" {
+		t.Errorf("head %d %q %v", resp.Status, resp.StatusText, resp.Header)
+	}
+	want := [][2]string{{"content-type", "application/json"}, {"x-authorization", "Bearer t"}, {"x-many", "a, b"}}
+	if fmt.Sprint(resp.All) != fmt.Sprint(want) {
+		t.Errorf("All = %q, want %q", resp.All, want)
+	}
+	if method, _ := seen(t, "method").String(); method != "GET" || !seen(t, "body").IsUndefined() {
+		t.Errorf("fetch saw method %q and a body", method)
+	}
+	text, natives, err := readAll(t, resp.Stream)
+	if err != nil || text != `{"data":{"a":1}}` || len(natives) != 3 {
+		t.Fatalf("read %q in %d pieces, %v", text, len(natives), err)
+	}
+	if n, _ := natives[1].Get("byteLength"); mustInt(n) != 5 {
+		t.Error("a native piece is not the Uint8Array fetch gave")
+	}
+}
+
+func TestFetchStreamFailures(t *testing.T) {
+	tests := []struct {
+		name  string
+		fetch string
+		want  error
+	}{
+		{"announced larger than the limit", `() => Promise.resolve(new Response(new ReadableStream({
+			pull(c) { globalThis.seen.read = true; c.enqueue(new Uint8Array(10)) },
+			cancel() { globalThis.seen.cancelled = true },
+		}, {highWaterMark: 0}), {headers: {'Content-Length': '5000'}}))`, ErrTooLarge},
+		{"streams past the limit", `() => Promise.resolve(new Response(new ReadableStream({
+			pull(c) { c.enqueue(new Uint8Array(64)) },
+			cancel() { globalThis.seen.cancelled = true },
+		})))`, ErrTooLarge},
+		{"the stream errors midway", `() => Promise.resolve(new Response(new ReadableStream({
+			start(c) { c.enqueue(new Uint8Array(10)); c.error(new TypeError('network error')) },
+		})))`, ErrFetchFailed},
+		{"a piece is not bytes", `() => Promise.resolve({status: 200, headers: new Headers(),
+			body: {getReader: () => ({read: () => Promise.resolve({done: false, value: 'text'}), cancel() { globalThis.seen.cancelled = true }})}})`, ErrFetchFailed},
+		{"the body never comes", `(url, init) => { globalThis.seen.signal = init.signal;
+			return Promise.resolve(new Response(new ReadableStream({cancel() { globalThis.seen.cancelled = true }}))) }`, errors.New("test timeout")},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			withFetch(t, tt.fetch)
+			req := request(1000)
+			req.Stream = true
+			resp, err := Fetch(context.Background(), req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ctx, cancel := context.WithTimeoutCause(context.Background(), 50*time.Millisecond, tt.want)
+			defer cancel()
+			var got error
+			for got == nil {
+				_, _, got = resp.Stream.Next(ctx)
+			}
+			if got == io.EOF || !errors.Is(got, tt.want) && got.Error() != tt.want.Error() {
+				t.Fatalf("Next() = %v, want %v", got, tt.want)
+			}
+			if _, _, again := resp.Stream.Next(ctx); again != got {
+				t.Errorf("Next() after the failure = %v, want the same failure", again)
+			}
+			if read, _ := seen(t, "read").Bool(); read {
+				t.Error("a body announced too large was read")
+			}
+			if strings.Contains(tt.name, "limit") || strings.Contains(tt.name, "never") {
+				if cancelled, _ := seen(t, "cancelled").Bool(); !cancelled {
+					t.Error("the download was not stopped")
+				}
+			}
+		})
+	}
+}
+
+func TestBodyReaderCloseStopsAnUnfinishedDownload(t *testing.T) {
+	withFetch(t, `(url, init) => { globalThis.seen.signal = init.signal; return Promise.resolve(new Response(new ReadableStream({
+		pull(c) { c.enqueue(new Uint8Array(8)) }, cancel() { globalThis.seen.cancelled = true },
+	}))) }`)
+	req := request(1 << 20)
+	req.Stream = true
+	resp, err := fetchWithin(t, time.Second, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := resp.Stream.Next(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	resp.Stream.Close()
+	cancelled, _ := seen(t, "cancelled").Bool()
+	aborted, _ := seen(t, "signal.aborted").Bool()
+	if !cancelled || !aborted {
+		t.Errorf("after Close: stream cancelled %t, fetch aborted %t", cancelled, aborted)
+	}
+	if _, _, err := resp.Stream.Next(context.Background()); !errors.Is(err, ErrFetchFailed) {
+		t.Errorf("Next() after Close = %v", err)
 	}
 }

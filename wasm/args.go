@@ -7,7 +7,9 @@ import (
 
 	"github.com/gqlauth/gqlauth/jsbridge"
 	"github.com/gqlauth/gqlauth/wasm/client"
+	"github.com/gqlauth/gqlauth/wasm/internal/jsonscan"
 	"github.com/hack-pad/safejs"
+	"github.com/tidwall/gjson"
 )
 
 // Reading the arguments JavaScript passes: every read goes through jsbridge,
@@ -150,4 +152,58 @@ func credentialsArg(o safejs.Value) (client.Credentials, error) {
 		return cr, invalid("password: %v", err)
 	}
 	return cr, nil
+}
+
+// passRequestArg reads the request of a pass call: {method, query?,
+// headers?, body?}, where headers is the JSON text of an object of strings
+// and body a string or a Uint8Array.
+func passRequestArg(o safejs.Value) (client.PassRequest, error) {
+	var r client.PassRequest
+	if jsbridge.TypeOf(o) != safejs.TypeObject {
+		return r, invalid("the request must be an object")
+	}
+	var err error
+	if r.Method, err = stringField(o, "method", true); err != nil {
+		return r, err
+	}
+	if r.Query, err = stringField(o, "query", false); err != nil {
+		return r, err
+	}
+	headers, err := stringField(o, "headers", false)
+	if err != nil {
+		return r, err
+	}
+	if headers != "" {
+		// One level: an object of strings (gjson must not meet deep nesting).
+		if jsonscan.CheckObject([]byte(headers), 1) != nil {
+			return r, invalid("headers must be the JSON text of an object of strings")
+		}
+		r.Header = map[string]string{}
+		gjson.Parse(headers).ForEach(func(name, value gjson.Result) bool {
+			if value.Type != gjson.String {
+				err = invalid("header %q must be a string", name.Str)
+				return false
+			}
+			r.Header[name.Str] = value.Str
+			return true
+		})
+		if err != nil {
+			return r, err
+		}
+	}
+	body, err := field(o, "body")
+	if err != nil {
+		return r, err
+	}
+	switch jsbridge.TypeOf(body) {
+	case safejs.TypeUndefined, safejs.TypeNull:
+	case safejs.TypeString:
+		r.Body, err = jsbridge.Bytes(body)
+	default:
+		r.Body, err = jsbridge.CopyBytes(body)
+	}
+	if err != nil {
+		return r, invalid("the body must be a string or a Uint8Array")
+	}
+	return r, nil
 }

@@ -42,6 +42,7 @@ func (b *bridge) export(binding safejs.Value) error {
 	async := map[string]func([]safejs.Value) (func() (any, error), error){
 		"login":         b.login,
 		"fetchWithAuth": b.fetchWithAuth,
+		"pass":          b.pass,
 	}
 	for name, fn := range sync {
 		f, err := jsbridge.FuncOf(func(_ safejs.Value, args []safejs.Value) (any, error) {
@@ -177,6 +178,70 @@ func (b *bridge) fetchWithAuth(args []safejs.Value) (func() (any, error), error)
 		}
 		return jsbridge.BytesToJS(res.Body)
 	}, nil
+}
+
+// pass(handle, request, {signal?, cause?}, onHead, onChunk) sends a
+// request the app encoded itself (the drop-in fetch) with the token, and
+// passes the answer on: onHead(status, statusText, headers) once, headers
+// the JSON text of a list of [name, value] pairs without the token
+// headers, then onChunk(Uint8Array) for each piece of the body, as it
+// arrives. request is {method, query?, headers?, body?} (see
+// passRequestArg). It resolves once the body has ended, and rejects with
+// the call's error, before onHead or after it.
+func (b *bridge) pass(args []safejs.Value) (func() (any, error), error) {
+	e, err := b.entryAt(args)
+	if err != nil {
+		return nil, err
+	}
+	r, err := passRequestArg(argAt(args, 1))
+	if err != nil {
+		return nil, err
+	}
+	sink := jsSink{head: argAt(args, 3), chunk: argAt(args, 4)}
+	if jsbridge.TypeOf(sink.head) != safejs.TypeFunction || jsbridge.TypeOf(sink.chunk) != safejs.TypeFunction {
+		return nil, invalid("pass needs its onHead and onChunk functions")
+	}
+	ctx, stop, err := callContext(argAt(args, 2))
+	if err != nil {
+		return nil, err
+	}
+	return func() (any, error) {
+		defer stop()
+		testHook("pass.work")
+		return nil, e.c.Pass(ctx, r, sink)
+	}, nil
+}
+
+// jsSink passes an answer on to the two functions of a pass call.
+type jsSink struct{ head, chunk safejs.Value }
+
+func (s jsSink) Head(h client.PassHead) error {
+	list := make([]byte, 0, 64*len(h.Header)+2)
+	list = append(list, '[')
+	for i, kv := range h.Header {
+		if i > 0 {
+			list = append(list, ',')
+		}
+		list = append(list, '[')
+		list = graphql.AppendString(list, kv[0])
+		list = append(list, ',')
+		list = graphql.AppendString(list, kv[1])
+		list = append(list, ']')
+	}
+	_, err := s.head.Invoke(h.Status, h.StatusText, string(append(list, ']')))
+	return err
+}
+
+func (s jsSink) Chunk(c client.Chunk) error {
+	piece, ok := c.Native.(safejs.Value) // the Uint8Array fetch gave: no copy
+	if !ok {
+		var err error
+		if piece, err = jsbridge.BytesToJS(c.Bytes); err != nil {
+			return err
+		}
+	}
+	_, err := s.chunk.Invoke(piece)
+	return err
 }
 
 // callContext reads a call's options, {signal?, cause?}: the caller's

@@ -242,6 +242,46 @@ func TestLoginRotationAndEvents(t *testing.T) {
 	}
 }
 
+func TestPassPassesTheAnswerOnWithoutTokenHeaders(t *testing.T) {
+	binding := newBinding(t)
+	h := newClient(t, binding, "{endpoint: 'https://api.example.com/graphql?v=1', expiryLeewaySeconds: 0, headers: {'X-App': '1'}}")
+	answer(t, respond(200, `{"data":{"loginUser":{"id":"1"}}}`, "{'X-Authorization': 'Bearer "+loginToken+"'}"))
+	if _, rejected := settle(t, call(t, binding, "login", h, js(t, "({username: 'demo', password: 'pw'})"))); !rejected.IsUndefined() {
+		t.Fatalf("login rejected: %s", describe(rejected))
+	}
+	answer(t, `() => Promise.resolve(new Response(new ReadableStream({
+		start(c) { for (const part of ['{"data":', '{"me":', '{"id":"1"}}}']) c.enqueue(new TextEncoder().encode(part)); c.close(); },
+	}), {status: 200, statusText: 'Fine', headers: {'Content-Type': 'application/json', 'X-Authorization': 'Bearer `+rotatedToken+`', 'Authorization': 'Bearer `+rotatedToken+`'}}))`)
+	seen := js(t, "({heads: [], chunks: []})")
+	onHead, _ := js(t, "(seen) => (...head) => seen.heads.push(head)").Invoke(seen)
+	onChunk, _ := js(t, "(seen) => (u8) => seen.chunks.push(new TextDecoder().decode(u8))").Invoke(seen)
+	req := js(t, `({method: 'POST', headers: '{"content-type":"application/json","x-trace":"7"}', body: new TextEncoder().encode('{"query":"{ me { id } }"}')})`)
+	if _, rejected := settle(t, call(t, binding, "pass", h, req, js(t, "({cause: 'tab-1'})"), onHead, onChunk)); !rejected.IsUndefined() {
+		t.Fatalf("pass rejected: %s", describe(rejected))
+	}
+	if got := mustString(js(t, "(s) => JSON.stringify(s)").Invoke(seen)); got !=
+		`{"heads":[[200,"Fine","[[\"content-type\",\"application/json\"]]"]],"chunks":["{\"data\":","{\"me\":","{\"id\":\"1\"}}}"]}` {
+		t.Errorf("passed on %s", got)
+	}
+	if got := mustString(js(t, `(r => JSON.stringify([r.url, r.init.method, r.body, r.init.headers.Authorization === 'Bearer `+loginToken+`', r.init.headers['x-trace'], r.init.headers['X-App']]))(globalThis.requests[0])`)); got !=
+		`["https://api.example.com/graphql?v=1","POST","{\"query\":\"{ me { id } }\"}",true,"7","1"]` {
+		t.Errorf("sent %s", got)
+	}
+	if exp := call(t, binding, "tokenExpiresAt", h); mustInt(exp) != 1893459601000 {
+		t.Errorf("the token did not rotate from the answer: exp %v", mustInt(exp))
+	}
+	// A GET goes to the endpoint, with the app's query string in place of its own.
+	answer(t, respond(200, `{"data":{}}`, "{}"))
+	get := js(t, `({method: 'GET', query: '?query=%7B%20me%20%7D'})`)
+	if _, rejected := settle(t, call(t, binding, "pass", h, get, nil, onHead, onChunk)); !rejected.IsUndefined() {
+		t.Fatalf("pass GET rejected: %s", describe(rejected))
+	}
+	if got := mustString(js(t, `JSON.stringify([globalThis.requests[0].url, globalThis.requests[0].init.method, globalThis.requests[0].init.body === undefined])`)); got !=
+		`["https://api.example.com/graphql?query=%7B%20me%20%7D","GET",true]` {
+		t.Errorf("sent %s", got)
+	}
+}
+
 func mustString(v safejs.Value, _ ...error) string {
 	s, _ := v.String()
 	return s
@@ -330,6 +370,7 @@ func TestAbortAndClose(t *testing.T) {
 func TestExportsRejectBadArguments(t *testing.T) {
 	binding := newBinding(t)
 	h := newClient(t, binding, "{endpoint: 'https://api.example.com/graphql'}")
+	noop := js(t, "() => {}")
 	sync := []struct {
 		name   string
 		method string
@@ -373,6 +414,19 @@ func TestExportsRejectBadArguments(t *testing.T) {
 		{"variables an array", "fetchWithAuth", []any{h, "{ me { id } }", "[1]"}, "INVALID_ARGUMENT"},
 		{"operationName a number", "fetchWithAuth", []any{h, "{ me { id } }", nil, js(t, "({operationName: 5})")}, "INVALID_ARGUMENT"},
 		{"fetch before login", "fetchWithAuth", []any{h, "{ me { id } }"}, "NOT_AUTHENTICATED"},
+		{"pass without a request", "pass", []any{h, nil, nil, noop, noop}, "INVALID_ARGUMENT"},
+		{"pass without a method", "pass", []any{h, js(t, "({})"), nil, noop, noop}, "INVALID_ARGUMENT"},
+		{"pass with PUT", "pass", []any{h, js(t, "({method: 'PUT'})"), nil, noop, noop}, "INVALID_ARGUMENT"},
+		{"pass headers not JSON", "pass", []any{h, js(t, "({method: 'POST', headers: '{a'})"), nil, noop, noop}, "INVALID_ARGUMENT"},
+		{"pass headers nested", "pass", []any{h, js(t, "({method: 'POST', headers: '{\"a\":{\"b\":\"c\"}}'})"), nil, noop, noop}, "INVALID_ARGUMENT"},
+		{"pass headers deep", "pass", []any{h, js(t, "({method: 'POST', headers: '{\"a\":' + '['.repeat(5000) + ']'.repeat(5000) + '}'})"), nil, noop, noop}, "INVALID_ARGUMENT"},
+		{"pass header a number", "pass", []any{h, js(t, "({method: 'POST', headers: '{\"a\":1}'})"), nil, noop, noop}, "INVALID_ARGUMENT"},
+		{"pass with an Authorization", "pass", []any{h, js(t, "({method: 'POST', headers: '{\"authorization\":\"Bearer x\"}'})"), nil, noop, noop}, "INVALID_ARGUMENT"},
+		{"pass body a number", "pass", []any{h, js(t, "({method: 'POST', body: 5})"), nil, noop, noop}, "INVALID_ARGUMENT"},
+		{"pass body an object", "pass", []any{h, js(t, "({method: 'POST', body: {length: 3}})"), nil, noop, noop}, "INVALID_ARGUMENT"},
+		{"pass without its functions", "pass", []any{h, js(t, "({method: 'POST'})")}, "INVALID_ARGUMENT"},
+		{"pass query not a string", "pass", []any{h, js(t, "({method: 'GET', query: 5})"), nil, noop, noop}, "INVALID_ARGUMENT"},
+		{"pass before login", "pass", []any{h, js(t, "({method: 'POST', body: '{}'})"), nil, noop, noop}, "NOT_AUTHENTICATED"},
 	}
 	for _, tt := range async {
 		t.Run(tt.name, func(t *testing.T) {
@@ -403,6 +457,7 @@ func TestThousandHostileCallsLeaveModuleWorking(t *testing.T) {
 			pending = append(pending, call(t, binding, "login", h, arg, arg))
 		case 2:
 			pending = append(pending, call(t, binding, "fetchWithAuth", arg, arg, arg))
+			pending = append(pending, call(t, binding, "pass", h, arg, arg, arg, arg))
 		case 3:
 			call(t, binding, "onTokenChange", arg, arg)
 		case 4:
@@ -445,12 +500,15 @@ func TestPanicInsideExportBecomesError(t *testing.T) {
 			t.Fatalf("panic in %s: %s, want INTERNAL", where, describe(v))
 		}
 	}
-	for _, where := range []string{"login", "login.work", "fetchWithAuth", "fetchWithAuth.work"} {
+	for _, where := range []string{"login", "login.work", "fetchWithAuth", "fetchWithAuth.work", "pass", "pass.work"} {
 		force(where)
 		method, _, _ := strings.Cut(where, ".")
 		args := []any{h, js(t, "({username: 'u', password: 'p'})")}
-		if method == "fetchWithAuth" {
+		switch method {
+		case "fetchWithAuth":
 			args = []any{h, "{ me { id } }"}
+		case "pass":
+			args = []any{h, js(t, "({method: 'POST', body: '{}'})"), nil, js(t, "() => {}"), js(t, "() => {}")}
 		}
 		_, rejected := settle(t, call(t, binding, method, args...))
 		testHook = func(string) {}

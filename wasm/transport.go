@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 
 	"github.com/gqlauth/gqlauth/jsbridge"
 	"github.com/gqlauth/gqlauth/wasm/client"
@@ -27,22 +28,51 @@ func (t *fetchTransport) RoundTrip(ctx context.Context, req *client.Request) (*c
 		SecretBody:      req.Secret,
 		MaxBytes:        t.maxBytes,
 		ResponseHeaders: req.ResponseHeaders,
+		AllHeaders:      req.AllHeaders,
+		Stream:          req.Stream,
 	})
 	if err != nil {
 		return nil, transportError(err)
 	}
-	resp := &client.Response{Status: r.Status, Header: r.Header, Body: r.Body, Problem: transportError(r.Problem)}
+	resp := &client.Response{Status: r.Status, StatusText: r.StatusText, Header: r.Header, All: r.All,
+		Body: r.Body, Problem: transportError(r.Problem)}
 	if !r.JSBody.IsUndefined() {
 		resp.Native = r.JSBody
+	}
+	if r.Stream != nil {
+		resp.Stream = fetchStream{r.Stream}
 	}
 	return resp, nil
 }
 
-// init is fetch's options for req, as JSON: a POST with req's headers and
-// the client's credentials mode.
+// fetchStream is a body fetch delivers piece by piece; each piece's Native
+// is its Uint8Array.
+type fetchStream struct{ r *jsbridge.BodyReader }
+
+func (s fetchStream) Next(ctx context.Context) (client.Chunk, error) {
+	b, native, err := s.r.Next(ctx)
+	if err == io.EOF {
+		return client.Chunk{}, io.EOF
+	}
+	if err != nil {
+		return client.Chunk{}, transportError(err)
+	}
+	return client.Chunk{Bytes: b, Native: native}, nil
+}
+
+func (s fetchStream) Close() { s.r.Close() }
+
+// init is fetch's options for req, as JSON: its method and headers, and the
+// client's credentials mode.
 func (t *fetchTransport) init(req *client.Request) string {
+	method := req.Method
+	if method == "" {
+		method = "POST"
+	}
 	b := make([]byte, 0, 256)
-	b = append(b, `{"method":"POST","headers":{`...)
+	b = append(b, `{"method":`...)
+	b = graphql.AppendString(b, method)
+	b = append(b, `,"headers":{`...)
 	first := true
 	for name, value := range req.Header {
 		if !first {

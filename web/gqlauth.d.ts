@@ -128,6 +128,15 @@ export interface Client {
    * Rejects with `NOT_AUTHENTICATED` or `TOKEN_EXPIRED` without sending anything.
    */
   fetchWithAuth<T = any>(query: string, variables?: Record<string, unknown>, options?: FetchOptions): Promise<GraphQLResult<T>>;
+  /**
+   * `fetch` for GraphQL client libraries (Apollo's `HttpLink`, urql, graphql-request,
+   * Relay's `Network.create`), also when called detached. A GET or POST to the client's
+   * endpoint goes out from the worker with the token, under the session's rules; the
+   * Response is the server's, its body streamed, without `Authorization` or
+   * `X-Authorization`. Any other URL, method, or a caller's `Authorization` rejects
+   * with `INVALID_ARGUMENT` and sends nothing; an abort rejects with the signal's reason.
+   */
+  readonly fetch: typeof fetch;
   /** The token's `exp` exactly as the server set it, or null without a token. */
   tokenExpiresAt(): Date | null;
   /** Milliseconds until `exp` on the server's clock; 0 without a valid token. */

@@ -63,6 +63,11 @@ const decoder = new TextDecoder();
 const decode = TextDecoder.prototype.decode;
 const now = () => performance.now();
 const fetchAtLoad = globalThis.fetch;
+const RequestClass = globalThis.Request;
+const ResponseClass = globalThis.Response;
+const HeadersClass = globalThis.Headers;
+const ReadableStreamClass = globalThis.ReadableStream;
+const URLClass = URL;
 const compileStreaming = globalThis.WebAssembly?.compileStreaming;
 
 // In a page, the module runs in a worker; anywhere else (a worker, Node) the
@@ -251,6 +256,7 @@ class Connection {
   #post;
   #next = 0;
   #pending = new Map(); // id -> {resolve, reject}
+  #streams = new Map(); // id -> {controller, done}: a pass's body, and what to do when it ends
   #clients = new Map(); // handle -> Client
   #broken = null;
 
@@ -270,12 +276,53 @@ class Connection {
 
   /** Sends op and resolves with its answer; signal aborts it. */
   request(op, args, signal) {
+    return this.#request(++this.#next, op, args, signal, signal !== undefined);
+  }
+
+  /**
+   * Sends a pass request, moving transfer: resolves with {head, body}, the
+   * answer's head and its body as a ReadableStream of the pieces that
+   * follow. Aborting signal, or cancelling the body, stops it in the
+   * worker; signal's reason is then what the body fails with, as with
+   * fetch.
+   */
+  async pass(args, signal, transfer) {
+    const id = ++this.#next;
+    const stop = () => {
+      this.#streams.get(id)?.done();
+      if (this.#broken === null) this.#send({ op: 'abort', id });
+    };
+    const onAbort = () => {
+      this.#streams.get(id)?.controller.error(signal.reason);
+      stop();
+    };
+    let controller;
+    const body = new ReadableStreamClass({ start: (c) => { controller = c; }, cancel: stop });
+    this.#streams.set(id, {
+      controller,
+      done: () => {
+        this.#streams.delete(id);
+        signal?.removeEventListener('abort', onAbort);
+      },
+    });
+    try {
+      const head = await this.#request(id, 'pass', args, signal, true, transfer);
+      if (signal?.aborted) throw signal.reason;
+      signal?.addEventListener('abort', onAbort, { once: true });
+      return { head, body };
+    } catch (e) {
+      this.#streams.delete(id);
+      throw e;
+    }
+  }
+
+  // Sends request id; abortable lets {op: 'abort', id} stop it in the
+  // worker.
+  #request(id, op, args, signal, abortable, transfer) {
     if (this.#broken !== null) return Promise.reject(this.#broken());
     if (signal?.aborted) return Promise.reject(new AuthError('gqlauth: the request was aborted by its signal', { code: 'ABORTED' }));
-    const id = ++this.#next;
     return new Promise((resolve, reject) => {
       const onAbort = () => this.#send({ op: 'abort', id });
-      const abortable = signal !== undefined;
       const settle = (fn) => (v) => {
         signal?.removeEventListener('abort', onAbort);
         this.#pending.delete(id);
@@ -286,14 +333,14 @@ class Connection {
       this.#port.ref?.();
       signal?.addEventListener('abort', onAbort, { once: true });
       try {
-        this.#send(abortable ? { id, op, args, abortable } : { id, op, args });
+        this.#send(abortable ? { id, op, args, abortable } : { id, op, args }, transfer);
       } catch (e) { // postMessage could not copy an argument
         this.#pending.get(id).reject(invalid(`${op}: an argument cannot be sent to the worker (${describe(e)})`, e));
       }
     });
   }
 
-  #send(message) { apply(this.#post, this.#port, [message]); }
+  #send(message, transfer = []) { apply(this.#post, this.#port, [message, transfer]); }
 
   /**
    * Routes the events of the client with handle to deliver. (Several
@@ -324,6 +371,8 @@ class Connection {
     if (msg === null || typeof msg !== 'object') return;
     if (msg.event) {
       for (const deliver of this.#clients.get(msg.event.client) ?? []) deliver(msg.event);
+    } else if (msg.stream !== undefined) {
+      this.#piece(msg);
     } else if (typeof msg.warning === 'string') {
       console.warn(msg.warning);
     } else if (typeof msg.fatal === 'string') {
@@ -336,6 +385,19 @@ class Connection {
     }
   }
 
+  // A piece of a pass's body, its end, or its failure.
+  #piece({ stream, chunk, end, error }) {
+    const body = this.#streams.get(stream);
+    if (!body) return; // cancelled, or aborted, here
+    if (chunk instanceof ArrayBuffer || ArrayBuffer.isView(chunk)) {
+      body.controller.enqueue(chunk instanceof Uint8Array ? chunk : new Uint8Array(chunk));
+      return;
+    }
+    body.done();
+    if (end === true) body.controller.close();
+    else body.controller.error(authError(error));
+  }
+
   // The worker is gone: every call under way fails, and so does every later
   // one; the next createClient starts a new worker.
   #breakWith(reason) {
@@ -345,6 +407,10 @@ class Connection {
       connections[kind]?.then((c) => { if (c === this) connections[kind] = null; }, () => {});
     }
     for (const p of [...this.#pending.values()]) p.reject(this.#broken());
+    for (const body of [...this.#streams.values()]) {
+      body.done();
+      body.controller.error(this.#broken());
+    }
     for (const delivers of this.#clients.values()) {
       for (const deliver of delivers) deliver({ reason: 'logout', expiresAt: null, expiresIn: 0, usableFor: 0, cause: TAB });
     }
@@ -368,6 +434,7 @@ class Client {
   #conn;
   #handle;
   #sharing;
+  #endpoint; // as the module accepted it
   #deliver = (event) => this.#receive(event);
   #channel = null; // sharing 'broadcast': where logouts go to and come from
   #listeners = new Set();
@@ -384,12 +451,13 @@ class Client {
     this.#conn = conn;
     this.#handle = handle;
     this.#sharing = sharing;
+    this.#endpoint = endpoint;
     this.#mirror(state ?? {});
     conn.attach(handle, this.#deliver);
     if (sharing === 'broadcast') {
       // No SharedWorker: each tab has its own session, and a logout in one
       // logs the others out.
-      this.#channel = new BroadcastChannelClass(`gqlauth-logout:${new URL(endpoint).href}`);
+      this.#channel = new BroadcastChannelClass(`gqlauth-logout:${normalURL(endpoint)?.href ?? endpoint}`);
       this.#channel.onmessage = ({ data }) => {
         if (typeof data?.tab === 'string' && data.tab !== TAB) this.#logout(data.tab);
       };
@@ -474,10 +542,56 @@ class Client {
     return result;
   }
 
-  #request(op, args, signal) {
-    if (this.#closed) {
-      return Promise.reject(new AuthError('gqlauth: this client is closed; create a new one', { code: 'NOT_AUTHENTICATED' }));
+  /**
+   * fetch for GraphQL client libraries (Apollo's HttpLink, urql,
+   * graphql-request, Relay's network): called as fetch is, detached too,
+   * it sends the request from the worker with the token, if it goes to the
+   * endpoint, and resolves with a Response whose body streams in as it
+   * arrives and which has no token header.
+   */
+  fetch = (input, init) => this.#fetch(input, init);
+
+  async #fetch(input, init) {
+    if (this.#closed) throw closedError();
+    // As fetch reads its arguments: a URL or a Request, and init.
+    let request;
+    try {
+      request = new RequestClass(input, init);
+    } catch (e) {
+      throw invalid(`fetch: ${describe(e)}`, e);
     }
+    const { method, signal } = request;
+    const url = new URLClass(request.url);
+    const endpoint = normalURL(this.#endpoint);
+    if (!endpoint) throw invalid('fetch: the client\'s endpoint is not a URL this browser can parse');
+    if (url.origin !== endpoint.origin || url.pathname !== endpoint.pathname || (method !== 'GET' && url.search !== endpoint.search)) {
+      throw invalid(`fetch sends only to the client's endpoint, ${endpoint.origin}${endpoint.pathname}, not to ${url.origin}${url.pathname}`);
+    }
+    if (method !== 'GET' && method !== 'POST') throw invalid(`fetch: a GraphQL request is a GET or a POST, not ${method}`);
+    const headers = { __proto__: null };
+    for (const [name, value] of request.headers) headers[name] = value;
+    if ('authorization' in headers || 'x-authorization' in headers) {
+      throw invalid('fetch: the Authorization header is gqlauth\'s to send; leave it out');
+    }
+    if (signal.aborted) throw signal.reason;
+    const body = method === 'POST' ? new Uint8Array(await request.arrayBuffer()) : undefined;
+    const args = [this.#handle, { method, query: method === 'GET' ? url.search : undefined, headers: stringify(headers), body }];
+    let answer;
+    try {
+      answer = await this.#conn.pass(args, signal, body ? [body.buffer] : []);
+    } catch (e) {
+      throw signal.aborted ? signal.reason : e;
+    }
+    const { head, body: stream } = answer;
+    const withoutBody = head.status === 204 || head.status === 205 || head.status === 304;
+    if (withoutBody) stream.cancel().catch(() => {});
+    return new ResponseClass(withoutBody ? null : stream, {
+      status: head.status, statusText: head.statusText, headers: new HeadersClass(parseJSON(head.headers)),
+    });
+  }
+
+  #request(op, args, signal) {
+    if (this.#closed) return Promise.reject(closedError());
     return this.#conn.request(op, [this.#handle, ...args], signal);
   }
 
@@ -542,6 +656,19 @@ class Client {
   }
 
   get [Symbol.toStringTag]() { return 'GqlauthClient'; }
+}
+
+// The URL string s as the URL parser reads it, or undefined.
+function normalURL(s) {
+  try {
+    return new URLClass(s);
+  } catch {
+    return undefined;
+  }
+}
+
+function closedError() {
+  return new AuthError('gqlauth: this client is closed; create a new one', { code: 'NOT_AUTHENTICATED' });
 }
 
 function optionsObject(opts) {

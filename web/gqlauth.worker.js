@@ -21,8 +21,13 @@
 // they reach the page before the answer they came before, at the price of
 // one message per request instead of two; those that no answer follows go
 // out on their own a moment later. Ops (OPS below): open, login, fetch,
-// logout and close; and {op: 'abort', id}, which aborts request id, if it
-// was sent abortable.
+// pass, logout and close; and {op: 'abort', id}, which aborts request id,
+// if it was sent abortable.
+//
+// pass streams: its answer is the response's head, and the body follows as
+// {stream: id, chunk} messages (each moves its bytes), then {stream: id,
+// end: true}, or {stream: id, error} if the body fails; like an answer, the
+// end carries the events that came before it.
 //
 // Causes. Every call a port makes carries the port's tab id (given in its
 // first open, else made up here) to the module, which gives it back with the
@@ -37,6 +42,10 @@ import './wasm_exec.js';
 
 /** The name gqlauth.js gives the worker; only a worker of that name serves on its own. */
 export const WORKER_NAME = 'gqlauth';
+
+// What an op returns when it has answered itself (pass): the call stays
+// open until its stream ends.
+const STREAMING = Symbol('streaming');
 
 // One module instance serves every port of this realm.
 let module = null;
@@ -89,12 +98,36 @@ class PortSession {
     this.#calls.set(id, controller);
     // Every op may be async; run it and reply once, whatever happens.
     Promise.resolve()
-      .then(() => run(this, args, controller?.signal))
+      .then(() => run(this, args, controller?.signal, id))
       .then((value) => ({ ok: true, value }), failure)
       .then((answer) => {
+        if (answer.value === STREAMING) return;
         this.#calls.delete(id);
         this.#reply(id, answer);
       });
+  }
+
+  /** Answers request id now, and keeps it open for its stream. */
+  answer(id, value) { this.#reply(id, { ok: true, value }); }
+
+  /** Sends a piece of request id's body, moving its bytes when it owns them. */
+  chunk(id, bytes) {
+    this.#flush();
+    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
+    const chunk = whole ? bytes : bytes.slice();
+    this.#port.postMessage({ stream: id, chunk }, [chunk.buffer]);
+  }
+
+  /** Ends request id's body, or fails it with error, after the events before it. */
+  end(id, error) {
+    this.#calls.delete(id);
+    const message = error === undefined ? { stream: id, end: true } : { stream: id, error: failure(error).error };
+    if (this.#outbox.length === 0) {
+      this.#port.postMessage(message);
+      return;
+    }
+    this.#outbox.push(message);
+    this.#flush();
   }
 
   #reply(id, answer) {
@@ -213,6 +246,27 @@ const OPS = {
   async fetch(session, [handle, query, variables, operationName], signal) {
     return (await bindingFor(session, handle)).fetchWithAuth(handle, query, variables,
       { operationName, signal, cause: session.tab });
+  },
+
+  // pass(handle, request) → the head of the answer, {status, statusText,
+  // headers (JSON text of [name, value] pairs)}; the body follows as a
+  // stream (see the protocol above). request is {method, query?, headers?
+  // (JSON text of an object), body? (a Uint8Array)}: what the drop-in fetch
+  // was given, checked again by the module, which sends it to the client's
+  // endpoint only.
+  async pass(session, [handle, request], signal, id) {
+    const b = await bindingFor(session, handle);
+    return new Promise((resolve, reject) => {
+      let headed = false;
+      b.pass(handle, request, { signal, cause: session.tab },
+        (status, statusText, headers) => {
+          headed = true;
+          session.answer(id, { status, statusText, headers });
+          resolve(STREAMING);
+        },
+        (bytes) => session.chunk(id, bytes))
+        .then(() => session.end(id), (e) => (headed ? session.end(id, e) : reject(e)));
+    });
   },
 
   // logout(handle, cause?): cause, a tab whose logout this one follows (the

@@ -212,6 +212,15 @@ func (s *Session) Refused(t Ticket) (replay bool, ev *Event) {
 	return false, &Event{Reason: ReasonUnauthorized}
 }
 
+// Superseded reports whether the held token is newer than the one t
+// carried, and usable: a refusal of a request sent with t would be
+// replayed (see Refused).
+func (s *Session) Superseded(t Ticket) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return t.epoch == s.epoch && !s.token.IsZero() && t.Token.Raw != s.token.Raw && s.usableLocked()
+}
+
 // Logout drops the held token. Answers to requests already sent no longer
 // install theirs. It returns the logout Event, or nil if nothing was held.
 func (s *Session) Logout() *Event {

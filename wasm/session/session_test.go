@@ -304,6 +304,9 @@ func TestRefusedCurrentTokenDropsIt(t *testing.T) {
 	clock := &fakeClock{now: t0}
 	s, _ := loggedIn(t, clock)
 	ticket, _, _ := s.Begin()
+	if s.Superseded(ticket) {
+		t.Fatal("Superseded() = true for the held token")
+	}
 	replay, ev := s.Refused(ticket)
 	if replay || ev == nil || ev.Reason != ReasonUnauthorized {
 		t.Fatalf("Refused() = %t, %v; want no replay and the unauthorized event", replay, ev)
@@ -320,6 +323,9 @@ func TestRefusedSupersededTokenAsksForReplay(t *testing.T) {
 	if _, err := s.Rotate(old, mint(t, "1", t0.Add(time.Second), time.Hour)); err != nil {
 		t.Fatal(err)
 	}
+	if !s.Superseded(old) {
+		t.Fatal("Superseded() = false for a token rotated away")
+	}
 	replay, ev := s.Refused(old)
 	if !replay || ev != nil {
 		t.Fatalf("Refused(superseded) = %t, %v; want replay and no event", replay, ev)
@@ -334,6 +340,9 @@ func TestRefusedAfterLogoutChangesNothing(t *testing.T) {
 	s, _ := loggedIn(t, clock)
 	old, _, _ := s.Begin()
 	s.Logout()
+	if s.Superseded(old) {
+		t.Fatal("Superseded() = true after a logout")
+	}
 	if replay, ev := s.Refused(old); replay || ev != nil {
 		t.Fatalf("Refused() after logout = %t, %v; want nothing", replay, ev)
 	}
