@@ -80,6 +80,7 @@ test-fuzz:
 	  ./wasm/graphql:FuzzJudgeAgreesWithParseResponse \
 	  ./wasm/internal/jsonscan:FuzzObjectAgreesWithEncodingJSON \
 	  ./wasm/internal/jsonscan:FuzzStreamAgreesWithObject \
+	  ./wasm/internal/jsonscan:FuzzValueAgreesWithEncodingJSON \
 	  ./wasm/client:FuzzEndpointAgreesWithNetURL; do \
 	  pkg=$${spec%%:*}; fn=$${spec##*:}; \
 	  echo "fuzz $$pkg $$fn ($(FUZZTIME))"; \

@@ -4,12 +4,12 @@ package main
 
 import (
 	"math"
+	"strings"
 
 	"github.com/gqlauth/gqlauth/jsbridge"
 	"github.com/gqlauth/gqlauth/wasm/client"
 	"github.com/gqlauth/gqlauth/wasm/internal/jsonscan"
 	"github.com/hack-pad/safejs"
-	"github.com/tidwall/gjson"
 )
 
 // Reading the arguments JavaScript passes: every read goes through jsbridge,
@@ -174,21 +174,17 @@ func passRequestArg(o safejs.Value) (client.PassRequest, error) {
 		return r, err
 	}
 	if headers != "" {
-		// One level: an object of strings (gjson must not meet deep nesting).
+		// One level: an object of strings.
 		if jsonscan.CheckObject([]byte(headers), 1) != nil {
 			return r, invalid("headers must be the JSON text of an object of strings")
 		}
 		r.Header = map[string]string{}
-		gjson.Parse(headers).ForEach(func(name, value gjson.Result) bool {
-			if value.Type != gjson.String {
-				err = invalid("header %q must be a string", name.Str)
-				return false
+		for name, value := range jsonscan.Value(strings.Trim(headers, " \t\r\n")).Members() {
+			s, ok := value.Text()
+			if !ok {
+				return r, invalid("header %q must be a string", name)
 			}
-			r.Header[name.Str] = value.Str
-			return true
-		})
-		if err != nil {
-			return r, err
+			r.Header[name] = s
 		}
 	}
 	body, err := field(o, "body")

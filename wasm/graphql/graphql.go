@@ -1,8 +1,9 @@
 // Package graphql encodes GraphQL-over-HTTP requests and reads what the
 // client needs from responses: the errors, whether the server refused the
-// whole operation, and one field of data. It reads responses with gjson and
-// never decodes data into Go structs; whoever asked for the data parses the
-// body itself.
+// whole operation, and one field of data. It reads responses with package
+// jsonscan, which checks a body in one pass and then reads the parts asked
+// for in place, and never decodes data into Go structs; whoever asked for
+// the data parses the body itself.
 //
 // It is pure Go: it must not import syscall/js or net/http. It does not use
 // encoding/json either, which would add its reflection-based encoder to the
@@ -12,11 +13,12 @@ package graphql
 import (
 	"errors"
 	"fmt"
+	"math"
+	"strconv"
 	"unicode/utf8"
 	"unsafe"
 
 	"github.com/gqlauth/gqlauth/wasm/internal/jsonscan"
-	"github.com/tidwall/gjson"
 )
 
 // ErrInvalidVariables means the variables were not a JSON object.
@@ -31,8 +33,7 @@ var ErrBadResponse = errors.New("response is not a GraphQL response")
 const UnauthorizedMessage = "Unauthorized"
 
 // MaxDepth is how deeply arrays and objects may nest in a response or in
-// variables. Real GraphQL answers nest a few dozen levels; the bound keeps
-// the recursive JSON reader (gjson) within the WebAssembly stack.
+// variables. Real GraphQL answers nest a few dozen levels.
 const MaxDepth = 256
 
 // Request is one GraphQL operation.
@@ -151,8 +152,8 @@ func AppendBytes(dst []byte, s []byte) []byte {
 // body on demand, without copying it, so the body must not change while
 // the Response is in use. Its methods never panic.
 type Response struct {
-	data   gjson.Result
-	errors gjson.Result
+	data   jsonscan.Value // empty when absent
+	errors jsonscan.Value
 }
 
 // ParseResponse checks that body is a GraphQL response: a JSON object with
@@ -170,15 +171,15 @@ func ParseResponse(body []byte) (*Response, error) {
 	for _, m := range members { // the last of a repeated name counts, as in JSON.parse
 		switch m.Name {
 		case "data":
-			r.data = gjson.Parse(aliasString(m.Value))
+			r.data = m.Value
 		case "errors":
-			r.errors = gjson.Parse(aliasString(m.Value))
+			r.errors = m.Value
 		}
 	}
-	if !r.data.Exists() && !r.errors.Exists() {
+	if r.data == nil && r.errors == nil {
 		return nil, fmt.Errorf("%w: it has neither data nor errors", ErrBadResponse)
 	}
-	if r.errors.Exists() && !r.errors.IsArray() && r.errors.Type != gjson.Null {
+	if kind := r.errors.Kind(); kind != 0 && kind != jsonscan.KindArray && kind != jsonscan.KindNull {
 		return nil, fmt.Errorf("%w: errors is not a list", ErrBadResponse)
 	}
 	return r, nil
@@ -197,16 +198,12 @@ func checkScan(err error) error {
 	return fmt.Errorf("%w: the body is not valid JSON (%w)", ErrBadResponse, err)
 }
 
-// aliasString returns b's bytes as a string without copying them. The
-// string, and every gjson.Result read from it, shares b's memory: b must not
-// change while they are in use. (gjson.ParseBytes copies its input.)
-func aliasString(b []byte) string {
-	return unsafe.String(unsafe.SliceData(b), len(b))
-}
-
 // HasErrors reports whether the response lists at least one error.
 func (r *Response) HasErrors() bool {
-	return r.errors.IsArray() && len(r.errors.Array()) > 0
+	for range r.errors.Elements() {
+		return true
+	}
+	return false
 }
 
 // ErrorsJSON returns the errors list exactly as the server sent it, or ""
@@ -215,7 +212,7 @@ func (r *Response) ErrorsJSON() string {
 	if !r.HasErrors() {
 		return ""
 	}
-	return r.errors.Raw
+	return string(r.errors)
 }
 
 // Errors returns the errors list decoded. Entries that are not objects are
@@ -225,10 +222,9 @@ func (r *Response) Errors() []Error {
 		return nil
 	}
 	var errs []Error
-	r.errors.ForEach(func(_, e gjson.Result) bool {
+	for e := range r.errors.Elements() {
 		errs = append(errs, errorFrom(e))
-		return true
-	})
+	}
 	return errs
 }
 
@@ -237,44 +233,25 @@ func (r *Response) Errors() []Error {
 // its errors has the message "Unauthorized". An "Unauthorized" error that
 // comes with data is a field error, an ordinary part of a partial answer.
 func (r *Response) Refused() bool {
-	if r.data.Exists() && r.data.Type != gjson.Null {
+	if kind := r.data.Kind(); kind != 0 && kind != jsonscan.KindNull {
 		return false
 	}
-	found := false
-	r.errors.ForEach(func(_, e gjson.Result) bool {
-		if !e.IsObject() {
+	for e := range r.errors.Elements() {
+		if message, ok := e.Get("message").Text(); ok && message == UnauthorizedMessage {
 			return true
 		}
-		unauthorized := false
-		e.ForEach(func(name, v gjson.Result) bool { // the last message counts, as in JSON.parse
-			if name.Str == "message" {
-				unauthorized = v.Type == gjson.String && v.Str == UnauthorizedMessage
-			}
-			return true
-		})
-		found = unauthorized
-		return !found
-	})
-	return found
+	}
+	return false
 }
 
 // DataField returns the raw JSON of data.<name>, or "" when it is absent or
 // null.
 func (r *Response) DataField(name string) string {
-	if !r.data.IsObject() {
+	field := r.data.Get(name)
+	if kind := field.Kind(); kind == 0 || kind == jsonscan.KindNull {
 		return ""
 	}
-	var field gjson.Result
-	r.data.ForEach(func(key, v gjson.Result) bool {
-		if key.Str == name {
-			field = v
-		}
-		return true // the last of a repeated key counts, as in JSON.parse
-	})
-	if !field.Exists() || field.Type == gjson.Null {
-		return ""
-	}
-	return field.Raw
+	return string(field)
 }
 
 // Location is a position in the query document, 1-based.
@@ -298,29 +275,54 @@ type Error struct {
 
 func (e Error) Error() string { return e.Message }
 
-func errorFrom(v gjson.Result) Error {
-	if !v.IsObject() {
-		return Error{Message: v.Raw}
+// errorFrom reads one entry of an errors list. An entry that is not an
+// object keeps its raw JSON as the message; a member of the wrong type
+// reads as its text (message, a path segment) or as zero (a location).
+func errorFrom(v jsonscan.Value) Error {
+	if v.Kind() != jsonscan.KindObject {
+		return Error{Message: string(v)}
 	}
-	e := Error{Message: v.Get("message").String()}
-	v.Get("locations").ForEach(func(_, l gjson.Result) bool {
-		e.Locations = append(e.Locations, Location{Line: int(l.Get("line").Int()), Column: int(l.Get("column").Int())})
-		return true
-	})
-	v.Get("path").ForEach(func(_, p gjson.Result) bool {
-		if p.Type == gjson.Number {
-			e.Path = append(e.Path, int(p.Int()))
+	e := Error{Message: text(v.Get("message"))}
+	for l := range v.Get("locations").Elements() {
+		e.Locations = append(e.Locations, Location{Line: integer(l.Get("line")), Column: integer(l.Get("column"))})
+	}
+	for p := range v.Get("path").Elements() {
+		if p.Kind() == jsonscan.KindNumber {
+			e.Path = append(e.Path, integer(p))
 		} else {
-			e.Path = append(e.Path, p.String())
+			e.Path = append(e.Path, text(p))
 		}
-		return true
-	})
-	if x := v.Get("extensions"); x.IsObject() {
-		e.Extensions = x.Raw
 	}
-	if cf := v.Get("customer_facing"); cf.IsBool() {
-		b := cf.Bool()
+	if x := v.Get("extensions"); x.Kind() == jsonscan.KindObject {
+		e.Extensions = string(x)
+	}
+	if b, ok := v.Get("customer_facing").Bool(); ok {
 		e.CustomerFacing = &b
 	}
 	return e
+}
+
+// text is a string's text, "" for null or nothing, and the raw JSON of
+// anything else.
+func text(v jsonscan.Value) string {
+	if s, ok := v.Text(); ok {
+		return s
+	}
+	if v.Kind() == jsonscan.KindNull {
+		return ""
+	}
+	return string(v)
+}
+
+// integer is a number's integer part, or a string's when it holds one;
+// else 0.
+func integer(v jsonscan.Value) int {
+	if f, ok := v.Float(); ok && f >= math.MinInt32 && f <= math.MaxInt32 {
+		return int(f)
+	}
+	if s, ok := v.Text(); ok {
+		n, _ := strconv.Atoi(s)
+		return n
+	}
+	return 0
 }

@@ -7,7 +7,7 @@
 // (it has no key), so claims are read without verification and used only to
 // schedule expiry and order rotations, never to grant access.
 //
-// Claims are read with base64 and gjson, not golang-jwt: importing golang-jwt
+// Claims are read with base64 and jsonscan, not golang-jwt: importing golang-jwt
 // links every signing algorithm it registers (RSA, ECDSA P-256/384/521,
 // Ed25519) into the module, about 1.1 MB raw and 290 KB brotli, for a reader
 // that never verifies. A differential fuzz test (FuzzAgreesWithGolangJWT)
@@ -15,6 +15,7 @@
 package session
 
 import (
+	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -23,7 +24,6 @@ import (
 	"time"
 
 	"github.com/gqlauth/gqlauth/wasm/internal/jsonscan"
-	"github.com/tidwall/gjson"
 )
 
 // Errors reported when a header value cannot become a Token. Details are
@@ -132,7 +132,7 @@ func parseJWT(raw string) (Token, error) {
 	if err != nil {
 		return Token{}, fmt.Errorf("%w: header: %w", ErrMalformed, err)
 	}
-	if alg := header.Get("alg"); alg.Type != gjson.String || alg.Str == "" {
+	if alg, _ := header.Get("alg").Text(); alg == "" {
 		return Token{}, fmt.Errorf("%w: header names no algorithm", ErrMalformed)
 	}
 	claims, err := segment(payload)
@@ -140,9 +140,9 @@ func parseJWT(raw string) (Token, error) {
 		return Token{}, fmt.Errorf("%w: claims: %w", ErrMalformed, err)
 	}
 	t := Token{Raw: raw}
-	var exp, iat gjson.Result
-	claims.ForEach(func(key, v gjson.Result) bool { // the last of a repeated claim counts
-		switch key.String() {
+	var exp, iat jsonscan.Value
+	for key, v := range claims.Members() { // the last of a repeated claim counts
+		switch key {
 		case "sub":
 			t.Subject, ok = stringClaim(v)
 		case "jti":
@@ -152,21 +152,20 @@ func parseJWT(raw string) (Token, error) {
 		case "iat":
 			iat = v
 		}
-		return ok
-	})
-	if !ok {
-		return Token{}, fmt.Errorf("%w: sub and jti must be strings", ErrMalformed)
+		if !ok {
+			return Token{}, fmt.Errorf("%w: sub and jti must be strings", ErrMalformed)
+		}
 	}
-	if exp.Type != gjson.Number {
+	if exp.Kind() != jsonscan.KindNumber {
 		return Token{}, fmt.Errorf("%w: it has no numeric exp claim", ErrMalformed)
 	}
-	if t.ExpiresAt, ok = unixTime(exp.Num); !ok {
+	if t.ExpiresAt, ok = claimTime(exp); !ok {
 		return Token{}, fmt.Errorf("%w: exp is out of range", ErrMalformed)
 	}
-	switch iat.Type {
-	case gjson.Null: // absent or null: unknown
-	case gjson.Number:
-		if t.IssuedAt, ok = unixTime(iat.Num); !ok {
+	switch iat.Kind() {
+	case 0, jsonscan.KindNull: // absent or null: unknown
+	case jsonscan.KindNumber:
+		if t.IssuedAt, ok = claimTime(iat); !ok {
 			return Token{}, fmt.Errorf("%w: iat is out of range", ErrMalformed)
 		}
 	default:
@@ -176,26 +175,33 @@ func parseJWT(raw string) (Token, error) {
 }
 
 // segment decodes one base64url part of a compact JWT holding a JSON object.
-func segment(part string) (gjson.Result, error) {
+func segment(part string) (jsonscan.Value, error) {
 	b, err := base64.RawURLEncoding.DecodeString(part)
 	if err != nil {
-		return gjson.Result{}, errors.New("not base64url")
+		return nil, errors.New("not base64url")
 	}
 	if err := jsonscan.CheckObject(b, maxClaimsDepth); err != nil {
-		return gjson.Result{}, err
+		return nil, err
 	}
-	return gjson.ParseBytes(b), nil
+	return bytes.Trim(b, " \t\r\n"), nil
 }
 
-// stringClaim reads a claim that must be a string; null counts as absent.
-func stringClaim(v gjson.Result) (string, bool) {
-	switch v.Type {
-	case gjson.String:
-		return strings.ToValidUTF8(v.Str, "\uFFFD"), true
-	case gjson.Null:
-		return "", true
+// stringClaim reads a claim that must be a string (invalid UTF-8 becomes
+// U+FFFD); null counts as absent.
+func stringClaim(v jsonscan.Value) (string, bool) {
+	if s, ok := v.Text(); ok {
+		return s, true
 	}
-	return "", false
+	return "", v.Kind() == jsonscan.KindNull
+}
+
+// claimTime reads a NumericDate claim (see unixTime).
+func claimTime(v jsonscan.Value) (time.Time, bool) {
+	sec, ok := v.Float() // false past float64's range
+	if !ok {
+		return time.Time{}, false
+	}
+	return unixTime(sec)
 }
 
 // unixTime converts NumericDate seconds, fractions kept to the microsecond.

@@ -1,16 +1,20 @@
-// Package jsonscan checks JSON text from the network in one pass that does
-// not recurse: that it is one valid JSON object (RFC 8259), that it nests
-// at most a given depth, and where the members of that object are.
+// Package jsonscan is the module's JSON reader. It checks JSON text from
+// the network in one pass that does not recurse: that it is one valid JSON
+// object (RFC 8259), that it nests at most a given depth, and where the
+// members of that object are (Object, CheckObject); or the same for a text
+// that arrives in pieces (Stream). Then Value reads the parts the client
+// needs (data, errors, claims) in place.
 //
-// Why not the JSON reader the module uses for the rest (gjson): it
-// recurses once per level of nesting, and in WebAssembly the engine's call
-// stack is small (a 10 KB body of nested arrays overflows it, and a stack
-// overflow there is a JavaScript RangeError that unwinds through the Go
-// runtime instead of returning an error); and checking a body took it three
-// passes (depth, validity, finding data and errors) at about 90 MB/s in
-// WebAssembly. This one pass skips string contents eight bytes at a time,
-// which is most of a large body. Only after it has passed does gjson read
-// the (small) parts the client needs.
+// Why not a general JSON library. encoding/json decodes by reflection and
+// is the largest package a Go program can link for this; gjson, which the
+// module used before, links encoding/json anyway (through the pretty-print
+// modifier it registers at init): the two cost 148 KB of the module's
+// brotli size. And both recurse once per level of nesting: in WebAssembly
+// the engine's call stack is small (a 10 KB body of nested arrays
+// overflows it, and a stack overflow there is a JavaScript RangeError that
+// unwinds through the Go runtime instead of returning an error). The check
+// here skips string contents eight bytes at a time, which is most of a
+// large body.
 //
 // Like encoding/json.Valid it does not check that strings hold valid UTF-8.
 // It is pure Go: it must not import syscall/js or net/http.
