@@ -178,12 +178,12 @@ func TestWithSignal(t *testing.T) {
 }
 
 func TestBytes(t *testing.T) {
-	b, err := Bytes(eval(t, "'pässword ✓'"))
+	b, err := Bytes(eval(t, "'pässword ✓'"), 13)
 	if err != nil || string(b) != "pässword ✓" {
 		t.Fatalf("Bytes = %q, %v", b, err)
 	}
 	for _, v := range []string{"42", "null", "new String('x')", "10n", "Symbol('s')"} {
-		if _, err := Bytes(eval(t, v)); !errors.Is(err, ErrNotString) {
+		if _, err := Bytes(eval(t, v), 100); !errors.Is(err, ErrNotString) {
 			t.Errorf("Bytes(%s) error = %v, want ErrNotString", v, err)
 		}
 	}
@@ -193,5 +193,37 @@ func TestBytes(t *testing.T) {
 	}
 	if n, _ := u8.Length(); n != 3 {
 		t.Fatalf("BytesToJS length %d", n)
+	}
+}
+
+// The limits hold in UTF-8 bytes, and a value far over one is refused from
+// its length alone (a 3e9-byte allocation would be fatal, not a panic).
+func TestLimits(t *testing.T) {
+	// 'pässword ✓' is 10 UTF-16 units and 13 UTF-8 bytes.
+	if _, err := Bytes(eval(t, "'pässword ✓'"), 12); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("Bytes over its limit in UTF-8 only: %v, want ErrTooLarge", err)
+	}
+	if _, err := String(eval(t, "'pässword ✓'"), 12); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("String over its limit in UTF-8 only: %v, want ErrTooLarge", err)
+	}
+	if s, err := String(eval(t, "'pässword ✓'"), 13); err != nil || s != "pässword ✓" {
+		t.Errorf("String = %q, %v", s, err)
+	}
+	if _, err := String(eval(t, "'x'.repeat(1 << 20)"), 1<<10); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("String of 1 MiB under a 1 KiB limit: %v, want ErrTooLarge", err)
+	}
+	if b, err := CopyBytes(eval(t, "new Uint8Array([1, 2, 3])"), 3); err != nil || string(b) != "\x01\x02\x03" {
+		t.Errorf("CopyBytes = %v, %v", b, err)
+	}
+	if _, err := CopyBytes(eval(t, "new Uint8Array(4)"), 3); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("CopyBytes over its limit: %v, want ErrTooLarge", err)
+	}
+	for _, forged := range []string{"({byteLength: 3e9})", "({byteLength: -1, length: -1})", "new Uint16Array(2)", "new ArrayBuffer(2)", "'abc'", "null"} {
+		if _, err := CopyBytes(eval(t, forged), 1<<20); !errors.Is(err, ErrNotBytes) {
+			t.Errorf("CopyBytes(%s) error = %v, want ErrNotBytes", forged, err)
+		}
+	}
+	if _, err := Keys(eval(t, "({['k'.repeat(5000)]: 1})"), 10); !errors.Is(err, ErrTooLarge) {
+		t.Errorf("Keys with a 5000-byte key: %v, want ErrTooLarge", err)
 	}
 }

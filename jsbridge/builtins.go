@@ -25,6 +25,8 @@ var builtins struct {
 	uint8Array      safejs.Value
 	abortController safejs.Value
 	textEncoder     safejs.Value // an instance
+	lastIndexOf     safejs.Value // String.prototype.lastIndexOf
+	emptyString     safejs.Value // [""], lastIndexOf's arguments for a length
 	abortedGetter   safejs.Value // AbortSignal.prototype's aborted getter
 	withResolvers   safejs.Value // Promise.withResolvers, undefined where there is none
 	fetch           safejs.Value // undefined where there is none
@@ -71,6 +73,13 @@ func initBuiltins() {
 				b.abortedGetter, _ = b.reflect.Call("get", desc, "get")
 			}
 		}
+	}
+	if proto, err := b.reflect.Call("get", b.string, "prototype"); err == nil {
+		b.lastIndexOf, _ = b.reflect.Call("get", proto, "lastIndexOf")
+	}
+	if b.emptyString, err = b.array.Call("of", ""); err != nil || TypeOf(b.lastIndexOf) != safejs.TypeFunction {
+		b.err = fmt.Errorf("this JavaScript environment has no String.prototype.lastIndexOf")
+		return
 	}
 	b.withResolvers, _ = b.reflect.Call("get", b.promise, "withResolvers")
 	// fetch is looked up, not required: only Fetch needs it.

@@ -19,8 +19,10 @@ var (
 	// ErrFetchFailed means fetch rejected (the network, DNS, CORS, a
 	// redirect), or a body that had begun stopped coming.
 	ErrFetchFailed = errors.New("fetch failed")
-	// ErrTooLarge means the body is larger than FetchRequest.MaxBytes.
-	ErrTooLarge = errors.New("response body too large")
+	// ErrTooLarge means the body is larger than FetchRequest.MaxBytes, or
+	// a string or array read with String, Bytes or CopyBytes is longer
+	// than the limit given.
+	ErrTooLarge = errors.New("too large")
 )
 
 // FetchRequest is one request for Fetch.
@@ -192,7 +194,7 @@ func readBody(ctx context.Context, response, headers safejs.Value, max int) ([]b
 	announced, err := strconv.ParseInt(strings.TrimSpace(length), 10, 64)
 	known = known && err == nil && announced >= 0
 	if known && announced > int64(max) {
-		return nil, safejs.Undefined(), fmt.Errorf("%w: it announces %d bytes, more than the %d allowed", ErrTooLarge, announced, max)
+		return nil, safejs.Undefined(), fmt.Errorf("response body %w: it announces %d bytes, more than the %d allowed", ErrTooLarge, announced, max)
 	}
 	encoding, encoded := header(headers, "Content-Encoding")
 	if known && (!encoded || strings.EqualFold(strings.TrimSpace(encoding), "identity")) {
@@ -265,7 +267,7 @@ func appendView(body []byte, view safejs.Value, max int) ([]byte, error) {
 		return nil, fmt.Errorf("%w: a chunk of the body is not bytes", ErrFetchFailed)
 	}
 	if len(body)+n > max {
-		return nil, fmt.Errorf("%w: more than the %d bytes allowed", ErrTooLarge, max)
+		return nil, fmt.Errorf("response body %w: more than the %d bytes allowed", ErrTooLarge, max)
 	}
 	start := len(body)
 	body = append(body, make([]byte, n)...)
@@ -310,7 +312,7 @@ func newBodyReader(response, headers, controller safejs.Value, max int) *BodyRea
 	}
 	length, known := header(headers, "Content-Length")
 	if announced, err := strconv.ParseInt(strings.TrimSpace(length), 10, 64); known && err == nil && announced > int64(max) {
-		b.fail(fmt.Errorf("%w: it announces %d bytes, more than the %d allowed", ErrTooLarge, announced, max))
+		b.fail(fmt.Errorf("response body %w: it announces %d bytes, more than the %d allowed", ErrTooLarge, announced, max))
 	}
 	return b
 }
@@ -349,7 +351,7 @@ func (b *BodyReader) Next(ctx context.Context) ([]byte, safejs.Value, error) {
 		return nil, safejs.Undefined(), b.fail(fmt.Errorf("%w: a chunk of the body is not bytes", ErrFetchFailed))
 	}
 	if b.read += n; b.read > b.max {
-		return nil, safejs.Undefined(), b.fail(fmt.Errorf("%w: more than the %d bytes allowed", ErrTooLarge, b.max))
+		return nil, safejs.Undefined(), b.fail(fmt.Errorf("response body %w: more than the %d bytes allowed", ErrTooLarge, b.max))
 	}
 	if cap(b.buf) < n {
 		b.buf = make([]byte, n)

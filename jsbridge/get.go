@@ -78,8 +78,11 @@ func TypeOf(v safejs.Value) (t safejs.Type) {
 	return v.Type()
 }
 
+const maxKeyBytes = 4 << 10
+
 // Keys returns Object.keys(o) for an object the caller does not control;
-// a Proxy trap that throws becomes ErrThrew. At most limit keys are read.
+// a Proxy trap that throws becomes ErrThrew. At most limit keys are read,
+// each of at most maxKeyBytes.
 func Keys(o safejs.Value, limit int) ([]string, error) {
 	if err := Init(); err != nil {
 		return nil, err
@@ -101,9 +104,9 @@ func Keys(o safejs.Value, limit int) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		s, err := k.String()
+		s, err := String(k, maxKeyBytes)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("key %d: %w", i, err)
 		}
 		out = append(out, s)
 	}

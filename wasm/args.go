@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"math"
 	"strings"
 
@@ -16,6 +17,29 @@ import (
 // so a throwing getter, a Proxy or a BigInt is an INVALID_ARGUMENT, never a
 // crash.
 
+// maxArgBytes bounds every string and Uint8Array read from JavaScript. A
+// longer one is refused before Go allocates for it: running out of memory
+// would end the module, for every tab that shares it.
+const maxArgBytes = 32 << 20
+
+// text reads the string v, named name in the error.
+func text(v safejs.Value, name string) (string, error) {
+	s, err := jsbridge.String(v, maxArgBytes)
+	return s, argError(err, name, "a string")
+}
+
+// argError describes an error from jsbridge.String, Bytes or CopyBytes.
+func argError(err error, name, want string) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, jsbridge.ErrTooLarge):
+		return invalid("%s is longer than %d MiB", name, maxArgBytes>>20)
+	default:
+		return invalid("%s must be %s", name, want)
+	}
+}
+
 func argAt(args []safejs.Value, i int) safejs.Value {
 	if i < len(args) {
 		return args[i]
@@ -28,11 +52,7 @@ func invalid(format string, a ...any) error {
 }
 
 func stringArg(args []safejs.Value, i int, name string) (string, error) {
-	v := argAt(args, i)
-	if jsbridge.TypeOf(v) != safejs.TypeString {
-		return "", invalid("%s must be a string", name)
-	}
-	return v.String()
+	return text(argAt(args, i), name)
 }
 
 func optionalStringArg(args []safejs.Value, i int, name string) (string, error) {
@@ -56,13 +76,10 @@ func stringField(o safejs.Value, name string, required bool) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	switch {
-	case jsbridge.TypeOf(v) == safejs.TypeString:
-		return v.String()
-	case (v.IsUndefined() || v.IsNull()) && !required:
+	if (v.IsUndefined() || v.IsNull()) && !required {
 		return "", nil
 	}
-	return "", invalid("%s must be a string", name)
+	return text(v, name)
 }
 
 // optionalStringField reads o[name], a string, or "" when o or the field is
@@ -145,13 +162,8 @@ func credentialsArg(o safejs.Value) (client.Credentials, error) {
 	if err != nil {
 		return cr, err
 	}
-	if jsbridge.TypeOf(password) != safejs.TypeString {
-		return cr, invalid("password must be a string")
-	}
-	if cr.Password, err = jsbridge.Bytes(password); err != nil {
-		return cr, invalid("password: %v", err)
-	}
-	return cr, nil
+	cr.Password, err = jsbridge.Bytes(password, maxArgBytes)
+	return cr, argError(err, "password", "a string")
 }
 
 // passRequestArg reads the request of a pass call: {method, query?,
@@ -194,12 +206,9 @@ func passRequestArg(o safejs.Value) (client.PassRequest, error) {
 	switch jsbridge.TypeOf(body) {
 	case safejs.TypeUndefined, safejs.TypeNull:
 	case safejs.TypeString:
-		r.Body, err = jsbridge.Bytes(body)
+		r.Body, err = jsbridge.Bytes(body, maxArgBytes)
 	default:
-		r.Body, err = jsbridge.CopyBytes(body)
+		r.Body, err = jsbridge.CopyBytes(body, maxArgBytes)
 	}
-	if err != nil {
-		return r, invalid("the body must be a string or a Uint8Array")
-	}
-	return r, nil
+	return r, argError(err, "the body", "a string or a Uint8Array")
 }

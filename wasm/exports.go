@@ -154,8 +154,9 @@ func (b *bridge) fetchWithAuth(args []safejs.Value) (func() (any, error), error)
 		return nil, err
 	}
 	if v := argAt(args, 2); !v.IsUndefined() && !v.IsNull() {
-		if r.Variables, err = jsbridge.Bytes(v); err != nil {
-			return nil, invalid("variables must be the JSON text of an object")
+		r.Variables, err = jsbridge.Bytes(v, maxArgBytes)
+		if err = argError(err, "variables", "the JSON text of an object"); err != nil {
+			return nil, err
 		}
 	}
 	o := argAt(args, 3)

@@ -307,7 +307,10 @@ class Connection {
     });
     try {
       const head = await this.#request(id, 'pass', args, signal, true, transfer);
-      if (signal?.aborted) throw signal.reason;
+      if (signal?.aborted) { // since the head came: its body is still coming
+        stop();
+        throw signal.reason;
+      }
       signal?.addEventListener('abort', onAbort, { once: true });
       return { head, body };
     } catch (e) {

@@ -219,7 +219,9 @@ const OPS = {
       if (key !== null) shared.set(key, { handle, ports: new Set() });
     }
     try {
-      attach(b, session, handle);
+      // A second client of one page on the shared session: the page
+      // routes the events it already hears to both.
+      if (!session.owns(handle)) attach(b, session, handle);
     } catch (e) {
       if (!shared.get(key)?.ports.size) {
         shared.delete(key);

@@ -82,20 +82,31 @@ func AllowInsecureHTTP() Option {
 func WithHeaders(h map[string]string) Option {
 	return func(c *Client) error {
 		for name, value := range h {
-			if !isHeaderName(name) {
-				return invalidArg("header name %q is not a valid HTTP header name", name)
+			if err := checkHeader(name, value); err != nil {
+				return err
 			}
-			if !isHeaderValue(value) {
-				return invalidArg("header %q must be Latin-1 text without control characters", name)
-			}
-			switch strings.ToLower(name) {
-			case "authorization", "content-type", "x-authorization":
+			if strings.EqualFold(name, "Content-Type") {
 				return invalidArg("header %q is set by gqlauth and cannot be overridden", name)
 			}
 			c.headers[name] = value
 		}
 		return nil
 	}
+}
+
+// checkHeader checks a header of the app's: a name fetch accepts, a value
+// fetch can send (Latin-1 text without control characters), and not one of
+// the token's headers, which are gqlauth's to send.
+func checkHeader(name, value string) error {
+	switch {
+	case !isHeaderName(name):
+		return invalidArg("header name %q is not a valid HTTP header name", name)
+	case !isHeaderValue(value):
+		return invalidArg("header %q must be Latin-1 text without control characters", name)
+	case isTokenHeader(name):
+		return invalidArg("header %q is refused: the token is gqlauth's to send", name)
+	}
+	return nil
 }
 
 // OnEvent registers the function that receives token changes. It is called
@@ -132,8 +143,8 @@ func WithKeepAlive(r graphql.Request, before time.Duration) Option {
 type Event struct {
 	session.Event
 	// Cause is the cause given, with WithCause, to the call whose work made
-	// the change; CauseKeepAlive for a keep-alive's; "" for a change no call
-	// made (the token reaching its expiry on the client's timer).
+	// the change; CauseKeepAlive for a keep-alive's; "" for an expiry, which
+	// no call makes (whether the timer or a call noticed it first).
 	Cause string
 }
 
@@ -544,19 +555,25 @@ func (c *Client) changed(ev *session.Event, cause string) {
 		c.keepTimer = nil
 	}
 	c.mu.Unlock()
+	if ev.Reason == session.ReasonExpired {
+		cause = ""
+	}
 	c.onEvent(Event{Event: *ev, Cause: cause})
 	if installed {
 		// A token unusable from the start (the leeway is longer than its
 		// life) gets no timer: say at once that it expired.
 		if expired := c.sess.CheckExpiry(); expired != nil {
-			c.onEvent(Event{Event: *expired, Cause: cause})
+			c.onEvent(Event{Event: *expired})
 		}
 	}
 }
 
 // armKeepAliveLocked arms the keep-alive, if there is one, for the token
 // just installed: it fires keepAliveBefore before the token stops being
-// usable, and sends only if no other token was installed meanwhile.
+// usable, but not before half of the token's usable life has passed, and
+// sends only if no other token was installed meanwhile. (Without that
+// floor, a keepAliveBefore as long as the tokens' life would fire at once,
+// its answer's token would arm it at once again, and so on without end.)
 func (c *Client) armKeepAliveLocked() {
 	if c.keepAlive == nil || c.closed {
 		return
@@ -570,12 +587,13 @@ func (c *Client) armKeepAliveLocked() {
 		return
 	}
 	installs := c.installs
-	c.keepTimer = c.afterFunc(max(usable-c.keepAliveBefore, 0), func() { c.sendKeepAlive(installs) })
+	c.keepTimer = c.afterFunc(max(usable-c.keepAliveBefore, usable/2), func() { c.sendKeepAlive(installs) })
 }
 
 // sendKeepAlive sends the keep-alive request if the token installed as
 // install number installs is still the newest: the session has been idle.
 func (c *Client) sendKeepAlive(installs uint64) {
+	defer c.recoverTimer("the keep-alive")
 	c.mu.Lock()
 	idle := !c.closed && c.installs == installs
 	if idle {
@@ -587,6 +605,15 @@ func (c *Client) sendKeepAlive(installs uint64) {
 	}
 	if _, err := c.Do(WithCause(context.Background(), CauseKeepAlive), *c.keepAlive); err != nil {
 		c.onWarning(fmt.Errorf("gqlauth: the keep-alive request failed: %w", err))
+	}
+}
+
+// recoverTimer, deferred by the functions timers run, turns a panic into a
+// warning: a timer's goroutine runs outside any export, so nothing else
+// would recover it, and in WebAssembly it would end the module.
+func (c *Client) recoverTimer(what string) {
+	if r := recover(); r != nil {
+		c.onWarning(fmt.Errorf("gqlauth: %s failed: %v", what, r))
 	}
 }
 
@@ -612,6 +639,7 @@ func (c *Client) armExpiryLocked() {
 // checkExpiry runs when the token may have become unusable: it publishes
 // the expired event, or arms the timer again for the token held now.
 func (c *Client) checkExpiry() {
+	defer c.recoverTimer("the expiry check")
 	c.mu.Lock()
 	c.expiryTimer = nil
 	c.mu.Unlock()

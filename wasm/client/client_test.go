@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -755,10 +756,19 @@ func TestEventsCarryTheirCause(t *testing.T) {
 	if _, err := c.Login(tab, Credentials{Username: "demo", Password: []byte("right")}); err != nil {
 		t.Fatal(err)
 	}
+	// A call that notices the expiry before the timer does: still no
+	// call's doing.
+	clock.Advance(2 * time.Hour)
+	if _, err := c.Do(WithCause(context.Background(), "tab-b"), graphql.Request{Query: "{ me { id } }"}); CodeOf(err) != CodeTokenExpired {
+		t.Fatalf("Do after exp: %v, want TOKEN_EXPIRED", err)
+	}
+	if _, err := c.Login(tab, Credentials{Username: "demo", Password: []byte("right")}); err != nil {
+		t.Fatal(err)
+	}
 	c.Logout(WithCause(context.Background(), "tab-b"))
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if got, want := strings.Join(rec.causes, ","), "tab-a,tab-b,,tab-a,tab-b"; got != want {
+	if got, want := strings.Join(rec.causes, ","), "tab-a,tab-b,,tab-a,,tab-a,tab-b"; got != want {
 		t.Errorf("causes = %q (events %v), want %q", got, rec.events, want)
 	}
 }
@@ -831,6 +841,47 @@ func TestKeepAliveSendsWhenIdleAndStopsOnLogout(t *testing.T) {
 	last.f()
 	if api.requests() != sent {
 		t.Error("a keep-alive sent a request after logout")
+	}
+}
+
+// A keepAliveBefore as long as the token's life would fire at once, and its
+// answer's token would arm it at once again: the keep-alive waits half the
+// token's usable life instead, however long keepAliveBefore is.
+func TestKeepAliveWaitsHalfTheTokensLifeAtLeast(t *testing.T) {
+	c, _, _, _ := newTestClient(t, WithLeeway(time.Minute), WithKeepAlive(graphql.Request{Query: "{ __typename }"}, 2*time.Hour))
+	var delays []time.Duration
+	c.afterFunc = func(d time.Duration, f func()) func() bool {
+		delays = append(delays, d)
+		return func() bool { return true }
+	}
+	login(t, c)
+	// The token is usable for 59 minutes: the expiry check at 59, the
+	// keep-alive at 29.5.
+	if !slices.Contains(delays, 59*time.Minute/2) || slices.Contains(delays, 0) {
+		t.Errorf("timers armed after login: %v, want a keep-alive at %v and none at once", delays, 59*time.Minute/2)
+	}
+}
+
+// A timer's function runs on its own goroutine, outside any export: a panic
+// there becomes a warning, and the client goes on.
+func TestKeepAlivePanicBecomesAWarning(t *testing.T) {
+	c, api, _, rec := newTestClient(t, WithKeepAlive(graphql.Request{Query: "{ __typename }"}, time.Minute))
+	var keepAlive func()
+	c.afterFunc = func(d time.Duration, f func()) func() bool {
+		if d < time.Hour { // the expiry check is due at the hour
+			keepAlive = f
+		}
+		return func() bool { return true }
+	}
+	login(t, c)
+	api.mu.Lock()
+	api.override = func(*Request) (*Response, error) { panic("transport bug") }
+	api.mu.Unlock()
+	keepAlive()
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	if len(rec.warnings) != 1 || !strings.Contains(rec.warnings[0].Error(), "the keep-alive failed: transport bug") {
+		t.Errorf("warnings %v: want the keep-alive's panic", rec.warnings)
 	}
 }
 

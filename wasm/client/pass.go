@@ -67,7 +67,7 @@ func (c *Client) Pass(ctx context.Context, r PassRequest, sink PassSink) error {
 		return err
 	}
 	defer done()
-	x := &exchange{body: r.Body, cause: causeOf(ctx)}
+	x := &exchange{cause: causeOf(ctx)} // its request is req, not one of x's making
 	if err := c.lend(x); err != nil {
 		return err
 	}
@@ -101,26 +101,25 @@ func (c *Client) passRequest(r PassRequest) (*Request, error) {
 		req.Header[name] = value
 	}
 	for name, value := range r.Header {
-		if !isHeaderName(name) {
-			return nil, invalidArg("header name %q is not a valid HTTP header name", name)
+		if err := checkHeader(name, value); err != nil {
+			return nil, err
 		}
-		if !isHeaderValue(value) {
-			return nil, invalidArg("header %q must be Latin-1 text without control characters", name)
-		}
-		if isTokenHeader(name) {
-			return nil, invalidArg("header %q is refused: the token is gqlauth's to send", name)
-		}
-		for have := range req.Header { // the app's value takes the place of the client's
-			if strings.EqualFold(have, name) {
-				delete(req.Header, have)
-			}
-		}
+		deleteHeader(req.Header, name) // the app's value takes the place of the client's
 		req.Header[name] = value
 	}
 	if r.Method == "POST" && !hasHeader(req.Header, "Content-Type") {
 		req.Header["Content-Type"] = "application/json"
 	}
 	return req, nil
+}
+
+// deleteHeader deletes name from h, in any case.
+func deleteHeader(h map[string]string, name string) {
+	for have := range h {
+		if strings.EqualFold(have, name) {
+			delete(h, have)
+		}
+	}
 }
 
 func isTokenHeader(name string) bool {
@@ -160,64 +159,42 @@ func (c *Client) passOnce(ctx context.Context, x *exchange, template *Request, s
 		return c.passWhole(ctx, x, resp, body, sink)
 	}
 	if err := sink.Head(passHead(resp)); err != nil {
+		c.rotateFrom(x, resp) // its token came, though the app is gone
 		return false, err
 	}
-	var judge graphql.Judge
-	for {
-		chunk, err := body.Next(ctx)
-		if err == io.EOF {
-			break
-		}
-		if err == nil {
-			judge.Write(chunk.Bytes)
-			err = sink.Chunk(chunk)
-		}
-		if err != nil { // a body cut short still brought its token, as in Do
-			c.rotateFrom(x, resp)
-			if ctx.Err() != nil {
-				return false, context.Cause(ctx)
-			}
-			return false, err
-		}
-	}
-	if refused, err := judge.End(); err == nil && refused {
+	refused, err := c.drain(ctx, x, resp, body, sink.Chunk)
+	switch {
+	case err != nil:
+		return false, err
+	case refused:
 		// Too late to send it again, had the token been superseded since:
 		// the answer is the app's now.
 		_, ev := c.sess.Refused(x.ticket)
 		c.changed(ev, x.cause)
-		return false, nil
+	default:
+		c.rotateFrom(x, resp)
 	}
-	c.rotateFrom(x, resp)
 	return false, nil
 }
 
 // passWhole reads the answer to x whole and judges it before passing it
 // on, so that a refusal can be sent again instead.
 func (c *Client) passWhole(ctx context.Context, x *exchange, resp *Response, body Stream, sink PassSink) (retry bool, err error) {
-	var judge graphql.Judge
 	var chunks []Chunk
-	for {
-		chunk, err := body.Next(ctx)
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			c.rotateFrom(x, resp)
-			if ctx.Err() != nil {
-				return false, context.Cause(ctx)
-			}
-			return false, err
-		}
-		judge.Write(chunk.Bytes)
+	refused, err := c.drain(ctx, x, resp, body, func(chunk Chunk) error {
 		chunks = append(chunks, Chunk{Bytes: bytes.Clone(chunk.Bytes), Native: chunk.Native})
-	}
-	if refused, err := judge.End(); err == nil && refused {
+		return nil
+	})
+	switch {
+	case err != nil:
+		return false, err
+	case refused:
 		replay, ev := c.sess.Refused(x.ticket)
 		c.changed(ev, x.cause)
 		if replay && c.lend(x) == nil {
 			return true, nil
 		}
-	} else {
+	default:
 		c.rotateFrom(x, resp)
 	}
 	if err := sink.Head(passHead(resp)); err != nil {
@@ -229,6 +206,33 @@ func (c *Client) passWhole(ctx context.Context, x *exchange, resp *Response, bod
 		}
 	}
 	return false, nil
+}
+
+// drain reads body to its end, giving each piece to the judge and to each,
+// and says whether the answer refused the whole operation (Unauthorized).
+// A body cut short (the network, ctx, an error from each) still brought
+// its token, as in Do: drain installs it before it returns the error.
+func (c *Client) drain(ctx context.Context, x *exchange, resp *Response, body Stream, each func(Chunk) error) (refused bool, err error) {
+	var judge graphql.Judge
+	for {
+		chunk, err := body.Next(ctx)
+		if err == io.EOF {
+			break
+		}
+		if err == nil {
+			judge.Write(chunk.Bytes)
+			err = each(chunk)
+		}
+		if err != nil {
+			c.rotateFrom(x, resp)
+			if ctx.Err() != nil {
+				return false, context.Cause(ctx)
+			}
+			return false, err
+		}
+	}
+	refused, err = judge.End()
+	return err == nil && refused, nil
 }
 
 // passHead is the head of resp as the app may see it: no token header.

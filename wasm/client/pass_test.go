@@ -16,12 +16,13 @@ type passRecord struct {
 	body     strings.Builder
 	chunks   int
 	onChunk  func()
-	failWith error
+	headErr  error // what Head returns
+	failWith error // what Chunk returns
 }
 
 func (p *passRecord) Head(h PassHead) error {
 	p.heads = append(p.heads, h)
-	return nil
+	return p.headErr
 }
 
 func (p *passRecord) Chunk(c Chunk) error {
@@ -260,22 +261,37 @@ func TestPassBodyCutShortFailsAfterTheHeadAndKeepsTheToken(t *testing.T) {
 	}
 }
 
-func TestPassSinkFailureStopsTheBody(t *testing.T) {
-	c, api, _, _ := newTestClient(t)
-	login(t, c)
-	var body *pieces
-	api.override = func(*Request) (*Response, error) {
-		var resp *Response
-		resp, body = streamed(200, `{"data":{"me":{"id":"1"}}}`, 2, api.mint("1"))
-		return resp, nil
-	}
+// A sink that fails (the page went away) stops the download, at the head
+// or at a piece; the answer's token was sent all the same, and counts.
+func TestPassSinkFailureStopsTheBodyAndKeepsTheToken(t *testing.T) {
 	gone := errors.New("the page went away")
-	sink := &passRecord{failWith: gone}
-	if err := c.Pass(context.Background(), PassRequest{Method: "POST", Body: []byte(appBody)}, sink); !errors.Is(err, gone) {
-		t.Fatalf("Pass() = %v, want the sink's error", err)
-	}
-	if sink.chunks != 1 || !body.closed {
-		t.Errorf("%d pieces passed on, stream closed: %t; want the download stopped at the first", sink.chunks, body.closed)
+	for _, tc := range []struct {
+		name   string
+		sink   *passRecord
+		chunks int
+	}{
+		{"at the head", &passRecord{headErr: gone}, 0},
+		{"at the first piece", &passRecord{failWith: gone}, 1},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c, api, _, rec := newTestClient(t)
+			login(t, c)
+			var body *pieces
+			api.override = func(*Request) (*Response, error) {
+				var resp *Response
+				resp, body = streamed(200, `{"data":{"me":{"id":"1"}}}`, 2, api.mint("1"))
+				return resp, nil
+			}
+			if err := c.Pass(context.Background(), PassRequest{Method: "POST", Body: []byte(appBody)}, tc.sink); !errors.Is(err, gone) {
+				t.Fatalf("Pass() = %v, want the sink's error", err)
+			}
+			if tc.sink.chunks != tc.chunks || !body.closed {
+				t.Errorf("%d pieces passed on, stream closed: %t; want the download stopped after %d", tc.sink.chunks, body.closed, tc.chunks)
+			}
+			if got, want := rec.reasons(), "login,rotate"; got != want {
+				t.Errorf("events %q, want %q: the answer's token counts", got, want)
+			}
+		})
 	}
 }
 

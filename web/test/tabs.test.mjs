@@ -93,6 +93,27 @@ describe(`one session for every tab [${BROWSER}]`, { timeout: 180000 }, () => {
     }
   });
 
+  it('two clients of one tab on the shared session hear each change once; closing one leaves the other working', async () => {
+    const r = await t.run(async (endpoint, username, password) => {
+      const u = await import('/e2e-util.js');
+      await u.newClient('c', { endpoint, share: 'tabs' });
+      await u.newClient('d', { endpoint, share: 'tabs' });
+      await u.client('c').login({ username, password });
+      await u.client('d').fetchWithAuth('{ me { id } }');
+      await new Promise((r) => setTimeout(r, 100));
+      const heard = (name) => u.state(name).events.map((e) => e.reason);
+      const before = { c: heard('c'), d: heard('d') };
+      u.client('c').close();
+      const after = await u.attempt(() => u.client('d').fetchWithAuth('{ me { id } }'));
+      await new Promise((r) => setTimeout(r, 100));
+      return { before, after, d: heard('d'), authenticated: u.state('d').isAuthenticated };
+    }, api.endpoint, USER.username, PASSWORD);
+    assert.deepEqual(r.before, { c: ['login', 'rotate'], d: ['login', 'rotate'] });
+    assert.deepEqual(r.after.value?.data, { me: { id: USER.id } }, JSON.stringify(r.after));
+    assert.deepEqual(r.d, ['login', 'rotate', 'rotate']);
+    assert.equal(r.authenticated, true);
+  });
+
   it('a reload finds the session, with the same token, while another tab is open', async () => {
     const b = await t.openTab();
     try {
@@ -284,6 +305,7 @@ describe(`one session for every tab [${BROWSER}]`, { timeout: 180000 }, () => {
           out[`fetch ${handle}`] = await ask('fetch', [handle, '{ session { jti } }']);
           out[`logout ${handle}`] = await ask('logout', [handle]);
           out[`close ${handle}`] = await ask('close', [handle]);
+          out[`pass ${handle}`] = await ask('pass', [handle, { method: 'POST', body: '{"query":"{ me { id } }"}' }]);
         }
         out.badOpen = await ask('open', [{ endpoint: 42 }, 'x']);
         // It may attach to the shared session and use it, as any script of
@@ -296,6 +318,24 @@ describe(`one session for every tab [${BROWSER}]`, { timeout: 180000 }, () => {
         out.open = await ask('open', [{ endpoint }, new URL('/gqlauth.wasm', location.href).href, undefined, { share: true, tab: 'intruder' }]);
         const handle = out.open.value?.handle;
         out.use = await ask('fetch', [handle, '{ session { jti subject } }']);
+        // Hostile pass requests: bodies that only claim a size (a 3e9-byte
+        // allocation would end the module for every tab), one over the
+        // 32 MiB limit, another endpoint, a token of its own.
+        const query = '{"query":"{ me { id } }"}';
+        out.hostile = {};
+        for (const [name, request] of Object.entries({
+          'forged byteLength': { method: 'POST', body: { byteLength: 3e9 } },
+          'negative byteLength': { method: 'POST', body: { byteLength: -1, length: -1 } },
+          'an ArrayBuffer': { method: 'POST', body: new ArrayBuffer(8) },
+          '33 MiB body': { method: 'POST', body: 'x'.repeat(33 << 20) },
+          '33 MiB query': { method: 'GET', query: 'q='.padEnd(33 << 20, 'x') },
+          'headers not JSON': { method: 'POST', headers: '{', body: query },
+          'own Authorization': { method: 'POST', headers: '{"authorization":"Bearer x"}', body: query },
+          'no method': { body: query },
+        })) {
+          out.hostile[name] = await ask('pass', [handle, request]);
+        }
+        out.passed = await ask('pass', [handle, { method: 'POST', headers: '{"content-type":"application/json"}', body: new TextEncoder().encode(query) }]);
         await new Promise((r) => setTimeout(r, 200));
         return { out, seen };
       }, api.endpoint);
@@ -303,15 +343,21 @@ describe(`one session for every tab [${BROWSER}]`, { timeout: 180000 }, () => {
       // the others are dropped.
       assert.deepEqual(r.out.malformed.map((m) => [m.id, m.ok, m.error?.code]).sort(),
         [1, 2, 3, 4, 5, 6, 7].map((n) => [n, false, 'INVALID_ARGUMENT']));
-      const bad = Object.entries(r.out).filter(([k, v]) => !['open', 'use', 'malformed'].includes(k) && (v.ok !== false || v.timeout));
+      const bad = Object.entries(r.out).filter(([k, v]) => !['open', 'use', 'malformed', 'hostile', 'passed'].includes(k) && (v.ok !== false || v.timeout));
       assert.deepEqual(bad, [], 'calls on handles the port never opened are refused');
       for (const [k, v] of Object.entries(r.out)) {
-        if (/^(login|fetch|logout|close) /.test(k)) assert.equal(v.error?.code, 'NOT_AUTHENTICATED', `${k}: ${JSON.stringify(v)}`);
+        if (/^(login|fetch|logout|close|pass) /.test(k)) assert.equal(v.error?.code, 'NOT_AUTHENTICATED', `${k}: ${JSON.stringify(v)}`);
       }
       assert.equal(r.out.badOpen.error?.code, 'INVALID_ARGUMENT');
       assert.equal(r.out.open.ok, true, JSON.stringify(r.out.open));
       assert.ok(r.out.open.value.state.expiresAt > Date.now(), 'the port attached to the live session');
       assert.equal(r.out.use.ok, true, `it can use the session: ${JSON.stringify(r.out.use)}`);
+      for (const [name, answer] of Object.entries(r.out.hostile)) {
+        assert.equal(answer.error?.code, 'INVALID_ARGUMENT', `${name}: ${JSON.stringify(answer)}`);
+      }
+      assert.match(r.out.hostile['33 MiB body'].error.message, /longer than 32 MiB/);
+      assert.equal(r.out.passed.ok, true, `a well-formed pass is answered: ${JSON.stringify(r.out.passed)}`);
+      assert.equal(r.out.passed.value.status, 200);
       // The tabs keep working, and nothing any of them received holds a token.
       assert.deepEqual((await query(t, '{ me { id } }')).value?.data, { me: { id: USER.id } });
       assert.equal((await state(t)).isAuthenticated, true);

@@ -100,7 +100,7 @@ func (v Value) Get(name string) Value {
 // Text returns the text of a string, unescaped; ok is false for any other
 // kind. Invalid UTF-8 and lone surrogates become U+FFFD.
 func (v Value) Text() (s string, ok bool) {
-	if v.Kind() != KindString || len(v) < 2 {
+	if v.Kind() != KindString || stringEnd(v, 0) != len(v) {
 		return "", false
 	}
 	return unquote(v), true
@@ -109,8 +109,8 @@ func (v Value) Text() (s string, ok bool) {
 // Float returns a number's value; ok is false for any other kind (or a
 // number out of float64's range).
 func (v Value) Float() (f float64, ok bool) {
-	if v.Kind() != KindNumber {
-		return 0, false
+	if v.Kind() != KindNumber || numberEnd(v, 0) != len(v) {
+		return 0, false // not JSON's grammar (ParseFloat's is wider: Inf, hex)
 	}
 	f, err := strconv.ParseFloat(string(v), 64)
 	return f, err == nil

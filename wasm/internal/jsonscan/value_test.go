@@ -125,6 +125,16 @@ func TestValueNeverPanicsOnUncheckedText(t *testing.T) {
 		_ = tree(v)
 		_ = v.Get("a")
 	}
+	for _, s := range []string{`"a\"`, `"\u12"`, `"\u12`, `"\`, `"abc`, `"a"b"`} {
+		if got, ok := Value(s).Text(); ok {
+			t.Errorf("Value(%s).Text() = %q, true; want false", s, got)
+		}
+	}
+	for _, s := range []string{`Infinity`, `-Inf`, `NaN`, `0x1p3`, `1_0`, `01`, `1.`, `-`, `1e`} {
+		if got, ok := Value(s).Float(); ok {
+			t.Errorf("Value(%s).Float() = %v, true; want false", s, got)
+		}
+	}
 }
 
 // FuzzValueAgreesWithEncodingJSON holds Value's readings of any checked
