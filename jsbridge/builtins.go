@@ -27,6 +27,7 @@ var builtins struct {
 	textEncoder     safejs.Value // an instance
 	lastIndexOf     safejs.Value // String.prototype.lastIndexOf
 	emptyString     safejs.Value // [""], lastIndexOf's arguments for a length
+	noArgs          safejs.Value // [], the arguments of a getter called with Reflect.apply
 	abortedGetter   safejs.Value // AbortSignal.prototype's aborted getter
 	withResolvers   safejs.Value // Promise.withResolvers, undefined where there is none
 	fetch           safejs.Value // undefined where there is none
@@ -76,6 +77,10 @@ func initBuiltins() {
 	}
 	if proto, err := b.reflect.Call("get", b.string, "prototype"); err == nil {
 		b.lastIndexOf, _ = b.reflect.Call("get", proto, "lastIndexOf")
+	}
+	if b.noArgs, err = b.array.Call("of"); err != nil {
+		b.err = err
+		return
 	}
 	if b.emptyString, err = b.array.Call("of", ""); err != nil || TypeOf(b.lastIndexOf) != safejs.TypeFunction {
 		b.err = fmt.Errorf("this JavaScript environment has no String.prototype.lastIndexOf")

@@ -143,7 +143,7 @@ func Fetch(ctx context.Context, req *FetchRequest) (*FetchResponse, error) {
 		resp.Stream = newBodyReader(response, headers, controller, req.MaxBytes)
 		return resp, nil
 	}
-	resp.Body, resp.JSBody, resp.Problem = readBody(ctx, response, headers, req.MaxBytes)
+	resp.Body, resp.JSBody, resp.Problem = readBody(ctx, response, headers, controller, req.MaxBytes)
 	if resp.Problem != nil {
 		_, _ = controller.Call("abort") // stop the download
 		resp.Body = nil
@@ -189,7 +189,7 @@ func fetchInit(req *FetchRequest, controller safejs.Value) (safejs.Value, error)
 // unknown or encoded size is cut off at the bound. (Content-Encoding is
 // hidden from scripts by CORS unless the API exposes it; a compressed body
 // whose encoding is hidden is then bounded only once it is read.)
-func readBody(ctx context.Context, response, headers safejs.Value, max int) ([]byte, safejs.Value, error) {
+func readBody(ctx context.Context, response, headers, controller safejs.Value, max int) ([]byte, safejs.Value, error) {
 	length, known := header(headers, "Content-Length")
 	announced, err := strconv.ParseInt(strings.TrimSpace(length), 10, 64)
 	known = known && err == nil && announced >= 0
@@ -200,7 +200,7 @@ func readBody(ctx context.Context, response, headers safejs.Value, max int) ([]b
 	if known && (!encoded || strings.EqualFold(strings.TrimSpace(encoding), "identity")) {
 		return readWhole(ctx, response, max)
 	}
-	body, err := readChunks(ctx, response, max)
+	body, err := newBodyReader(response, headers, controller, max).readAll(ctx)
 	return body, safejs.Undefined(), err
 }
 
@@ -217,64 +217,18 @@ func readWhole(ctx context.Context, response safejs.Value, max int) ([]byte, saf
 	if err != nil {
 		return nil, safejs.Undefined(), fmt.Errorf("%w: the body is not an ArrayBuffer", ErrFetchFailed)
 	}
-	body, err := appendView(nil, view, max)
-	return body, buffer, err
-}
-
-func readChunks(ctx context.Context, response safejs.Value, max int) ([]byte, error) {
-	stream, err := getOwn(response, "body")
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrFetchFailed, errorText(err))
-	}
-	if stream.IsNull() || stream.IsUndefined() {
-		return []byte{}, nil // no body at all
-	}
-	reader, err := stream.Call("getReader")
-	if err != nil {
-		return nil, fmt.Errorf("%w: %s", ErrFetchFailed, errorText(err))
-	}
-	var body []byte
-	for {
-		reading, err := reader.Call("read")
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s", ErrFetchFailed, errorText(err))
-		}
-		chunk, err := Await(ctx, reading)
-		if err != nil {
-			return nil, bodyError(err)
-		}
-		if done, _ := getOwn(chunk, "done"); TypeOf(done) == safejs.TypeBoolean {
-			if finished, _ := done.Bool(); finished {
-				return body, nil
-			}
-		}
-		view, err := getOwn(chunk, "value")
-		if err != nil {
-			return nil, fmt.Errorf("%w: %s", ErrFetchFailed, errorText(err))
-		}
-		if body, err = appendView(body, view, max); err != nil {
-			_, _ = reader.Call("cancel")
-			return nil, err
-		}
-	}
-}
-
-// appendView appends the bytes of the Uint8Array view to body, refusing to
-// pass max bytes in all.
-func appendView(body []byte, view safejs.Value, max int) ([]byte, error) {
 	n, err := intProperty(view, "byteLength")
 	if err != nil {
-		return nil, fmt.Errorf("%w: a chunk of the body is not bytes", ErrFetchFailed)
+		return nil, safejs.Undefined(), fmt.Errorf("%w: the body is not bytes", ErrFetchFailed)
 	}
-	if len(body)+n > max {
-		return nil, fmt.Errorf("response body %w: more than the %d bytes allowed", ErrTooLarge, max)
+	if n > max {
+		return nil, safejs.Undefined(), fmt.Errorf("response body %w: more than the %d bytes allowed", ErrTooLarge, max)
 	}
-	start := len(body)
-	body = append(body, make([]byte, n)...)
-	if _, err := safejs.CopyBytesToGo(body[start:], view); err != nil {
-		return nil, fmt.Errorf("%w: a chunk of the body is not bytes", ErrFetchFailed)
+	body := make([]byte, n)
+	if _, err := safejs.CopyBytesToGo(body, view); err != nil {
+		return nil, safejs.Undefined(), fmt.Errorf("%w: the body is not bytes", ErrFetchFailed)
 	}
-	return body, nil
+	return body, buffer, nil
 }
 
 // bodyError explains a failure while the body was coming in.
@@ -360,6 +314,21 @@ func (b *BodyReader) Next(ctx context.Context) ([]byte, safejs.Value, error) {
 		return nil, safejs.Undefined(), b.fail(fmt.Errorf("%w: a chunk of the body is not bytes", ErrFetchFailed))
 	}
 	return b.buf[:n], view, nil
+}
+
+// readAll reads the rest of the body, piece by piece.
+func (b *BodyReader) readAll(ctx context.Context) ([]byte, error) {
+	body := []byte{}
+	for {
+		piece, _, err := b.Next(ctx)
+		if err == io.EOF {
+			return body, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		body = append(body, piece...)
+	}
 }
 
 // Close stops the download, unless the body was read to its end.

@@ -57,7 +57,7 @@ func signalAborted(v safejs.Value) (bool, error) {
 	if TypeOf(builtins.abortedGetter) != safejs.TypeFunction {
 		return false, ErrNotASignal
 	}
-	aborted, err := builtins.reflect.Call("apply", builtins.abortedGetter, v, []any{})
+	aborted, err := builtins.reflect.Call("apply", builtins.abortedGetter, v, builtins.noArgs)
 	if err != nil || TypeOf(aborted) != safejs.TypeBoolean {
 		return false, ErrNotASignal
 	}

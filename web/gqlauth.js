@@ -437,7 +437,7 @@ class Client {
   #conn;
   #handle;
   #sharing;
-  #endpoint; // as the module accepted it
+  #endpoint; // as the URL parser reads it, or undefined where it cannot
   #deliver = (event) => this.#receive(event);
   #channel = null; // sharing 'broadcast': where logouts go to and come from
   #listeners = new Set();
@@ -454,13 +454,13 @@ class Client {
     this.#conn = conn;
     this.#handle = handle;
     this.#sharing = sharing;
-    this.#endpoint = endpoint;
+    this.#endpoint = normalURL(endpoint);
     this.#mirror(state ?? {});
     conn.attach(handle, this.#deliver);
     if (sharing === 'broadcast') {
       // No SharedWorker: each tab has its own session, and a logout in one
       // logs the others out.
-      this.#channel = new BroadcastChannelClass(`gqlauth-logout:${normalURL(endpoint)?.href ?? endpoint}`);
+      this.#channel = new BroadcastChannelClass(`gqlauth-logout:${this.#endpoint?.href ?? endpoint}`);
       this.#channel.onmessage = ({ data }) => {
         if (typeof data?.tab === 'string' && data.tab !== TAB) this.#logout(data.tab);
       };
@@ -565,7 +565,7 @@ class Client {
     }
     const { method, signal } = request;
     const url = new URLClass(request.url);
-    const endpoint = normalURL(this.#endpoint);
+    const endpoint = this.#endpoint;
     if (!endpoint) throw invalid('fetch: the client\'s endpoint is not a URL this browser can parse');
     if (url.origin !== endpoint.origin || url.pathname !== endpoint.pathname || (method !== 'GET' && url.search !== endpoint.search)) {
       throw invalid(`fetch sends only to the client's endpoint, ${endpoint.origin}${endpoint.pathname}, not to ${url.origin}${url.pathname}`);

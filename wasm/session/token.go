@@ -40,8 +40,7 @@ var (
 )
 
 // maxClaimsDepth bounds how deeply a token's header and claims may nest.
-// Real ones are flat; a deeper one could overflow the WebAssembly stack in
-// the recursive JSON reader (see package nesting).
+// Real ones are flat: anything much deeper is refused as malformed.
 const maxClaimsDepth = 32
 
 // MaxTokenBytes bounds the header value a Token is read from. Real JWTs are

@@ -48,8 +48,7 @@ type Member struct {
 
 // Object checks that b is exactly one JSON value, surrounded by nothing but
 // white space, that arrays and objects nest in it at most maxDepth levels
-// (MaxDepth at most),
-// and that it is an object; and returns the object's members in the order
+// (MaxDepth at most), and that it is an object; and returns the object's members in the order
 // they appear (a repeated name appears twice: JSON.parse keeps the last).
 // Otherwise it returns an error wrapping ErrSyntax, ErrTooDeep or
 // ErrNotObject.
