@@ -68,6 +68,12 @@ const ResponseClass = globalThis.Response;
 const HeadersClass = globalThis.Headers;
 const ReadableStreamClass = globalThis.ReadableStream;
 const URLClass = URL;
+const ownProperty = Object.getOwnPropertyDescriptor;
+const portOf = SharedWorkerClass && ownProperty(SharedWorkerClass.prototype, 'port')?.get;
+const hrefOf = ownProperty(URLClass.prototype, 'href').get;
+const urlToString = URLClass.prototype.toString;
+const indexOf = String.prototype.indexOf;
+const encode = encodeURIComponent;
 const compileStreaming = globalThis.WebAssembly?.compileStreaming;
 
 // In a page, the module runs in a worker; anywhere else (a worker, Node) the
@@ -100,7 +106,7 @@ export async function createClient(options) {
     // SharedWorker is in another agent cluster: a compiled module cannot be
     // sent to it, and it loads the module itself.)
     if (kind === 'dedicated') compiled = compile(settings.wasmURL);
-    const connecting = connect(kind, settings.workerURL);
+    const connecting = connect(kind, settings.workerURL, settings.namedWasmURL);
     connections[kind] = connecting;
     connecting.catch(() => { if (connections[kind] === connecting) connections[kind] = null; });
   }
@@ -151,13 +157,39 @@ function readOptions(options) {
   }
   const wasmURL = option(options, 'wasmURL');
   const workerURL = option(options, 'workerURL');
+  const namedWasmURL = wasmURL === undefined ? undefined : location(wasmURL, 'wasmURL');
+  checkURLs();
   return {
     client,
     share,
     // Written out in full, so that bundlers see the module and emit it.
-    wasmURL: wasmURL === undefined ? new URL('./gqlauth.wasm', import.meta.url).href : location(wasmURL, 'wasmURL'),
+    wasmURL: namedWasmURL ?? apply(hrefOf, new URL('./gqlauth.wasm', import.meta.url), []),
+    namedWasmURL,
     workerURL: workerURL === undefined ? undefined : location(workerURL, 'workerURL'),
   };
+}
+
+// The worker and the module that get the password are named with the
+// globals the bundler patterns are written with (new Worker(new URL(...)),
+// and Worker turns the URL into a string with its toString). So, just
+// before they are used, these throw unless those are still the built-ins
+// taken when this file was evaluated, as plain values (a getter could give
+// a check the real one and the next read another).
+function checkUntouched(name, builtin, on = globalThis) {
+  const d = apply(ownProperty, Object, [on, name]);
+  const untouched = builtin === undefined ? d === undefined
+    : d !== undefined && d.get === undefined && d.set === undefined && d.value === builtin;
+  if (!untouched) {
+    throw new AuthError(`gqlauth: ${typeof name === 'string' ? name : String(name)} was replaced after gqlauth loaded; ` +
+      'it will not start its worker through it', { code: 'INTERNAL' });
+  }
+}
+
+function checkURLs() {
+  checkUntouched('URL', URLClass);
+  checkUntouched('toString', urlToString, URLClass.prototype);
+  // No Symbol.toPrimitive, which ToString would call instead of toString.
+  for (const on of [URLClass.prototype, Object.prototype]) checkUntouched(Symbol.toPrimitive, undefined, on);
 }
 
 // Reads obj[name] from an object the app passed in; a throwing getter or
@@ -184,14 +216,16 @@ function cloneable(v, what) {
 // An absolute URL for a location option: a URL, or a string relative to
 // the page (or, where there is none, to this file).
 function location(v, what) {
-  if (v instanceof URL) return v.href;
-  if (typeof v === 'string') return new URL(v, globalThis.location?.href ?? import.meta.url).href;
+  if (v instanceof URLClass) return apply(hrefOf, v, []);
+  if (typeof v === 'string') return apply(hrefOf, new URLClass(v, globalThis.location?.href ?? import.meta.url), []);
   throw invalid(`${what} must be a string or a URL`);
 }
 
 // Starts the worker side, dedicated or shared, and resolves to the
-// connection to it.
-async function connect(kind, workerURL) {
+// connection to it. A SharedWorker loads the module its URL names (see
+// sharedWasmURL in gqlauth.worker.js): namedWasmURL, the app's wasmURL, goes
+// there.
+async function connect(kind, workerURL, namedWasmURL) {
   if (!IN_PAGE) {
     const { serve } = await import('./gqlauth.worker.js');
     const channel = new MessageChannelClass();
@@ -199,17 +233,20 @@ async function connect(kind, workerURL) {
     channel.port2.unref?.(); // Node: an idle client does not keep the process alive
     return new Connection(channel.port1, postToPort);
   }
-  // The password goes to the worker: not through a Worker that a script
-  // put in place after gqlauth loaded.
-  if (globalThis.Worker !== WorkerClass || globalThis.SharedWorker !== SharedWorkerClass) {
-    throw new AuthError('gqlauth: globalThis.Worker or SharedWorker was replaced after gqlauth loaded; ' +
-      'it will not start its worker through it', { code: 'INTERNAL' });
-  }
   if (kind === 'shared') await holdTabLock();
+  // The password goes to the worker: not through a Worker, SharedWorker or
+  // URL that a script put in place after gqlauth loaded. Checked just
+  // before they are used, with nothing in between that could run a script.
+  checkURLs();
+  checkUntouched(kind === 'shared' ? 'SharedWorker' : 'Worker', kind === 'shared' ? SharedWorkerClass : WorkerClass);
   let worker;
   try {
     // Written out in full, so that bundlers see the worker and emit it.
-    if (kind === 'shared') {
+    if (kind === 'shared' && namedWasmURL !== undefined) {
+      const base = workerURL ?? apply(hrefOf, new URL('./gqlauth.worker.js', import.meta.url), []);
+      const join = apply(indexOf, base, ['?']) < 0 ? '?' : '&';
+      worker = new SharedWorker(`${base}${join}wasm=${encode(namedWasmURL)}`, { type: 'module', name: 'gqlauth' });
+    } else if (kind === 'shared') {
       worker = workerURL === undefined
         ? new SharedWorker(new URL('./gqlauth.worker.js', import.meta.url), { type: 'module', name: 'gqlauth' })
         : new SharedWorker(workerURL, { type: 'module', name: 'gqlauth' });
@@ -222,7 +259,7 @@ async function connect(kind, workerURL) {
     throw new AuthError(`gqlauth: the worker could not be started (${describe(e)}); ` +
       "a Content-Security-Policy must allow it (worker-src 'self')", { code: 'INTERNAL', cause: e });
   }
-  return kind === 'shared' ? new Connection(worker.port, postToPort, worker) : new Connection(worker, postToWorker, worker);
+  return kind === 'shared' ? new Connection(apply(portOf, worker, []), postToPort, worker) : new Connection(worker, postToWorker, worker);
 }
 
 // Holds, for as long as this realm lives, the Web Lock named after its tab:
@@ -503,12 +540,12 @@ class Client {
     if (typeof credentials !== 'object' || credentials === null) {
       throw invalid('login needs {username or email, password}');
     }
-    const record = {};
+    const record = { __proto__: null }; // no setter of Object.prototype sees the password
     for (const name of ['username', 'email', 'password']) {
       const v = option(credentials, name, 'credentials');
       if (v !== undefined) record[name] = cloneable(v, `credentials.${name}`);
     }
-    const res = await this.#request('login', [record], signal);
+    const res = await this.#request('login', [this.#handle, record], signal);
     return { user: parseJSON(res.user), expiresAt: new Date(res.expiresAt) };
   }
 
@@ -531,7 +568,7 @@ class Client {
     } catch (e) {
       throw invalid('variables cannot be sent as JSON (a cycle, a BigInt, or a getter that throws)', e);
     }
-    const body = await this.#request('fetch', [query, json, operationName || undefined], signal);
+    const body = await this.#request('fetch', [this.#handle, query, json, operationName || undefined], signal);
     let parsed;
     try {
       parsed = apply(parseJSON, JSON, [apply(decode, decoder, [body])]);
@@ -593,9 +630,12 @@ class Client {
     });
   }
 
+  // args start with the handle, written out by each caller: spreading them
+  // here would run Array.prototype[Symbol.iterator], which a script can
+  // replace, over the password.
   #request(op, args, signal) {
     if (this.#closed) return Promise.reject(closedError());
-    return this.#conn.request(op, [this.#handle, ...args], signal);
+    return this.#conn.request(op, args, signal);
   }
 
   tokenExpiresAt() {

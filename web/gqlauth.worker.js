@@ -205,17 +205,21 @@ const OPS = {
 
   // open(options, wasmURL, compiled?, {share?, tab?}) → {handle, state}: a
   // client for one endpoint. The first open loads the module: compiled, if
-  // the page sent it compiled (a WebAssembly.Module), else from wasmURL.
+  // the page sent it compiled (a WebAssembly.Module), else from wasmURL. (A
+  // SharedWorker loads its own: see sharedWasmURL.)
   // With share, a port attaches to the session other ports share for the
   // endpoint, if there is one (its own options are then not used). state is
   // the session's as the port attaches: {expiresAt, expiresIn, usableFor}.
   async open(session, [options, wasmURL, compiled, how]) {
-    const b = await loadModule(wasmURL, compiled);
+    const b = isShared() ? await loadModule(sharedWasmURL()) : await loadModule(wasmURL, compiled);
     if (typeof how?.tab === 'string' && how.tab !== '') session.nameTab(how.tab.slice(0, 64));
     const key = how?.share === true ? sharedKey(options) : null;
     let handle = shared.get(key)?.handle;
     if (handle === undefined) {
-      handle = sync(b.newClient(options, (message) => session.post({ warning: message })));
+      // A shared session's warnings go to every port attached to it.
+      const warn = key === null ? (message) => session.post({ warning: message })
+        : (message) => { for (const port of shared.get(key)?.ports ?? []) port.post({ warning: message }); };
+      handle = sync(b.newClient(options, warn));
       if (key !== null) shared.set(key, { handle, ports: new Set() });
     }
     try {
@@ -328,6 +332,19 @@ async function bindingFor(session, handle) {
     throw Object.assign(new Error('gqlauth: this client is closed; create a new one'), { code: 'NOT_AUTHENTICATED' });
   }
   return module;
+}
+
+// The module a SharedWorker runs. It serves every tab of the origin, and
+// any same-origin script can connect to it: were the module a port's to
+// name, the first to connect would choose the code that holds every tab's
+// password and token. So it is the one its own URL names (?wasm=, which the
+// page that starts it sets, and which is part of the SharedWorker's
+// identity: another URL is another SharedWorker), else the one beside this
+// file.
+function sharedWasmURL() {
+  const own = new URL(import.meta.url);
+  const named = own.searchParams.get('wasm');
+  return named === null ? new URL('./gqlauth.wasm', import.meta.url).href : new URL(named, own).href;
 }
 
 // Loads the module once; a failed load is forgotten, so a later open tries

@@ -380,25 +380,60 @@ describe(`isolation: the page's mirror, events, CSP, a replaced Worker [${BROWSE
     ]);
   });
 
-  it('refuses to start its worker through a Worker that a script replaced after gqlauth loaded', async () => {
-    const r = await t.run(async (endpoint, username, password) => {
-      const u = await import('/e2e-util.js');
+  // Patches, made after gqlauth loaded, that would start another worker (or
+  // load another module) to receive the password: each returns its undo.
+  const PATCHES = {
+    'globalThis.Worker replaced': (made) => {
       const real = globalThis.Worker;
-      const made = [];
       globalThis.Worker = class extends real {
         constructor(...args) { super(...args); made.push(String(args[0])); }
       };
-      try {
-        const res = await u.attempt(() => u.gqlauth.createClient({ endpoint }));
-        return { res, made };
-      } finally {
-        globalThis.Worker = real;
-      }
-    }, api.endpoint, USER.username, PASSWORD);
-    assert.equal(r.res.error?.code, 'INTERNAL', JSON.stringify(r.res));
-    assert.match(r.res.error.message, /Worker was replaced/);
-    assert.deepEqual(r.made, [], 'the replaced Worker was not used');
-  });
+      return () => { globalThis.Worker = real; };
+    },
+    'a getter on globalThis.Worker that gives a check the real one and the next read another': (made) => {
+      const d = Object.getOwnPropertyDescriptor(globalThis, 'Worker');
+      let reads = 0;
+      const fake = class extends d.value {
+        constructor(...args) { super(...args); made.push(String(args[0])); }
+      };
+      Object.defineProperty(globalThis, 'Worker', { configurable: true, get: () => (++reads === 1 ? d.value : fake) });
+      return () => Object.defineProperty(globalThis, 'Worker', d);
+    },
+    'globalThis.URL replaced': (made) => {
+      const real = globalThis.URL;
+      globalThis.URL = class extends real {
+        constructor(...args) { super(...args); made.push(String(args[0])); }
+      };
+      return () => { globalThis.URL = real; };
+    },
+    'URL.prototype.toString replaced': (made) => {
+      const real = URL.prototype.toString;
+      URL.prototype.toString = function () { made.push('toString'); return real.call(this); };
+      return () => { URL.prototype.toString = real; };
+    },
+    'Symbol.toPrimitive on Object.prototype': (made) => {
+      Object.prototype[Symbol.toPrimitive] = function () { made.push('toPrimitive'); return String(this.href); };
+      return () => { delete Object.prototype[Symbol.toPrimitive]; };
+    },
+  };
+  for (const [name, patch] of Object.entries(PATCHES)) {
+    it(`refuses to start its worker after a script patched what names it: ${name}`, async () => {
+      const r = await t.run(async (endpoint, patch) => {
+        const u = await import('/e2e-util.js');
+        const made = [];
+        const undo = (0, eval)(`(${patch})`)(made);
+        try {
+          const res = await u.attempt(() => u.gqlauth.createClient({ endpoint }));
+          return { res, made };
+        } finally {
+          undo();
+        }
+      }, api.endpoint, patch.toString());
+      assert.equal(r.res.error?.code, 'INTERNAL', JSON.stringify(r.res));
+      assert.match(r.res.error.message, /was replaced after gqlauth loaded/);
+      assert.deepEqual(r.made, [], 'the patch was used');
+    });
+  }
 });
 
 describe(`isolation: under a strict Content-Security-Policy [${BROWSER}]`, { timeout: 60000 }, () => {
