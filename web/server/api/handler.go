@@ -33,9 +33,9 @@ type requestError struct {
 func (e *requestError) Error() string { return e.msg }
 
 // decodeRequest reads one JSON object {"query", "variables",
-// "operationName"} from body. Errors are *requestError: 413 when body is an
+// "operationName"} from body. It refuses with 413 when body is an
 // http.MaxBytesReader that hit its limit, 400 otherwise.
-func decodeRequest(body io.Reader) (gqlRequest, error) {
+func decodeRequest(body io.Reader) (gqlRequest, *requestError) {
 	var req gqlRequest
 	dec := json.NewDecoder(body)
 	err := dec.Decode(&req)
@@ -62,8 +62,8 @@ func decodeRequest(body io.Reader) (gqlRequest, error) {
 
 // requestFromQuery reads a GET request's parameters, as GraphQL over HTTP
 // has them: query, and optionally variables (the JSON text of an object)
-// and operationName. Errors are *requestError, 400.
-func requestFromQuery(q url.Values) (gqlRequest, error) {
+// and operationName. It refuses with 400.
+func requestFromQuery(q url.Values) (gqlRequest, *requestError) {
 	req := gqlRequest{Query: q.Get("query"), OperationName: q.Get("operationName")}
 	if strings.TrimSpace(req.Query) == "" {
 		return gqlRequest{}, &requestError{http.StatusBadRequest, `a GET request needs a "query" parameter`}
@@ -80,8 +80,9 @@ func requestFromQuery(q url.Values) (gqlRequest, error) {
 const graphqlMethods = "GET, POST, OPTIONS"
 
 // serveGraphQL answers /graphql: a POST of JSON, or a GET with the request
-// in the URL, for queries only (a mutation sent with GET is refused with
-// 405, unrun). When a protected field failed for want of a valid token,
+// in the URL, for queries only (a mutation sent with GET never runs: it is
+// refused with 405 once it validates, and a mutation that does not validate
+// gets the engine's validation errors, as with POST). When a protected field failed for want of a valid token,
 // the answer is only the Unauthorized errors: no data, no other errors, and
 // no token even if loginUser succeeded alongside.
 func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
@@ -97,19 +98,17 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	raw := bearerToken(r.Header.Get("Authorization"))
 	seq := s.ledger.received(raw, s.now())
 	var req gqlRequest
-	var err error
+	var refused *requestError
 	if r.Method == http.MethodGet {
-		req, err = requestFromQuery(r.URL.Query())
+		req, refused = requestFromQuery(r.URL.Query())
 	} else if mt, _, perr := mime.ParseMediaType(r.Header.Get("Content-Type")); perr != nil || mt != "application/json" {
 		writeError(w, http.StatusUnsupportedMediaType, "Content-Type must be application/json")
 		return
 	} else {
-		req, err = decodeRequest(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
+		req, refused = decodeRequest(http.MaxBytesReader(w, r.Body, MaxBodyBytes))
 	}
-	if err != nil {
-		var re *requestError
-		errors.As(err, &re)
-		writeError(w, re.status, re.msg)
+	if refused != nil {
+		writeError(w, refused.status, refused.msg)
 		return
 	}
 
@@ -119,6 +118,7 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 	hr := hookRequest{seq: seq, op: operationLabel(req)}
 	if s.cfg.TestHooks {
 		s.ledger.named(seq, hr.op)
+		var err error
 		if hooks, err = takeHookParams(r.URL.Query(), &req); err != nil {
 			writeError(w, http.StatusBadRequest, "test hooks: "+err.Error())
 			return

@@ -225,4 +225,13 @@ func TestGetRunsQueriesWithTheToken(t *testing.T) {
 	if res := send(t, ts, http.MethodGet, "/graphql?"+both.Encode(), map[string]string{"Authorization": "Bearer " + tokenOf(t, res)}, ""); res.status != 405 {
 		t.Errorf("the mutation of such a document, by GET: status %d", res.status)
 	}
+	// A mutation that does not validate (a variable left out) gets the
+	// engine's validation error, as by POST, and does not run either.
+	bad := url.Values{"query": {`mutation A($n: String!) { addItem(name: $n) { id } }`}}
+	res = send(t, ts, http.MethodGet, "/graphql?"+bad.Encode(), map[string]string{"Authorization": "Bearer " + tok}, "")
+	if body := string(res.body); res.status != 200 || !strings.Contains(body, `"errors"`) || strings.Contains(body, `"addItem"`) {
+		t.Errorf("an invalid mutation by GET: status %d, %s", res.status, res.body)
+	}
+	tok = login(t, ts)
+	assertJSON(t, post(t, ts, "Bearer "+tok, "{ items { totalCount } }", nil).body, `{"data":{"items":{"totalCount":50}}}`)
 }
