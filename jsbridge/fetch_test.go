@@ -201,16 +201,12 @@ func TestFetchGivesUpWhenTheContextEnds(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			withFetch(t, fetch)
 			before := Stats().Waits
-			start := time.Now()
 			resp, err := fetchWithin(t, 50*time.Millisecond, request(100))
 			if resp != nil {
 				err = resp.Problem
 			}
 			if err == nil || !strings.Contains(err.Error(), "test timeout") {
 				t.Fatalf("Fetch = %v, want the context's cause", err)
-			}
-			if d := time.Since(start); d > 2*time.Second {
-				t.Errorf("gave up after %v", d)
 			}
 			if aborted, _ := seen(t, "signal.aborted").Bool(); !aborted {
 				t.Error("the fetch was not aborted")

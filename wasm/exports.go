@@ -245,6 +245,8 @@ func (s jsSink) Chunk(c client.Chunk) error {
 	return err
 }
 
+var errAbortedBySignal = errorf(client.ErrAborted, "the request was aborted by its signal")
+
 // callContext reads a call's options, {signal?, cause?}: the caller's
 // AbortSignal, if any, becomes the context of the call (aborting it fails
 // the call with ABORTED), and the cause goes with the events it causes.
@@ -267,7 +269,7 @@ func callContext(o safejs.Value) (context.Context, func(), error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	ctx, stop, err := jsbridge.WithSignal(ctx, signal, errorf(client.ErrAborted, "the request was aborted by its signal"))
+	ctx, stop, err := jsbridge.WithSignal(ctx, signal, errAbortedBySignal)
 	if err != nil {
 		return nil, nil, invalid("signal must be an AbortSignal")
 	}

@@ -363,7 +363,8 @@ func TestAbortAndClose(t *testing.T) {
 	if v := call(t, binding, "tokenExpiresAt", h); !v.IsNull() {
 		t.Errorf("tokenExpiresAt(closed) = %s, want null", describe(v))
 	}
-	if v := call(t, binding, "isAuthenticated", h); jsbridge.TypeOf(v) != safejs.TypeBoolean {
+	v := call(t, binding, "isAuthenticated", h)
+	if authenticated, err := v.Bool(); jsbridge.TypeOf(v) != safejs.TypeBoolean || err != nil || authenticated {
 		t.Errorf("isAuthenticated(closed) = %s, want false", describe(v))
 	}
 }
@@ -475,7 +476,8 @@ func TestThousandHostileCallsLeaveModuleWorking(t *testing.T) {
 			t.Fatalf("a hostile call settled without an error: %s", describe(rejected))
 		}
 	}
-	if v := call(t, binding, "isAuthenticated", h); jsbridge.TypeOf(v) != safejs.TypeBoolean {
+	v := call(t, binding, "isAuthenticated", h)
+	if authenticated, err := v.Bool(); jsbridge.TypeOf(v) != safejs.TypeBoolean || err != nil || authenticated {
 		t.Fatalf("isAuthenticated after hostile calls = %s", describe(v))
 	}
 	if after := jsbridge.Stats(); after.Funcs != before.Funcs || after.Waits != before.Waits {

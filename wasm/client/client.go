@@ -489,13 +489,18 @@ func (c *Client) lend(x *exchange) error {
 // ctx ends first the error is its cause: ErrTimeout, the caller's
 // (ErrAborted), or ErrClosed.
 func (c *Client) send(ctx context.Context, x *exchange) (*Response, error) {
-	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout, fmt.Errorf("%w: no complete answer within %v", ErrTimeout, c.timeout))
+	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	resp, err := c.transport.RoundTrip(ctx, c.request(x))
 	if err != nil && ctx.Err() != nil {
 		return nil, context.Cause(ctx)
 	}
 	return resp, err
+}
+
+// withTimeout bounds one attempt of a request by the client's timeout.
+func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeoutCause(ctx, c.timeout, fmt.Errorf("%w: no complete answer within %v", ErrTimeout, c.timeout))
 }
 
 // Logout drops the token. Answers to requests in flight no longer install

@@ -3,7 +3,6 @@ package client
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"strings"
 
@@ -138,7 +137,7 @@ func hasHeader(h map[string]string, name string) bool {
 // passOnce sends x once and passes the answer on; retry says x must be sent
 // again (it now carries the current token).
 func (c *Client) passOnce(ctx context.Context, x *exchange, template *Request, sink PassSink) (retry bool, err error) {
-	ctx, cancel := context.WithTimeoutCause(ctx, c.timeout, fmt.Errorf("%w: no complete answer within %v", ErrTimeout, c.timeout))
+	ctx, cancel := c.withTimeout(ctx)
 	defer cancel()
 	req := *template
 	req.Header = make(map[string]string, len(template.Header)+1)

@@ -154,6 +154,7 @@ describe(`client.fetch, the drop-in [${BROWSER}]`, { timeout: 120000 }, () => {
     const raws = (await api.tokens()).issued.map((x) => x.raw);
     assert.deepEqual(leaksIn({ responses: [graphqlError, ...faults] }, tokenSecrets(raws)), []);
     const messages = await t.run(async () => (await import('/e2e-util.js')).pending.get('messages'));
+    assert.ok(messages.some((m) => m.includes('bad gateway')), 'the messages to the page were recorded');
     assert.deepEqual(leaksIn({ messages }, tokenSecrets(raws)), [], 'a message to the page holds a token');
   });
 

@@ -449,9 +449,14 @@ describe(`hostile input from JavaScript [${BROWSER}]`, { timeout: 120000 }, () =
             other = await make();
             await other.login({ username, password });
           }
+          const clientsBeforeAgain = (await u.workerTest('state')).length;
           const again = await u.attempt(call);
+          // What the worker says, not the page's mirror: the logout or the
+          // close really happened there.
+          const worker = name === 'logout' ? (await u.attempt(() => other.fetchWithAuth('{ me { id } }'))).error?.code
+            : name === 'close' ? clientsBeforeAgain - (await u.workerTest('state')).length : undefined;
           u.results.push(forced);
-          out[name] = { forced, consoleErrors, c: c.isAuthenticated(), newClients: clientsAfter - clientsBefore, again };
+          out[name] = { forced, consoleErrors, c: c.isAuthenticated(), newClients: clientsAfter - clientsBefore, again, worker };
         }
       } finally {
         console.error = realError;
@@ -475,6 +480,8 @@ describe(`hostile input from JavaScript [${BROWSER}]`, { timeout: 120000 }, () =
         `${name}: the failure is reported: ${JSON.stringify(consoleErrors)}`);
       assert.deepEqual(again, { ok: true, value: false }, `${name}: the next call works`);
     }
+    assert.equal(r.out.logout.worker, 'NOT_AUTHENTICATED', 'the next logout() logged out in the worker');
+    assert.equal(r.out.close.worker, 1, 'the next close() closed the client in the worker');
     assert.equal(r.still.ok, true);
     assert.equal(r.out.newClient.newClients, 0, 'a createClient whose newClient panicked left no client in the worker');
     assert.equal(r.out.onTokenChange.newClients, 0, 'a client whose onTokenChange panicked was closed again');

@@ -147,16 +147,28 @@ describe(`the token stays out of reach of page scripts [${BROWSER}]`, { timeout:
       out.successCopies = await u.workerTest('memoryHas', password);
       out.failure = await u.attempt(() => c.login({ username, password: wrong }));
       out.failureCopies = await u.workerTest('memoryHas', wrong);
-      // A login aborted while it waits for the server.
-      const ac = new AbortController();
-      const aborted = u.attempt(() => c.login({ username, password: right }, { signal: ac.signal }));
-      ac.abort();
-      out.aborted = await aborted;
-      out.abortedCopies = await u.workerTest('memoryHas', right);
       // The scan finds what is there: the endpoint, which the module keeps.
       out.control = await u.workerTest('memoryHas', endpoint);
       return out;
     }, api.endpoint, USER.username, PASSWORD, right, wrong);
+    // A login aborted while the server holds it: the scan finds its
+    // password while it waits, and none once the abort has settled.
+    await t.run(async (endpoint, username, right) => {
+      const u = await import('/e2e-util.js');
+      const c = await u.newClient('held', { endpoint, ...u.TEST_BUILD });
+      const ac = new AbortController();
+      u.pending.set('abort', () => ac.abort());
+      u.pending.set('aborted', u.attempt(() => c.login({ username, password: right }, { signal: ac.signal })));
+    }, api.endpointWith({ hold: 1 }), USER.username, right);
+    await api.waitForLog((l) => l.held.length === 1, 'the held login');
+    Object.assign(r, await t.run(async (right) => {
+      const u = await import('/e2e-util.js');
+      const waitingCopies = await u.workerTest('memoryHas', right);
+      u.pending.get('abort')();
+      return { waitingCopies, aborted: await u.pending.get('aborted'), abortedCopies: await u.workerTest('memoryHas', right) };
+    }, right));
+    await api.release();
+    assert.ok(r.waitingCopies > 0, 'the scan finds the password of a login that waits for the server');
     assert.equal(r.success.ok, true);
     assert.equal(r.failure.error?.code, 'LOGIN_FAILED');
     assert.equal(r.aborted.error?.code, 'ABORTED');
@@ -164,7 +176,7 @@ describe(`the token stays out of reach of page scripts [${BROWSER}]`, { timeout:
     assert.equal(r.failureCopies, 0, 'the password of a login that failed is in the module\'s memory');
     assert.equal(r.abortedCopies, 0, 'the password of an aborted login is in the module\'s memory');
     assert.ok(r.control > 0, 'the memory scan finds a string the module holds (the endpoint)');
-    ctx.diagnostic(`the endpoint found ${r.control} times in the module's memory; the passwords 0 times`);
+    ctx.diagnostic(`the endpoint found ${r.control} times in the module's memory; a waiting login's password ${r.waitingCopies} times; the settled ones' 0 times`);
   });
 
   it('a reload forgets the session', async () => {

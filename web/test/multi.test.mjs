@@ -77,27 +77,39 @@ describe(`two clients in one page [${BROWSER}]`, { timeout: 60000 }, () => {
     assert.deepEqual(r.bAfterLogout.events.map((e) => e.reason), ['login', 'rotate', 'rotate', 'rotate']);
   });
 
-  it('closing one client leaves the other working', async () => {
-    const r = await t.run(async (ea, eb, username, password) => {
+  it('closing one client ends its request under way and leaves the other working', async () => {
+    await t.run(async (ea, eb, username, password) => {
       const u = await import('/e2e-util.js');
       const ca = await u.newClient('a', { endpoint: ea });
       const cb = await u.newClient('b', { endpoint: eb });
       await ca.login({ username, password });
       await cb.login({ username, password });
+      u.pending.set('held', u.attempt(() => ca.fetchWithAuth('query Held { me { id } }', { __hook: { hold: 1 } })));
+    }, a.endpoint, b.endpoint, USER.username, PASSWORD);
+    await a.waitForLog((l) => l.held.length === 1, 'the held request');
+    const r = await t.run(async (ea, username, password) => {
+      const u = await import('/e2e-util.js');
+      const [ca, cb] = [u.client('a'), u.client('b')];
+      const sharing = ca.sharing;
       ca.close();
+      const underWay = await u.pending.get('held');
       const aAfterClose = await u.attempt(() => ca.fetchWithAuth('{ me { id } }'));
       const bStill = await u.attempt(() => cb.fetchWithAuth('{ me { id } }'));
       const c3 = await u.newClient('c', { endpoint: ea });
       await c3.login({ username, password });
       const fresh = await u.attempt(() => c3.fetchWithAuth('{ me { id } }'));
-      return { aAfterClose, bStill, fresh };
-    }, a.endpoint, b.endpoint, USER.username, PASSWORD);
+      return { sharing, underWay, aAfterClose, bStill, fresh };
+    }, a.endpoint, USER.username, PASSWORD);
+    await a.release();
+    assert.equal(r.sharing, 'none');
+    assert.equal(r.underWay.error?.code, 'NOT_AUTHENTICATED', `the request under way: ${JSON.stringify(r.underWay)}`);
+    assert.match(r.underWay.error.message, /close\(\) ended the request/);
     assert.equal(r.aAfterClose.ok, false, 'a closed client sends nothing');
-    assert.equal(r.aAfterClose.error.name, 'AuthError');
+    assert.equal(r.aAfterClose.error.code, 'NOT_AUTHENTICATED');
     assert.equal(r.bStill.ok, true);
     assert.deepEqual(r.bStill.value.data, { me: { id: USER.id } });
     assert.equal(r.fresh.ok, true, 'a new client works after another was closed');
     const ta = await a.tokens();
-    assert.equal(ta.graphqlRequests, 3, 'A saw two logins and one query, nothing from the closed client');
+    assert.equal(ta.graphqlRequests, 4, 'A saw two logins and two queries (one ended by close()), nothing from the closed client');
   });
 });
