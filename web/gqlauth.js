@@ -243,7 +243,10 @@ async function connect(kind, workerURL, namedWasmURL) {
   try {
     // Written out in full, so that bundlers see the worker and emit it.
     if (kind === 'shared' && namedWasmURL !== undefined) {
-      const base = workerURL ?? apply(hrefOf, new URL('./gqlauth.worker.js', import.meta.url), []);
+      // (Not written as the bundler pattern: a bundler would emit the
+      // worker unbundled for it. Bundled apps that name a wasmURL name the
+      // workerURL too.)
+      const base = workerURL ?? apply(hrefOf, new URLClass('./gqlauth.worker.js', import.meta.url), []);
       const join = apply(indexOf, base, ['?']) < 0 ? '?' : '&';
       worker = new SharedWorker(`${base}${join}wasm=${encode(namedWasmURL)}`, { type: 'module', name: 'gqlauth' });
     } else if (kind === 'shared') {

@@ -295,6 +295,29 @@ describe(`one session for every tab [${BROWSER}]`, { timeout: 180000 }, () => {
     }
   });
 
+  it('the wasmURL a page names goes to the SharedWorker in its URL: a missing module fails, the one named works', async () => {
+    const missing = await t.run(async (endpoint) => {
+      const u = await import('/e2e-util.js');
+      return u.attempt(() => u.gqlauth.createClient({ endpoint, share: 'tabs', wasmURL: '/missing.wasm' }));
+    }, api.endpoint);
+    const b = await t.openTab(); // a page starts one worker: another page, for another wasmURL
+    let r;
+    try {
+      r = await b.run(async (endpoint, username, password) => {
+        const u = await import('/e2e-util.js');
+        const named = await u.newClient('c', { endpoint, share: 'tabs', wasmURL: new URL('/gqlauth.wasm', location.href) });
+        return { sharing: named.sharing, login: await u.attempt(() => named.login({ username, password })) };
+      }, api.endpoint, USER.username, PASSWORD);
+    } finally {
+      await b.close();
+    }
+    r.missing = missing;
+    assert.equal(r.missing.error?.code, 'NETWORK_ERROR', JSON.stringify(r.missing));
+    assert.match(r.missing.error.message, /missing\.wasm: HTTP 404/);
+    assert.equal(r.sharing, 'tabs');
+    assert.equal(r.login.ok, true, JSON.stringify(r.login));
+  });
+
   it('a raw port to the SharedWorker (every operation, malformed messages, forged client ids) gets errors or results, never a token; the tabs keep working', async () => {
     await openShared(t, api.endpoint);
     await login(t);
