@@ -380,6 +380,38 @@ describe(`isolation: the page's mirror, events, CSP, a replaced Worker [${BROWSE
     ]);
   });
 
+  it('a setter on Object.prototype.password and a replaced Array iterator, installed after load, never see the password', async () => {
+    const r = await t.run(async (endpoint, username, password) => {
+      const u = await import('/e2e-util.js');
+      const c = await u.newClient('c', { endpoint });
+      const seen = [];
+      const iterator = Array.prototype[Symbol.iterator];
+      Object.defineProperty(Object.prototype, 'password', {
+        configurable: true,
+        set(v) {
+          seen.push(String(v));
+          Object.defineProperty(this, 'password', { value: v, writable: true, enumerable: true, configurable: true });
+        },
+      });
+      Array.prototype[Symbol.iterator] = function () {
+        try { seen.push(JSON.stringify(this)); } catch { /* not JSON */ }
+        return iterator.call(this);
+      };
+      try {
+        ({}).password = 'probe-setter';
+        [...['probe-iterator']];
+        const login = await u.attempt(() => c.login({ username, password }));
+        return { login, seen };
+      } finally {
+        Array.prototype[Symbol.iterator] = iterator;
+        delete Object.prototype.password;
+      }
+    }, api.endpoint, USER.username, PASSWORD);
+    assert.equal(r.login.ok, true, JSON.stringify(r.login));
+    assert.ok(r.seen.includes('probe-setter') && r.seen.some((s) => s.includes('probe-iterator')), 'the patches were live');
+    assert.deepEqual(r.seen.filter((s) => s.includes(PASSWORD)), [], 'a patch saw the password');
+  });
+
   // Patches, made after gqlauth loaded, that would start another worker (or
   // load another module) to receive the password: each returns its undo.
   const PATCHES = {
