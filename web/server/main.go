@@ -47,6 +47,7 @@ type options struct {
 	csp                string
 	testHooks          bool
 	strictRotation     bool
+	limits             api.Limits
 }
 
 func parseFlags(args []string) (options, error) {
@@ -64,6 +65,24 @@ func parseFlags(args []string) (options, error) {
 	fs.StringVar(&o.csp, "csp", "", "Content-Security-Policy header sent with every static file answer (not with /graphql), e.g. \"default-src 'self'\"")
 	fs.BoolVar(&o.testHooks, "test-hooks", false, "enable ?delay=, ?fault=, GET /test/tokens and POST /test/reset (tests only: exposes tokens)")
 	fs.BoolVar(&o.strictRotation, "strict-rotation", false, "reject a token once a newer one was issued in its session")
+	// Limits of one /graphql request (api.Limits).
+	limitFlags := []struct {
+		name  string
+		value *int
+		def   int
+		usage string
+	}{
+		{"max-query-bytes", &o.limits.QueryBytes, api.DefaultMaxQueryBytes, "longest query document accepted, in bytes; a longer one gets a GraphQL error"},
+		{"max-depth", &o.limits.Depth, api.DefaultMaxDepth, "deepest nesting of fields in an operation ({ me { id } } is 2 deep); a deeper one gets a GraphQL error"},
+		{"max-selections", &o.limits.Selections, api.DefaultMaxSelections, "most selections (fields, aliases included, and fragments) an operation may expand to once its fragments are spread; checked before any field runs"},
+		{"max-overlap-pairs", &o.limits.OverlapPairs, api.DefaultMaxOverlapPairs,
+			"most pairs of fields with the same response name that validation compares (a field repeated n times makes n*n/2 pairs)"},
+		{"max-answer-bytes", &o.limits.AnswerBytes, api.DefaultMaxAnswerBytes,
+			fmt.Sprintf("budget of each answer, in bytes, drawn by blob fields (each at most %d bytes) and items pages; a field past it fails with a GraphQL error", api.MaxBlobBytes)},
+	}
+	for _, f := range limitFlags {
+		fs.IntVar(f.value, f.name, f.def, f.usage)
+	}
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -74,6 +93,11 @@ func parseFlags(args []string) (options, error) {
 	for _, h := range o.hosts {
 		if err := api.CheckHost(h); err != nil {
 			return o, fmt.Errorf("-hosts: %w", err)
+		}
+	}
+	for _, f := range limitFlags {
+		if *f.value <= 0 {
+			return o, fmt.Errorf("-%s must be positive, got %d (the default is %d)", f.name, *f.value, f.def)
 		}
 	}
 	if o.tokenTTL <= 0 {
@@ -141,6 +165,7 @@ func run(args []string) error {
 		ContentSecurityPolicy: o.csp,
 		TestHooks:             o.testHooks,
 		StrictRotation:        o.strictRotation,
+		Limits:                o.limits,
 		Logger:                logger,
 	})
 	if err != nil {

@@ -4,6 +4,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/gqlauth/gqlauth/web/server/api"
 )
 
 func TestOnlyLoopbackAddressesAreAcceptedByDefault(t *testing.T) {
@@ -45,6 +47,38 @@ func TestParseFlags(t *testing.T) {
 	}
 	if _, err := parseFlags([]string{"-token-ttl", "0s"}); err == nil {
 		t.Error("zero -token-ttl accepted")
+	}
+}
+
+func TestParseLimitFlags(t *testing.T) {
+	o, err := parseFlags(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defaults := api.Limits{
+		QueryBytes:   api.DefaultMaxQueryBytes,
+		Depth:        api.DefaultMaxDepth,
+		Selections:   api.DefaultMaxSelections,
+		OverlapPairs: api.DefaultMaxOverlapPairs,
+		AnswerBytes:  api.DefaultMaxAnswerBytes,
+	}
+	if o.limits != defaults {
+		t.Errorf("default limits = %+v, want %+v", o.limits, defaults)
+	}
+	o, err = parseFlags([]string{"-max-query-bytes", "1000", "-max-depth", "3", "-max-selections", "50",
+		"-max-overlap-pairs", "100", "-max-answer-bytes", "33554432"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (api.Limits{QueryBytes: 1000, Depth: 3, Selections: 50, OverlapPairs: 100, AnswerBytes: 32 << 20}); o.limits != want {
+		t.Errorf("limits = %+v, want %+v", o.limits, want)
+	}
+	for _, name := range []string{"-max-query-bytes", "-max-depth", "-max-selections", "-max-overlap-pairs", "-max-answer-bytes"} {
+		for _, bad := range []string{"0", "-1"} {
+			if _, err := parseFlags([]string{name, bad}); err == nil || !strings.Contains(err.Error(), name+" must be positive") {
+				t.Errorf("%s %s: error %v, want one saying it must be positive", name, bad, err)
+			}
+		}
 	}
 }
 

@@ -152,6 +152,9 @@ func (s *Server) serveGraphQL(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusInternalServerError, "internal server error")
 		return
 	}
+	if hooks.fault == faultEchoToken && raw != "" {
+		w.Header().Set("X-Debug-Request-Token", raw)
+	}
 	if s.cfg.TestHooks && !s.waitLag(r, hr, hooks) {
 		return
 	}
@@ -173,11 +176,12 @@ func operationLabel(req gqlRequest) string {
 	return ""
 }
 
-// authenticate checks the request's token. The state has no claims when
-// the token is missing, malformed, badly signed, expired, for an unknown
-// user or, with strict rotation, superseded.
+// authenticate checks the request's token and gives the request its answer
+// budget. The state has no claims when the token is missing, malformed,
+// badly signed, expired, for an unknown user or, with strict rotation,
+// superseded.
 func (s *Server) authenticate(raw string) *requestState {
-	st := &requestState{}
+	st := &requestState{answer: newAnswerBudget(s.cfg.Limits.AnswerBytes)}
 	if raw == "" {
 		return st
 	}

@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"compress/gzip"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -11,6 +12,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -47,6 +49,9 @@ import (
 //   - nonjson: 200, text/plain "hello".
 //   - close: headers and part of the body, then the connection is closed.
 //   - huge: 200 with a valid JSON body of bytes=N bytes (default 40 MiB).
+//   - gzipbomb: 200 with a valid JSON body of bytes=N bytes (default
+//     1 GiB) sent gzip-compressed, about a thousandth of that on the wire,
+//     with Content-Encoding: gzip, which CORS hides from scripts.
 //   - redirect: 307 Temporary Redirect to to=URL (400 without a usable
 //     one), with the usual CORS headers and an empty body, so that a
 //     browser follows it like any real redirect.
@@ -72,6 +77,9 @@ import (
 //     "Bearer <real>, Bearer <decoy>"). Authorization holds the real token
 //     once. The decoy is logged as forged: it never becomes the session's
 //     newest token, so strict rotation refuses it.
+//   - echotoken: a normal answer that also echoes the token the request
+//     carried in X-Debug-Request-Token and the new one in Set-Token-Debug
+//     (both exposed to scripts), as a careless server might.
 //
 // The body faults (500html to deepdata) answer without running the query or
 // sending a token. The token faults (badtoken to crlftoken) apply whenever
@@ -94,11 +102,14 @@ const (
 	faultRedirect     = "redirect"
 	faultDeep         = "deep"
 	faultDeepData     = "deepdata"
+	faultGzipBomb     = "gzipbomb"
+	faultEchoToken    = "echotoken"
 
 	hookVariable      = "__hook"
 	maxDelay          = 30 * time.Second
 	maxHold           = 60 * time.Second
 	defaultHugeBytes  = 40 << 20
+	defaultBombBytes  = 1 << 30
 	maxHugeBytes      = 1 << 30
 	hugePrefix        = `{"data":{"blob":"`
 	hugeSuffix        = `"}}`
@@ -111,7 +122,7 @@ const (
 var bodyFaults = map[string]bool{
 	"500html": true, "502json": true, "truncated": true, "empty": true,
 	"nonjson": true, "close": true, "huge": true,
-	faultRedirect: true, faultDeep: true, faultDeepData: true,
+	faultRedirect: true, faultDeep: true, faultDeepData: true, faultGzipBomb: true,
 }
 
 // tokenFaults replace the token a normal answer carries.
@@ -121,7 +132,7 @@ var tokenFaults = map[string]bool{
 
 // headerFaults send the real new token, in malformed headers.
 var headerFaults = map[string]bool{
-	faultDupToken: true, faultMixedToken: true,
+	faultDupToken: true, faultMixedToken: true, faultEchoToken: true,
 }
 
 // msRange is a wait of lo to hi, chosen at random per request.
@@ -202,7 +213,7 @@ func parseHookParams(v url.Values) (hookParams, error) {
 	p.fault = v.Get("fault")
 	if p.fault != "" && !bodyFaults[p.fault] && !tokenFaults[p.fault] && !headerFaults[p.fault] {
 		return p, fmt.Errorf("unknown fault %s: use 500html, 502json, truncated, empty, nonjson, close, huge, "+
-			"redirect, deep, deepdata, badtoken, expiredtoken, othersub, crlftoken, duptoken or mixedtoken", strconv.Quote(p.fault))
+			"redirect, deep, deepdata, gzipbomb, badtoken, expiredtoken, othersub, crlftoken, duptoken, mixedtoken or echotoken", strconv.Quote(p.fault))
 	}
 	if p.fault == faultRedirect {
 		p.to = v.Get("to")
@@ -211,6 +222,9 @@ func parseHookParams(v url.Values) (hookParams, error) {
 		}
 	}
 	p.hugeBytes = defaultHugeBytes
+	if p.fault == faultGzipBomb {
+		p.hugeBytes = defaultBombBytes
+	}
 	if s := v.Get("bytes"); s != "" {
 		n, err := strconv.Atoi(s)
 		if err != nil || n < len(hugePrefix)+len(hugeSuffix) || n > maxHugeBytes {
@@ -324,6 +338,18 @@ func (s *Server) writeFault(w http.ResponseWriter, hr hookRequest, p hookParams)
 				Seq: hr.seq, Op: hr.op, JTI: hr.jti, Stage: "body", Written: written, Size: int64(p.hugeBytes),
 			})
 		}
+	case faultGzipBomb:
+		bomb, err := gzipBomb(p.hugeBytes)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "internal server error")
+			return
+		}
+		h.Set("Content-Encoding", "gzip")
+		if written, err := writeBytes(w, http.StatusOK, "application/json", bomb); err != nil {
+			s.ledger.cancelled(CancelledRequest{
+				Seq: hr.seq, Op: hr.op, JTI: hr.jti, Stage: "body", Written: written, Size: int64(len(bomb)),
+			})
+		}
 	case faultRedirect:
 		h.Set("Location", p.to)
 		writeBody(w, http.StatusTemporaryRedirect, "text/plain; charset=utf-8", "")
@@ -424,6 +450,9 @@ func (s *Server) addTokenLine(h http.Header, fault, raw string, c tokenClaims, c
 	switch fault {
 	case faultDupToken:
 		h.Add("X-Authorization", "Bearer "+raw)
+	case faultEchoToken:
+		h.Set("Set-Token-Debug", "issued="+raw)
+		h.Set("Access-Control-Expose-Headers", h.Get("Access-Control-Expose-Headers")+", X-Debug-Request-Token, Set-Token-Debug")
 	case faultMixedToken:
 		iatMS, expMS := int64(math.Round(c.IssuedAt*1000)), int64(math.Round(c.ExpiresAt*1000))
 		decoy, dc, err := s.tokens.sign(c.Subject, iatMS, expMS)
@@ -499,4 +528,41 @@ func writeBody(w http.ResponseWriter, status int, contentType, body string) {
 	if body != "" {
 		io.WriteString(w, body)
 	}
+}
+
+// gzipBombs are the gzip-compressed huge bodies made so far, by size.
+var gzipBombs sync.Map // int -> []byte
+
+// gzipBomb returns a valid JSON body of n bytes, {"data":{"blob":"xx…"}},
+// gzip-compressed; made once per size.
+func gzipBomb(n int) ([]byte, error) {
+	if b, ok := gzipBombs.Load(n); ok {
+		return b.([]byte), nil
+	}
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	zw.Write([]byte(hugePrefix))
+	chunk := bytes.Repeat([]byte{'x'}, 1<<20)
+	for left := n - len(hugePrefix) - len(hugeSuffix); left > 0; left -= len(chunk) {
+		zw.Write(chunk[:min(left, len(chunk))])
+	}
+	zw.Write([]byte(hugeSuffix))
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	b, _ := gzipBombs.LoadOrStore(n, buf.Bytes())
+	return b.([]byte), nil
+}
+
+// writeBytes answers with body, counting what reached the client.
+func writeBytes(w http.ResponseWriter, status int, contentType string, body []byte) (int64, error) {
+	h := w.Header()
+	h.Set("Content-Type", contentType)
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	n, err := w.Write(body)
+	return int64(n), err
 }

@@ -1,9 +1,12 @@
 package api_test
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"mime"
 	"net/http"
@@ -671,5 +674,41 @@ func TestHeaderFaultsSendNoTokenWithoutOne(t *testing.T) {
 		if errs := decode(t, res).Errors; len(errs) != 1 || errs[0].Message != "Unauthorized" {
 			t.Errorf("%s without a token: %s, want Unauthorized", fault, res.body)
 		}
+	}
+}
+
+func TestEchoTokenFaultEchoesBothTokensInOtherHeaders(t *testing.T) {
+	ts := newServer(t, api.Config{TestHooks: true, Origins: []string{"http://page.test"}})
+	token := login(t, ts)
+	res := send(t, ts, http.MethodPost, "/graphql?fault=echotoken",
+		map[string]string{"Content-Type": "application/json", "Authorization": "Bearer " + token, "Origin": "http://page.test"}, meBody)
+	assertJSON(t, res.body, `{"data":{"me":{"id":"1"}}}`)
+	next := strings.TrimPrefix(res.header.Get("X-Authorization"), "Bearer ")
+	if got := res.header.Get("X-Debug-Request-Token"); got != token {
+		t.Errorf("X-Debug-Request-Token = %q, want the request's token", got)
+	}
+	if got := res.header.Get("Set-Token-Debug"); got != "issued="+next || next == "" {
+		t.Errorf("Set-Token-Debug = %q, want issued=<the new token>", got)
+	}
+	if got := res.header.Get("Access-Control-Expose-Headers"); !strings.Contains(got, "X-Debug-Request-Token") || !strings.Contains(got, "Set-Token-Debug") {
+		t.Errorf("Access-Control-Expose-Headers = %q: the echoes must be readable by scripts", got)
+	}
+}
+
+func TestGzipBombFaultInflatesToTheAskedSize(t *testing.T) {
+	ts := newServer(t, api.Config{TestHooks: true})
+	const size = 8 << 20
+	res := send(t, ts, http.MethodPost, fmt.Sprintf("/graphql?fault=gzipbomb&bytes=%d", size),
+		map[string]string{"Content-Type": "application/json", "Accept-Encoding": "gzip"}, meBody)
+	if res.header.Get("Content-Encoding") != "gzip" || len(res.body) > size/100 {
+		t.Fatalf("Content-Encoding %q, %d bytes on the wire; want gzip, about a thousandth of %d", res.header.Get("Content-Encoding"), len(res.body), size)
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(res.body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	inflated, err := io.ReadAll(zr)
+	if err != nil || len(inflated) != size || !json.Valid(inflated) {
+		t.Fatalf("inflated to %d bytes (valid JSON: %t), %v; want %d", len(inflated), json.Valid(inflated), err, size)
 	}
 }

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	graphql "github.com/graph-gophers/graphql-go"
 	gqlerrors "github.com/graph-gophers/graphql-go/errors"
 )
 
@@ -85,8 +86,18 @@ func refusedQuery(n int, sep string) string {
 	return b.String()
 }
 
+// defaultLimits returns the limits a Server has by default.
+func defaultLimits(t *testing.T) Limits {
+	t.Helper()
+	lim, err := Limits{}.withDefaults()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lim
+}
+
 func TestLocatingRefusedFieldsIsLinearInTheQuery(t *testing.T) {
-	e, err := newEngine(newStore(nil))
+	e, err := newEngine(newStore(nil), defaultLimits(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,8 +130,36 @@ func TestLocatingRefusedFieldsIsLinearInTheQuery(t *testing.T) {
 	}
 }
 
+func TestEverySchemaHasTheEnginesLimits(t *testing.T) {
+	e, err := newEngine(newStore(nil), defaultLimits(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	repeated := "{" + strings.Repeat("me{id} ", 8000) + "}"
+	deep := "{" + strings.Repeat(" me {", DefaultMaxDepth) + " id" + strings.Repeat(" }", DefaultMaxDepth) + " }"
+	long := "{ me { id } }" + strings.Repeat(" ", DefaultMaxQueryBytes)
+	for name, schema := range map[string]*graphql.Schema{"full": e.full, "public": e.public, "queries": e.queries} {
+		t.Run(name, func(t *testing.T) {
+			if errs := schema.Validate(repeated); !slices.ContainsFunc(errs, hasRule(ruleOverlapLimit)) {
+				t.Errorf("a field repeated 8000 times: %d errors, none from the overlap limit", len(errs))
+			}
+			if errs := schema.Validate(deep); !slices.ContainsFunc(errs, hasRule(ruleDepthLimit)) {
+				t.Errorf("%d fields deep: %d errors, none from the depth limit", DefaultMaxDepth+1, len(errs))
+			}
+			if errs := schema.Validate(long); len(errs) != 1 || !strings.Contains(errs[0].Message, "exceeds the maximum allowed query length") {
+				t.Errorf("a query longer than the limit: errors %v, want the length limit's", errs)
+			}
+		})
+	}
+}
+
+// hasRule reports whether an error is from the validation rule named rule.
+func hasRule(rule string) func(*gqlerrors.QueryError) bool {
+	return func(e *gqlerrors.QueryError) bool { return e.Rule == rule }
+}
+
 func TestLocationsComeInDocumentOrderOnce(t *testing.T) {
-	e, err := newEngine(newStore(nil))
+	e, err := newEngine(newStore(nil), defaultLimits(t))
 	if err != nil {
 		t.Fatal(err)
 	}

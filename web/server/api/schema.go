@@ -123,15 +123,20 @@ type engine struct {
 	// queries is full without its mutation root, for GET requests: the
 	// engine refuses a mutation there before running anything.
 	queries *graphql.Schema
+	limits  Limits
 }
 
-func newEngine(st *store) (*engine, error) {
+// newEngine makes the schemas, each with the engine's limits of lim, whose
+// fields must all be set.
+func newEngine(st *store, lim Limits) (*engine, error) {
 	r := &resolver{store: st}
-	full, err := graphql.ParseSchema(schemaSDL, r, graphql.UseFieldResolvers())
+	opts := lim.schemaOptions()
+	withResolvers := append(lim.schemaOptions(), graphql.UseFieldResolvers())
+	full, err := graphql.ParseSchema(schemaSDL, r, withResolvers...)
 	if err != nil {
 		return nil, fmt.Errorf("schema: %w", err)
 	}
-	public, err := graphql.ParseSchema(publicSchemaSDL, nil)
+	public, err := graphql.ParseSchema(publicSchemaSDL, nil, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("public schema: %w", err)
 	}
@@ -139,11 +144,11 @@ func newEngine(st *store) (*engine, error) {
 	if queriesSDL == schemaSDL {
 		return nil, errors.New("queries schema: the schema's mutation root was not found")
 	}
-	queries, err := graphql.ParseSchema(queriesSDL, r, graphql.UseFieldResolvers())
+	queries, err := graphql.ParseSchema(queriesSDL, r, withResolvers...)
 	if err != nil {
 		return nil, fmt.Errorf("queries schema: %w", err)
 	}
-	return &engine{full: full, public: public, queries: queries}, nil
+	return &engine{full: full, public: public, queries: queries, limits: lim}, nil
 }
 
 // noMutations is graphql-go's answer to a mutation in a schema without a
@@ -157,13 +162,20 @@ func isMutationRefusal(resp *graphql.Response) bool {
 }
 
 // exec runs req with the request state in ctx; queriesOnly (a GET) runs it
-// against the schema without mutations.
+// against the schema without mutations. A query over the limits is
+// answered with one error, and the engine's errors for its limits say what
+// to do.
 func (e *engine) exec(ctx context.Context, st *requestState, req gqlRequest, queriesOnly bool) *graphql.Response {
+	if err := e.limits.queryTooLong(req.Query); err != nil {
+		return &graphql.Response{Errors: []*gqlerrors.QueryError{err}}
+	}
 	schema := e.full
 	if queriesOnly {
 		schema = e.queries
 	}
-	return schema.Exec(withState(ctx, st), req.Query, req.OperationName, req.Variables)
+	resp := schema.Exec(withState(ctx, st), req.Query, req.OperationName, req.Variables)
+	e.limits.explain(resp.Errors)
+	return resp
 }
 
 // unauthorizedFields returns the response keys of the fields that failed
@@ -299,8 +311,9 @@ func isNameByte(c byte, first bool) bool {
 
 // requestState is what resolvers know about the HTTP request.
 type requestState struct {
-	claims *tokenClaims // nil without a valid token
-	user   User         // the token's user, when claims is set
+	claims *tokenClaims  // nil without a valid token
+	user   User          // the token's user, when claims is set
+	answer *answerBudget // what the answer may still take; nil is no limit
 
 	mu    sync.Mutex
 	login *User // set by a successful loginUser
@@ -410,6 +423,13 @@ func (r *resolver) Items(ctx context.Context, args struct {
 		}
 	}
 	end := min(start+int(args.First), len(all))
+	var size int64
+	for _, it := range all[start:end] {
+		size += itemAnswerBytes(it)
+	}
+	if err := st.answer.spend(size); err != nil {
+		return nil, err
+	}
 	conn := &gqlItemConnection{
 		Nodes:      make([]*gqlItem, 0, end-start),
 		PageInfo:   &gqlPageInfo{HasNextPage: end < len(all)},
@@ -453,11 +473,15 @@ func (r *resolver) Session(ctx context.Context) (*gqlSession, error) {
 
 // Blob resolves Query.blob.
 func (r *resolver) Blob(ctx context.Context, args struct{ Bytes int32 }) (string, error) {
-	if _, err := viewer(ctx); err != nil {
+	st, err := viewer(ctx)
+	if err != nil {
 		return "", err
 	}
 	if args.Bytes < 0 || args.Bytes > MaxBlobBytes {
 		return "", fmt.Errorf("bytes must be between 0 and %d", MaxBlobBytes)
+	}
+	if err := st.answer.spend(int64(args.Bytes)); err != nil {
+		return "", err
 	}
 	return strings.Repeat("x", int(args.Bytes)), nil
 }

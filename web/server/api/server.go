@@ -16,6 +16,11 @@
 // rebinding). It also does CORS with an origin allow-list, serves static
 // files for the demo, and, when Config.TestHooks is set, offers fault
 // injection and a token log for the browser end-to-end tests.
+//
+// One request, with or without a token, costs bounded time and memory:
+// Config.Limits bounds the query's length, depth, number of selections and
+// the validation work of repeated fields, all checked before any field
+// runs, and the size of the answer.
 package api
 
 import (
@@ -42,7 +47,8 @@ const (
 const (
 	// MaxBodyBytes is the largest request body accepted on /graphql.
 	MaxBodyBytes = 1 << 20
-	// MaxBlobBytes is the largest string the blob field returns.
+	// MaxBlobBytes is the largest string one blob field returns; all of a
+	// request's blob fields together are bounded by Limits.AnswerBytes.
 	MaxBlobBytes = 16 << 20
 )
 
@@ -93,6 +99,9 @@ type Config struct {
 	Now func() time.Time
 	// SigningKey is the HS256 key; nil means 32 random bytes.
 	SigningKey []byte
+	// Limits bound what one /graphql request can cost; its zero fields take
+	// their defaults.
+	Limits Limits
 	// Logger gets one line per request (method, path, status, duration);
 	// nil discards them.
 	Logger *slog.Logger
@@ -122,7 +131,8 @@ type Server struct {
 
 // New checks cfg and returns a Server. It fails on an unusable origin list
 // (including "*") or host list, a static directory that does not exist, a
-// content security policy with control characters, or a short signing key.
+// content security policy with control characters, a short signing key, or
+// a negative limit.
 func New(cfg Config) (*Server, error) {
 	if cfg.TokenTTL == 0 {
 		cfg.TokenTTL = DefaultTokenTTL
@@ -170,8 +180,11 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	if cfg.Limits, err = cfg.Limits.withDefaults(); err != nil {
+		return nil, err
+	}
 	users := newStore(cfg.Users)
-	gql, err := newEngine(users)
+	gql, err := newEngine(users, cfg.Limits)
 	if err != nil {
 		return nil, err
 	}
