@@ -34,10 +34,12 @@ wasm:
 	cp "$(GOROOT)/lib/wasm/wasm_exec.js" $(DIST)/wasm_exec.js
 
 # The module with test hooks (__gqlauthTest: bridge counts, forced panics),
-# for the browser suites only. Never shipped.
+# and a stand-in module that is not gqlauth's, for the browser suites only.
+# Never shipped.
 testbuild:
 	@mkdir -p build/testdist
 	GOOS=js GOARCH=wasm $(GO) build $(WASM_FLAGS) -tags gqlauth_testhooks -o build/testdist/gqlauth-testhooks.wasm ./wasm
+	GOOS=js GOARCH=wasm $(GO) build $(WASM_FLAGS) -o build/testdist/standin.wasm ./web/test/fixtures/standin
 
 server:
 	@mkdir -p $(BIN)

@@ -66,7 +66,14 @@ func init() {
 		}
 		return out, nil
 	}, toJS)
+	// crash() ends the module as a Go runtime failure would: a panic no
+	// export recovers, on a goroutine of its own.
+	crash, _ := jsbridge.FuncOf(func(safejs.Value, []safejs.Value) (any, error) {
+		go func() { panic("crash forced by __gqlauthTest.crash") }()
+		return nil, nil
+	}, toJS)
 	hooks, _ := safejs.ValueOf(map[string]any{})
+	hooks.Set("crash", crash.Value())
 	hooks.Set("stats", stats.Value())
 	hooks.Set("panicNext", arm.Value())
 	hooks.Set("state", state.Value())

@@ -74,20 +74,32 @@ const hrefOf = ownProperty(URLClass.prototype, 'href').get;
 const urlToString = URLClass.prototype.toString;
 const indexOf = String.prototype.indexOf;
 const encode = encodeURIComponent;
-const compileStreaming = globalThis.WebAssembly?.compileStreaming;
+const defineProperty = Object.defineProperty;
+// Listeners go on the worker, its port and channels through the built-ins
+// taken here: a setter or an addEventListener put in place later never
+// sees gqlauth's Worker or port.
+const EventTargetProto = globalThis.EventTarget?.prototype;
+const addListener = EventTargetProto?.addEventListener;
+const removeListener = EventTargetProto?.removeEventListener;
+const startPort = globalThis.MessagePort?.prototype.start;
+const preventDefault = globalThis.Event?.prototype.preventDefault;
+const listen = (target, type, fn, options) => apply(addListener, target, [type, fn, options]);
+const unlisten = (target, type, fn) => apply(removeListener, target, [type, fn]);
 
 // In a page, the module runs in a worker; anywhere else (a worker, Node) the
 // caller's realm is already isolated from pages, and it runs in-process.
 const IN_PAGE = typeof Window === 'function' && globalThis instanceof Window;
 
-// This realm's tab: the cause its calls give the module, so that it tells
-// its own token changes from other tabs', and, with share: 'tabs', the name
-// of the Web Lock that tells the SharedWorker it lives.
-const TAB = randomTab();
+// This realm's tab, with share: 'tabs': the name of the Web Lock that tells
+// the SharedWorker it lives. A new one is drawn if another script takes the
+// lock.
+let TAB = randomTab();
 
 // One connection (one worker, one module instance) serves every client of
 // this realm, and one more, to the SharedWorker, every shared one.
 const connections = { __proto__: null, dedicated: null, shared: null };
+// The same connections, once made.
+const live = { __proto__: null, dedicated: null, shared: null };
 
 /**
  * Creates a client for one GraphQL endpoint. The first call starts the
@@ -100,33 +112,14 @@ export async function createClient(options) {
   const settings = readOptions(options);
   const sharing = settings.share !== 'tabs' || !IN_PAGE ? 'none' : typeof SharedWorkerClass === 'function' ? 'tabs' : 'broadcast';
   const kind = sharing === 'tabs' ? 'shared' : 'dedicated';
-  let compiled;
   if (connections[kind] === null) {
-    // The module downloads and compiles while a dedicated worker starts. (A
-    // SharedWorker is in another agent cluster: a compiled module cannot be
-    // sent to it, and it loads the module itself.)
-    if (kind === 'dedicated') compiled = compile(settings.wasmURL);
     const connecting = connect(kind, settings.workerURL, settings.namedWasmURL);
     connections[kind] = connecting;
     connecting.catch(() => { if (connections[kind] === connecting) connections[kind] = null; });
   }
-  const conn = await connections[kind];
-  const opened = await conn.request('open', [settings.client, settings.wasmURL, await compiled, { share: sharing === 'tabs', tab: TAB }]);
+  const { conn } = await connections[kind];
+  const { value: opened } = await conn.request('open', [settings.client, { share: sharing === 'tabs', tab: TAB }]);
   return new Client(conn, opened, sharing, settings.client.endpoint);
-}
-
-// In a page, compiles the module for the worker (nothing secret is in a
-// compiled module; what runs it, and holds the token, is the worker), with
-// the fetch and WebAssembly.compileStreaming of when gqlauth loaded.
-// Resolves to undefined where that cannot be done: the worker then loads
-// the module itself.
-async function compile(wasmURL) {
-  if (!IN_PAGE || typeof compileStreaming !== 'function' || typeof fetchAtLoad !== 'function') return undefined;
-  try {
-    return await apply(compileStreaming, WebAssembly, [apply(fetchAtLoad, globalThis, [wasmURL])]);
-  } catch {
-    return undefined; // served with another MIME type, a CSP without 'wasm-unsafe-eval', ...: the worker tries
-  }
 }
 
 // The options, read once through getters that may throw, as plain data the
@@ -147,6 +140,14 @@ function readOptions(options) {
     try { names = Object.keys(headers); } catch (e) { throw invalid('headers cannot be read', e); }
     for (const name of names) client.headers[name] = cloneable(option(headers, name, 'headers'), `headers.${name}`);
   }
+  const refusalCodes = option(options, 'refusalCodes');
+  if (refusalCodes !== undefined && refusalCodes !== null) {
+    if (!Array.isArray(refusalCodes)) throw invalid('refusalCodes must be a list of strings');
+    client.refusalCodes = [];
+    for (let i = 0; i < refusalCodes.length && i <= 32; i++) {
+      client.refusalCodes[i] = cloneable(option(refusalCodes, i, 'refusalCodes'), `refusalCodes[${i}]`);
+    }
+  }
   const keepAlive = option(options, 'keepAlive');
   if (keepAlive !== undefined && keepAlive !== null) {
     if (typeof keepAlive !== 'object') throw invalid('keepAlive must be {query, beforeExpiryMs}');
@@ -162,8 +163,6 @@ function readOptions(options) {
   return {
     client,
     share,
-    // Written out in full, so that bundlers see the module and emit it.
-    wasmURL: namedWasmURL ?? apply(hrefOf, new URL('./gqlauth.wasm', import.meta.url), []),
     namedWasmURL,
     workerURL: workerURL === undefined ? undefined : location(workerURL, 'workerURL'),
   };
@@ -221,17 +220,18 @@ function location(v, what) {
   throw invalid(`${what} must be a string or a URL`);
 }
 
-// Starts the worker side, dedicated or shared, and resolves to the
-// connection to it. A SharedWorker loads the module its URL names (see
-// sharedWasmURL in gqlauth.worker.js): namedWasmURL, the app's wasmURL, goes
-// there.
+// Starts the worker side, dedicated or shared, and resolves to {conn}, the
+// connection to it (in a record without a prototype: a then that a script
+// put on Object.prototype is not asked for it). A worker loads the module
+// its own URL names (see ownWasmURL in gqlauth.worker.js): namedWasmURL, the
+// app's wasmURL, goes there, and never in a message.
 async function connect(kind, workerURL, namedWasmURL) {
   if (!IN_PAGE) {
     const { serve } = await import('./gqlauth.worker.js');
     const channel = new MessageChannelClass();
-    serve(channel.port2);
+    serve(channel.port2, namedWasmURL);
     channel.port2.unref?.(); // Node: an idle client does not keep the process alive
-    return new Connection(channel.port1, postToPort);
+    return { __proto__: null, conn: new Connection(channel.port1, postToPort) };
   }
   if (kind === 'shared') await holdTabLock();
   // The password goes to the worker: not through a Worker, SharedWorker or
@@ -242,13 +242,15 @@ async function connect(kind, workerURL, namedWasmURL) {
   let worker;
   try {
     // Written out in full, so that bundlers see the worker and emit it.
-    if (kind === 'shared' && namedWasmURL !== undefined) {
+    if (namedWasmURL !== undefined) {
       // (Not written as the bundler pattern: a bundler would emit the
       // worker unbundled for it. Bundled apps that name a wasmURL name the
       // workerURL too.)
       const base = workerURL ?? apply(hrefOf, new URLClass('./gqlauth.worker.js', import.meta.url), []);
       const join = apply(indexOf, base, ['?']) < 0 ? '?' : '&';
-      worker = new SharedWorker(`${base}${join}wasm=${encode(namedWasmURL)}`, { type: 'module', name: 'gqlauth' });
+      const url = `${base}${join}wasm=${encode(namedWasmURL)}`;
+      worker = kind === 'shared' ? new SharedWorker(url, { type: 'module', name: 'gqlauth' })
+        : new Worker(url, { type: 'module', name: 'gqlauth' });
     } else if (kind === 'shared') {
       worker = workerURL === undefined
         ? new SharedWorker(new URL('./gqlauth.worker.js', import.meta.url), { type: 'module', name: 'gqlauth' })
@@ -262,20 +264,33 @@ async function connect(kind, workerURL, namedWasmURL) {
     throw new AuthError(`gqlauth: the worker could not be started (${describe(e)}); ` +
       "a Content-Security-Policy must allow it (worker-src 'self')", { code: 'INTERNAL', cause: e });
   }
-  return kind === 'shared' ? new Connection(apply(portOf, worker, []), postToPort, worker) : new Connection(worker, postToWorker, worker);
+  const conn = kind === 'shared' ? new Connection(apply(portOf, worker, []), postToPort, worker) : new Connection(worker, postToWorker, worker);
+  live[kind] = conn;
+  return { __proto__: null, conn };
 }
 
 // Holds, for as long as this realm lives, the Web Lock named after its tab:
 // the SharedWorker asks for the same lock, and is granted it when the tab
-// is gone. Resolves once the lock is held.
+// is gone. Resolves once the lock is held. Another script of the origin can
+// take the lock ({steal: true}): the SharedWorker then lets the tab go, and
+// so does the tab, at once: its shared clients end with a logout event, and
+// the next createClient attaches again under a new lock.
 let tabLock = null;
 function holdTabLock() {
   if (typeof requestLock !== 'function') return Promise.resolve();
   tabLock ??= new Promise((held) => {
+    let granted = false;
     apply(requestLock, locks, [`gqlauth-tab:${TAB}`, () => {
+      granted = true;
       held();
       return new Promise(() => {}); // never released: the tab's end releases it
-    }]).catch(() => held());
+    }]).catch(() => {
+      held();
+      if (!granted) return; // no lock to be had here: the tab is never let go
+      tabLock = null;
+      TAB = randomTab();
+      live.shared?.lost('another script took this tab\'s lock on the shared session; create a new client');
+    });
   });
   return tabLock;
 }
@@ -303,16 +318,20 @@ class Connection {
   constructor(port, post, worker) {
     this.#port = port;
     this.#post = post;
-    port.onmessage = (e) => this.#receive(e.data);
-    port.onmessageerror = () => this.#breakWith('a message from the gqlauth worker could not be read');
+    listen(port, 'message', (e) => this.#receive(e.data));
+    listen(port, 'messageerror', () => this.#breakWith('a message from the gqlauth worker could not be read'));
     if (worker) {
-      worker.onerror = (e) => {
-        e.preventDefault?.();
+      listen(worker, 'error', (e) => {
+        apply(preventDefault, e, []);
         this.#breakWith(`the gqlauth worker failed: ${e.message || 'it could not be loaded (check workerURL and the server)'}`);
-      };
+      });
     }
-    port.unref?.();
+    if (port !== worker) apply(startPort, port, []); // a port starts once its listener is on
+    if (!IN_PAGE) port.unref?.(); // Node: an idle client does not keep the process alive
   }
+
+  /** The worker let this page go (its tab lock was taken): every client of it ends. */
+  lost(reason) { this.#breakWith(reason, 'remote'); }
 
   /** Sends op and resolves with its answer; signal aborts it. */
   request(op, args, signal) {
@@ -320,11 +339,11 @@ class Connection {
   }
 
   /**
-   * Sends a pass request, moving transfer: resolves with {head, body}, the
-   * answer's head and its body as a ReadableStream of the pieces that
-   * follow. Aborting signal, or cancelling the body, stops it in the
-   * worker; signal's reason is then what the body fails with, as with
-   * fetch.
+   * Sends a pass request, moving transfer: resolves with {head, body,
+   * failure}, the answer's head, its body as a ReadableStream of the pieces
+   * that follow, and a function that says what the body failed with, if it
+   * did. Aborting signal, or cancelling the body, stops it in the worker;
+   * signal's reason is then what the body fails with, as with fetch.
    */
   async pass(args, signal, transfer) {
     const id = ++this.#next;
@@ -333,26 +352,31 @@ class Connection {
       if (this.#broken === null) this.#send({ op: 'abort', id });
     };
     const onAbort = () => {
-      this.#streams.get(id)?.controller.error(signal.reason);
+      this.#streams.get(id)?.fail(signal.reason);
       stop();
     };
     let controller;
+    let failed;
     const body = new ReadableStreamClass({ start: (c) => { controller = c; }, cancel: stop });
     this.#streams.set(id, {
       controller,
+      fail: (e) => {
+        failed = e;
+        controller.error(e);
+      },
       done: () => {
         this.#streams.delete(id);
-        signal?.removeEventListener('abort', onAbort);
+        if (signal) unlisten(signal, 'abort', onAbort);
       },
     });
     try {
-      const head = await this.#request(id, 'pass', args, signal, true, transfer);
+      const { value: head } = await this.#request(id, 'pass', args, signal, true, transfer);
       if (signal?.aborted) { // since the head came: its body is still coming
         stop();
         throw signal.reason;
       }
-      signal?.addEventListener('abort', onAbort, { once: true });
-      return { head, body };
+      if (signal) listen(signal, 'abort', onAbort, { once: true });
+      return { __proto__: null, head, body, failure: () => failed };
     } catch (e) {
       this.#streams.delete(id);
       throw e;
@@ -367,14 +391,14 @@ class Connection {
     return new Promise((resolve, reject) => {
       const onAbort = () => this.#send({ op: 'abort', id });
       const settle = (fn) => (v) => {
-        signal?.removeEventListener('abort', onAbort);
+        if (signal) unlisten(signal, 'abort', onAbort);
         this.#pending.delete(id);
-        if (this.#pending.size === 0) this.#port.unref?.();
+        if (this.#pending.size === 0 && !IN_PAGE) this.#port.unref?.();
         fn(v);
       };
       this.#pending.set(id, { resolve: settle(resolve), reject: settle(reject) });
-      this.#port.ref?.();
-      signal?.addEventListener('abort', onAbort, { once: true });
+      if (!IN_PAGE) this.#port.ref?.(); // Node: a request under way keeps the process alive
+      if (signal) listen(signal, 'abort', onAbort, { once: true });
       try {
         this.#send(abortable ? { id, op, args, abortable } : { id, op, args }, transfer);
       } catch (e) { // postMessage could not copy an argument
@@ -420,10 +444,14 @@ class Connection {
       console.warn(msg.warning);
     } else if (typeof msg.fatal === 'string') {
       this.#breakWith(msg.fatal);
+    } else if (typeof msg.detached === 'string') {
+      this.lost(msg.detached);
     } else {
       const p = this.#pending.get(msg.id);
       if (!p) return;
-      if (msg.ok) p.resolve(msg.value);
+      // In a record without a prototype: resolving with it asks no then of
+      // Object.prototype, which a script may have put there.
+      if (msg.ok) p.resolve({ __proto__: null, value: msg.value });
       else p.reject(authError(msg.error));
     }
   }
@@ -438,24 +466,26 @@ class Connection {
     }
     body.done();
     if (end === true) body.controller.close();
-    else body.controller.error(authError(error));
+    else body.fail(authError(error));
   }
 
-  // The worker is gone: every call under way fails, and so does every later
-  // one; the next createClient starts a new worker.
-  #breakWith(reason) {
+  // The worker is gone, or let this page go: every call under way fails,
+  // and so does every later one; each client hears a logout; the next
+  // createClient starts a new connection.
+  #breakWith(reason, cause = 'local') {
     if (this.#broken !== null) return;
-    this.#broken = () => new AuthError(`gqlauth: ${reason}`, { code: 'INTERNAL' });
+    const code = cause === 'remote' ? 'NOT_AUTHENTICATED' : 'INTERNAL';
+    this.#broken = () => new AuthError(`gqlauth: ${reason}`, { code });
     for (const kind of ['dedicated', 'shared']) {
-      connections[kind]?.then((c) => { if (c === this) connections[kind] = null; }, () => {});
+      if (live[kind] === this) connections[kind] = live[kind] = null;
     }
     for (const p of [...this.#pending.values()]) p.reject(this.#broken());
     for (const body of [...this.#streams.values()]) {
       body.done();
-      body.controller.error(this.#broken());
+      body.fail(this.#broken());
     }
     for (const delivers of this.#clients.values()) {
-      for (const deliver of delivers) deliver({ reason: 'logout', expiresAt: null, expiresIn: 0, usableFor: 0, cause: TAB });
+      for (const deliver of delivers) deliver({ reason: 'logout', expiresAt: null, expiresIn: 0, usableFor: 0, cause });
     }
     console.error(`gqlauth: ${reason}`);
   }
@@ -491,6 +521,7 @@ class Client {
   #usableUntil = 0;
 
   constructor(conn, { handle, state }, sharing, endpoint) {
+    thenless(this); // createClient resolves with it: no script may wrap it on the way
     this.#conn = conn;
     this.#handle = handle;
     this.#sharing = sharing;
@@ -501,9 +532,9 @@ class Client {
       // No SharedWorker: each tab has its own session, and a logout in one
       // logs the others out.
       this.#channel = new BroadcastChannelClass(`gqlauth-logout:${this.#endpoint?.href ?? endpoint}`);
-      this.#channel.onmessage = ({ data }) => {
-        if (typeof data?.tab === 'string' && data.tab !== TAB) this.#logout(data.tab);
-      };
+      listen(this.#channel, 'message', ({ data }) => {
+        if (typeof data?.tab === 'string' && data.tab !== TAB) this.#logout('remote');
+      });
     }
   }
 
@@ -527,7 +558,7 @@ class Client {
     const event = Object.freeze({
       reason,
       expiresAt: reason === 'expired' || typeof expiresAt !== 'number' ? null : new Date(expiresAt),
-      cause: cause === TAB ? 'local' : cause === '' ? 'expiry' : cause === 'keep-alive' ? 'keep-alive' : 'remote',
+      cause, // the worker's word: 'local', 'remote', 'expiry' or 'keep-alive'
     });
     // Delivered after the change, outside the message handler.
     const listeners = [...this.#listeners];
@@ -548,8 +579,8 @@ class Client {
       const v = option(credentials, name, 'credentials');
       if (v !== undefined) record[name] = cloneable(v, `credentials.${name}`);
     }
-    const res = await this.#request('login', [this.#handle, record], signal);
-    return { user: parseJSON(res.user), expiresAt: new Date(res.expiresAt) };
+    const { value } = await this.#request('login', [this.#handle, record], signal);
+    return thenless({ user: parseJSON(value.user), expiresAt: new Date(value.expiresAt) });
   }
 
   async fetchWithAuth(query, variables, opts) {
@@ -571,7 +602,7 @@ class Client {
     } catch (e) {
       throw invalid('variables cannot be sent as JSON (a cycle, a BigInt, or a getter that throws)', e);
     }
-    const body = await this.#request('fetch', [this.#handle, query, json, operationName || undefined], signal);
+    const { value: body } = await this.#request('fetch', [this.#handle, query, json, operationName || undefined], signal);
     let parsed;
     try {
       parsed = apply(parseJSON, JSON, [apply(decode, decoder, [body])]);
@@ -582,7 +613,7 @@ class Client {
     const result = { data };
     if (errors !== undefined) result.errors = errors;
     if (extensions !== undefined) result.extensions = extensions;
-    return result;
+    return thenless(result);
   }
 
   /**
@@ -625,12 +656,12 @@ class Client {
     } catch (e) {
       throw signal.aborted ? signal.reason : e;
     }
-    const { head, body: stream } = answer;
+    const { head, body: stream, failure } = answer;
     const withoutBody = head.status === 204 || head.status === 205 || head.status === 304;
     if (withoutBody) stream.cancel().catch(() => {});
-    return new ResponseClass(withoutBody ? null : stream, {
+    return new PassedResponse(withoutBody ? null : stream, {
       status: head.status, statusText: head.statusText, headers: new HeadersClass(parseJSON(head.headers)),
-    });
+    }, failure);
   }
 
   // args start with the handle, written out by each caller: spreading them
@@ -667,7 +698,8 @@ class Client {
     this.#logout();
   }
 
-  // Logs out, for this tab, or following tab's logout (cause).
+  // Logs out, for this tab, or, with cause 'remote', following another
+  // tab's logout.
   #logout(cause) {
     this.#forget();
     // Until the worker answers, events it sent before it logged out do not
@@ -702,6 +734,50 @@ class Client {
   }
 
   get [Symbol.toStringTag]() { return 'GqlauthClient'; }
+}
+
+/**
+ * The Response client.fetch resolves with. Its body readers fail with the
+ * AuthError that ended the body (TIMEOUT, BAD_RESPONSE, ...), where a plain
+ * Response built on an errored stream gives a bare TypeError in some
+ * browsers; a reader of its body stream gets that error in every browser.
+ */
+const PassedResponse = ResponseClass && class PassedResponse extends ResponseClass {
+  #failure;
+
+  constructor(body, init, failure) {
+    super(body, init);
+    this.#failure = failure;
+    thenless(this);
+  }
+
+  clone() {
+    const copy = super.clone();
+    return new PassedResponse(copy.body, { status: this.status, statusText: this.statusText, headers: this.headers }, this.#failure);
+  }
+
+  async #read(read) {
+    try {
+      return await read();
+    } catch (e) {
+      throw this.#failure() ?? e;
+    }
+  }
+
+  arrayBuffer() { return this.#read(() => super.arrayBuffer()); }
+  blob() { return this.#read(() => super.blob()); }
+  bytes() { return this.#read(() => super.bytes()); }
+  formData() { return this.#read(() => super.formData()); }
+  json() { return this.#read(() => super.json()); }
+  text() { return this.#read(() => super.text()); }
+};
+
+// Gives o an own then, not enumerated: a promise resolved with o then asks
+// no then of Object.prototype, where a script may have put one to see or
+// replace what gqlauth resolves with.
+function thenless(o) {
+  defineProperty(o, 'then', { value: undefined });
+  return o;
 }
 
 // The URL string s as the URL parser reads it, or undefined.

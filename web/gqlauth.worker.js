@@ -29,9 +29,17 @@
 // end: true}, or {stream: id, error} if the body fails; like an answer, the
 // end carries the events that came before it.
 //
-// Causes. Every call a port makes carries the port's tab id (given in its
-// first open, else made up here) to the module, which gives it back with the
-// events the call causes: a page tells its own changes from another tab's.
+// Causes. Every call a port makes carries the port's own id, made up here,
+// to the module, which gives it back with the events the call causes; each
+// port is then told 'local' for its own changes, 'remote' for another's,
+// 'expiry' or 'keep-alive'. A port never names a cause (a logout that
+// follows another tab's, in the BroadcastChannel fallback, says only
+// 'remote').
+//
+// Limits. A port opens at most MAX_CLIENTS_PER_PORT clients, and the worker
+// holds at most MAX_CLIENTS; the module bounds every string and body it is
+// given before it allocates. Should the module still stop, every port hears
+// {fatal}, and the next open starts a fresh one.
 //
 // What a port may do: use the clients it opened, or the shared sessions it
 // attached to, and nothing else. No operation returns a token, whatever a
@@ -47,8 +55,14 @@ export const WORKER_NAME = 'gqlauth';
 // open until its stream ends.
 const STREAMING = Symbol('streaming');
 
+/** How many clients one port may open, and the worker hold in all. */
+export const MAX_CLIENTS_PER_PORT = 16;
+export const MAX_CLIENTS = 256;
+
 // One module instance serves every port of this realm.
 let module = null;
+// The clients open in it, by handle.
+const opened = new Set();
 // The ports being served, to tell them if the module stops.
 const sessions = new Set();
 // Shared sessions, by endpoint: the client's handle and the ports attached.
@@ -56,30 +70,46 @@ const shared = new Map(); // endpoint -> {handle, ports: Set<PortSession>}
 
 /**
  * Serves the protocol on port (a MessagePort, or anything with postMessage
- * and a message event). The first open loads the module from the wasmURL it
- * names.
+ * and a message event). The first open loads the module: the one this
+ * worker's own URL names, else wasmURL (in-process: the app's option, never
+ * a message's), else the one beside this file.
  */
-export function serve(port) {
-  const session = new PortSession(port);
+export function serve(port, wasmURL) {
+  const session = new PortSession(port, wasmURL);
   sessions.add(session);
   port.addEventListener('message', (e) => session.receive(e.data));
   port.start?.();
   return session;
 }
 
-let lastTab = 0;
+let lastPort = 0;
 
-// A port's state: its tab, its requests in flight (for abort) and the
-// clients it opened or attached to, with their token-event subscriptions.
+// A port's state: its id and tab, its requests in flight (for abort) and
+// the clients it opened or attached to, with their token-event
+// subscriptions.
 class PortSession {
   #port;
   #calls = new Map(); // request id -> its AbortController, or null when it cannot be aborted
   #clients = new Map(); // handle -> unsubscribe
   #outbox = []; // events and warnings that wait for the next answer
   #flushing = false;
-  tab = `port-${++lastTab}`; // the cause of its calls, until its page names its tab
+  id = `port-${++lastPort}`; // the cause its calls give the module
+  tab = null; // the tab its page named, whose lock tells when it is gone
+  wasmURL; // in-process: the module the app named
 
-  constructor(port) { this.#port = port; }
+  constructor(port, wasmURL) {
+    this.#port = port;
+    this.wasmURL = wasmURL;
+  }
+
+  /** How many clients the port uses. */
+  get clients() { return this.#clients.size; }
+
+  /** The cause of a change, as this port is told it. */
+  causeOf(cause) {
+    if (cause === this.id) return 'local';
+    return cause === '' ? 'expiry' : cause === 'keep-alive' ? 'keep-alive' : 'remote';
+  }
 
   receive(msg) {
     if (msg === null || typeof msg !== 'object') return;
@@ -179,17 +209,21 @@ class PortSession {
    * is then let go.
    */
   nameTab(tab) {
-    if (this.tab === tab) return;
+    if (this.tab !== null) return;
     this.tab = tab;
     if (isShared() && typeof navigator === 'object' && navigator.locks) {
       navigator.locks.request(`gqlauth-tab:${tab}`, () => this.gone()).catch(() => {});
     }
   }
 
-  /** The port's tab is gone: let go of every client it used. */
+  /**
+   * The port's tab is gone, or another script took its lock: let go of
+   * every client it used, and say so, should the tab still be there.
+   */
   async gone() {
     sessions.delete(this);
     for (const handle of [...this.#clients.keys()]) await letGo(this, handle).catch(() => {});
+    this.post({ detached: 'this tab was let go of the shared session (its lock was taken); create a new client' });
   }
 }
 
@@ -203,23 +237,28 @@ function isShared() {
 const OPS = {
   __proto__: null,
 
-  // open(options, wasmURL, compiled?, {share?, tab?}) → {handle, state}: a
-  // client for one endpoint. The first open loads the module: compiled, if
-  // the page sent it compiled (a WebAssembly.Module), else from wasmURL. (A
-  // SharedWorker loads its own: see sharedWasmURL.)
+  // open(options, {share?, tab?}) → {handle, state}: a client for one
+  // endpoint. The first open loads the module (see ownWasmURL).
   // With share, a port attaches to the session other ports share for the
   // endpoint, if there is one (its own options are then not used). state is
   // the session's as the port attaches: {expiresAt, expiresIn, usableFor}.
-  async open(session, [options, wasmURL, compiled, how]) {
-    const b = isShared() ? await loadModule(sharedWasmURL()) : await loadModule(wasmURL, compiled);
+  async open(session, [options, how]) {
+    const b = await loadModule(ownWasmURL(session));
     if (typeof how?.tab === 'string' && how.tab !== '') session.nameTab(how.tab.slice(0, 64));
     const key = how?.share === true ? sharedKey(options) : null;
     let handle = shared.get(key)?.handle;
+    if (session.clients >= MAX_CLIENTS_PER_PORT) {
+      throw invalid(`a page may open at most ${MAX_CLIENTS_PER_PORT} clients at once; close() the ones it no longer uses`);
+    }
+    if (handle === undefined && opened.size >= MAX_CLIENTS) {
+      throw invalid(`the gqlauth worker holds at most ${MAX_CLIENTS} clients at once`);
+    }
     if (handle === undefined) {
       // A shared session's warnings go to every port attached to it.
       const warn = key === null ? (message) => session.post({ warning: message })
         : (message) => { for (const port of shared.get(key)?.ports ?? []) port.post({ warning: message }); };
       handle = sync(b.newClient(options, warn));
+      opened.add(handle);
       if (key !== null) shared.set(key, { handle, ports: new Set() });
     }
     try {
@@ -229,6 +268,7 @@ const OPS = {
     } catch (e) {
       if (!shared.get(key)?.ports.size) {
         shared.delete(key);
+        opened.delete(handle);
         b.close(handle);
       }
       throw e;
@@ -245,13 +285,13 @@ const OPS = {
   },
 
   async login(session, [handle, credentials], signal) {
-    return (await bindingFor(session, handle)).login(handle, credentials, { signal, cause: session.tab });
+    return (await bindingFor(session, handle)).login(handle, credentials, { signal, cause: session.id });
   },
 
   // fetch(handle, query, variables (JSON text), operationName) → the body.
   async fetch(session, [handle, query, variables, operationName], signal) {
     return (await bindingFor(session, handle)).fetchWithAuth(handle, query, variables,
-      { operationName, signal, cause: session.tab });
+      { operationName, signal, cause: session.id });
   },
 
   // pass(handle, request) → the head of the answer, {status, statusText,
@@ -264,7 +304,7 @@ const OPS = {
     const b = await bindingFor(session, handle);
     return new Promise((resolve, reject) => {
       let headed = false;
-      b.pass(handle, request, { signal, cause: session.tab },
+      b.pass(handle, request, { signal, cause: session.id },
         (status, statusText, headers) => {
           headed = true;
           session.answer(id, { status, statusText, headers });
@@ -275,11 +315,11 @@ const OPS = {
     });
   },
 
-  // logout(handle, cause?): cause, a tab whose logout this one follows (the
-  // BroadcastChannel fallback), else the port's own tab.
-  async logout(session, [handle, cause]) {
+  // logout(handle, 'remote'?): 'remote' when the page follows another
+  // tab's logout (the BroadcastChannel fallback).
+  async logout(session, [handle, remote]) {
     const b = await bindingFor(session, handle);
-    sync(b.logout(handle, typeof cause === 'string' && cause !== '' ? cause.slice(0, 64) : session.tab));
+    sync(b.logout(handle, remote === 'remote' ? 'remote' : session.id));
   },
 
   // close(handle): the port stops using the client. A client nobody else
@@ -303,7 +343,7 @@ function sharedKey(options) {
 // Subscribes session to the events of the client with handle.
 function attach(b, session, handle) {
   const unsubscribe = sync(b.onTokenChange(handle, (reason, expiresAt, expiresIn, usableFor, cause) => {
-    session.post({ event: { client: handle, reason, expiresAt, expiresIn, usableFor, cause } });
+    session.post({ event: { client: handle, reason, expiresAt, expiresIn, usableFor, cause: session.causeOf(cause) } });
   }));
   session.own(handle, unsubscribe);
 }
@@ -322,7 +362,8 @@ async function letGo(session, handle) {
     }
     shared.delete(key);
   }
-  sync(b.close(handle, session.tab)); // its logout event goes out first
+  opened.delete(handle);
+  sync(b.close(handle, session.id)); // its logout event goes out first
   session.forget(handle);
 }
 
@@ -334,31 +375,35 @@ async function bindingFor(session, handle) {
   return module;
 }
 
-// The module a SharedWorker runs. It serves every tab of the origin, and
-// any same-origin script can connect to it: were the module a port's to
-// name, the first to connect would choose the code that holds every tab's
-// password and token. So it is the one its own URL names (?wasm=, which the
-// page that starts it sets, and which is part of the SharedWorker's
-// identity: another URL is another SharedWorker), else the one beside this
-// file.
-function sharedWasmURL() {
-  const own = new URL(import.meta.url);
+// The module this worker runs, which gets every password and token it
+// holds: never one a message names (a script in the page, or any
+// same-origin script that connects to a SharedWorker, could send one). In a
+// worker, it is the one the worker's own URL names (?wasm=, which the page
+// sets as it starts the worker, and which, for a SharedWorker, is part of
+// its identity: another URL is another SharedWorker); in-process, the app's
+// wasmURL (see serve); else the one beside this file.
+function ownWasmURL(session) {
+  return session.wasmURL ?? new URL('./gqlauth.wasm', import.meta.url).href;
+}
+
+// The module named in this worker's own URL, if any.
+function namedInOwnURL() {
+  const own = new URL(globalThis.location.href);
   const named = own.searchParams.get('wasm');
-  return named === null ? new URL('./gqlauth.wasm', import.meta.url).href : new URL(named, own).href;
+  return named === null ? undefined : new URL(named, own).href;
 }
 
 // Loads the module once; a failed load is forgotten, so a later open tries
 // again.
-function loadModule(wasmURL, compiled) {
-  module ??= start(wasmURL, compiled).catch((e) => {
+function loadModule(wasmURL) {
+  module ??= start(wasmURL).catch((e) => {
     module = null;
     throw e;
   });
   return module;
 }
 
-async function start(wasmURL, compiled) {
-  if (typeof wasmURL !== 'string') throw invalid('open needs the module URL');
+async function start(wasmURL) {
   const go = new globalThis.Go();
   if (typeof process === 'object' && process !== null && typeof process.versions?.node === 'string') {
     unrefGoTimers(go);
@@ -367,9 +412,7 @@ async function start(wasmURL, compiled) {
   const ready = new Promise((resolve) => { binding.ready = resolve; });
   const key = `__gqlauth_${Math.random().toString(36).slice(2)}`;
   go.argv = ['gqlauth.wasm', key];
-  const instance = compiled instanceof WebAssembly.Module
-    ? await WebAssembly.instantiate(compiled, go.importObject)
-    : (await instantiate(new URL(wasmURL), go.importObject)).instance;
+  const { instance } = await instantiate(new URL(wasmURL), go.importObject);
   globalThis[key] = binding; // taken and deleted by the module as it starts
   const exited = go.run(instance).then(() => {
     throw Object.assign(new Error('gqlauth: the WebAssembly module exited'), { code: 'INTERNAL' });
@@ -384,6 +427,7 @@ async function start(wasmURL, compiled) {
   exited.catch(() => {
     module = null;
     shared.clear();
+    opened.clear();
     for (const s of sessions) s.post({ fatal: 'the WebAssembly module stopped (see the worker\'s console); create a new client' });
   });
   return binding;
@@ -454,9 +498,10 @@ function failure(e) {
 // one port, the worker itself; a SharedWorker serves each tab that connects.
 if (typeof WorkerGlobalScope === 'function' && globalThis instanceof WorkerGlobalScope &&
     globalThis.name === WORKER_NAME) {
+  const wasmURL = namedInOwnURL();
   if (isShared()) {
-    globalThis.addEventListener('connect', (e) => serve(e.ports[0]));
+    globalThis.addEventListener('connect', (e) => serve(e.ports[0], wasmURL));
   } else {
-    serve(globalThis);
+    serve(globalThis, wasmURL);
   }
 }

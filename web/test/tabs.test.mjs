@@ -13,6 +13,13 @@ import {
   BROWSER, PASSWORD, USER, leaksIn, openPage, pageHooks, secToMs, sleep, tokenSecrets,
 } from './harness.mjs';
 
+/**
+ * The open message a raw port sends, as the page's gqlauth.js would (its
+ * source, to run in a page): a request with id for a client of endpoint,
+ * shared, watched through the lock of tab.
+ */
+const OPEN = `(id, endpoint, tab) => ({ id, op: 'open', args: [{ endpoint }, { share: true, tab }] })`;
+
 /** The tokens that became a session's newest, by iat. */
 function realTokens(log) {
   return log.issued.filter((x) => !x.forged).sort((a, b) => a.iat - b.iat);
@@ -277,14 +284,20 @@ describe(`one session for every tab [${BROWSER}]`, { timeout: 180000 }, () => {
   it('a port cannot choose the module of the SharedWorker: the first to connect names a module of its own, and the tabs get the real one', async () => {
     const intruder = await t.openTab();
     try {
-      const first = await intruder.run(async (endpoint) => {
+      const first = await intruder.run(async (endpoint, open) => {
         const worker = new SharedWorker('/gqlauth.worker.js', { type: 'module', name: 'gqlauth' });
         const answer = new Promise((resolve) => { worker.port.onmessage = ({ data }) => resolve(data); });
         worker.port.start();
-        // Not a module at all: had the worker loaded it, the open would fail.
-        worker.port.postMessage({ id: 1, op: 'open', args: [{ endpoint }, 'data:application/wasm;base64,AGFzbQEAAAA=', undefined, { share: true, tab: 'intruder' }] });
+        // Not a module at all: had the worker loaded it, the open would
+        // fail. It goes everywhere a module was ever named in a message.
+        const notAModule = 'data:application/wasm;base64,AGFzbQEAAAA=';
+        const message = (0, eval)(open)(1, endpoint, 'intruder');
+        message.args[1].wasmURL = notAModule;
+        message.args.push(notAModule);
+        message.wasmURL = notAModule;
+        worker.port.postMessage(message);
         return answer;
-      }, api.endpoint);
+      }, api.endpoint, OPEN);
       const answer = [first].flat().find((m) => m.id === 1);
       assert.equal(answer?.ok, true, `the worker loaded the module beside it, not the port's: ${JSON.stringify(first)}`);
       await openShared(t, api.endpoint);
@@ -323,7 +336,7 @@ describe(`one session for every tab [${BROWSER}]`, { timeout: 180000 }, () => {
     await login(t);
     const intruder = await t.openTab();
     try {
-      const r = await intruder.run(async (endpoint) => {
+      const r = await intruder.run(async (endpoint, open) => {
         const seen = [];
         const worker = new SharedWorker('/gqlauth.worker.js', { type: 'module', name: 'gqlauth' });
         const port = worker.port;
@@ -357,7 +370,7 @@ describe(`one session for every tab [${BROWSER}]`, { timeout: 180000 }, () => {
           out[`close ${handle}`] = await ask('close', [handle]);
           out[`pass ${handle}`] = await ask('pass', [handle, { method: 'POST', body: '{"query":"{ me { id } }"}' }]);
         }
-        out.badOpen = await ask('open', [{ endpoint: 42 }, 'x']);
+        out.badOpen = await ask('open', [{ endpoint: 42 }, {}]);
         // It may attach to the shared session and use it, as any script of
         // the origin may: results, never the token. (Like a tab, it holds
         // the lock named after its tab while it lives.)
@@ -365,7 +378,8 @@ describe(`one session for every tab [${BROWSER}]`, { timeout: 180000 }, () => {
           held();
           return new Promise(() => {});
         }));
-        out.open = await ask('open', [{ endpoint }, new URL('/gqlauth.wasm', location.href).href, undefined, { share: true, tab: 'intruder' }]);
+        const opening = (0, eval)(open)(0, endpoint, 'intruder');
+        out.open = await ask(opening.op, opening.args);
         const handle = out.open.value?.handle;
         out.use = await ask('fetch', [handle, '{ session { jti subject } }']);
         // Hostile pass requests: bodies that only claim a size (a 3e9-byte
@@ -388,7 +402,7 @@ describe(`one session for every tab [${BROWSER}]`, { timeout: 180000 }, () => {
         out.passed = await ask('pass', [handle, { method: 'POST', headers: '{"content-type":"application/json"}', body: new TextEncoder().encode(query) }]);
         await new Promise((r) => setTimeout(r, 200));
         return { out, seen };
-      }, api.endpoint);
+      }, api.endpoint, OPEN);
       // The malformed messages with an id are refused as unknown operations;
       // the others are dropped.
       assert.deepEqual(r.out.malformed.map((m) => [m.id, m.ok, m.error?.code]).sort(),
@@ -416,6 +430,181 @@ describe(`one session for every tab [${BROWSER}]`, { timeout: 180000 }, () => {
       await assertNoTokenInMessages([t]);
     } finally {
       await intruder.close();
+    }
+  });
+
+  it("a script that takes a tab's lock ({steal: true}) detaches that tab cleanly: a logout event (remote), getters false, calls NOT_AUTHENTICATED, and a new client works", async () => {
+    await openShared(t, api.endpoint);
+    assert.equal((await login(t)).ok, true);
+    const intruder = await t.openTab();
+    try {
+      const taken = await intruder.run(async () => {
+        const { held } = await navigator.locks.query();
+        const names = held.map((l) => l.name).filter((n) => n.startsWith('gqlauth-tab:'));
+        for (const name of names) await navigator.locks.request(name, { steal: true }, () => {});
+        return names;
+      });
+      assert.equal(taken.length, 1, `the tab's lock: ${JSON.stringify(taken)}`);
+      let s;
+      for (let i = 0; i < 50; i++) {
+        s = await state(t);
+        if (!s.isAuthenticated) break;
+        await sleep(50);
+      }
+      assert.equal(s.isAuthenticated, false, 'the detached tab says it has no session');
+      assert.equal(s.expiresAt, null);
+      assert.deepEqual(s.events.map((e) => [e.reason, e.cause]), [['login', 'local'], ['logout', 'remote']]);
+      const next = await query(t, '{ me { id } }');
+      assert.equal(next.error?.code, 'NOT_AUTHENTICATED', JSON.stringify(next));
+      const sent = (await api.tokens()).graphqlRequests;
+      // The tab was the session's only one: the session ended with it. A new
+      // client attaches again, under a new lock, and logs in.
+      const again = await t.run(async (endpoint, username, password) => {
+        const u = await import('/e2e-util.js');
+        const c = await u.newClient('c2', { endpoint, share: 'tabs' });
+        const before = c.isAuthenticated();
+        await c.login({ username, password });
+        const q = await u.attempt(() => c.fetchWithAuth('{ me { id } }'));
+        const { held } = await navigator.locks.query();
+        return { before, q, locks: held.map((l) => l.name).filter((n) => n.startsWith('gqlauth-tab:')) };
+      }, api.endpoint, USER.username, PASSWORD);
+      assert.equal(again.before, false);
+      assert.deepEqual(again.q.value?.data, { me: { id: USER.id } }, JSON.stringify(again.q));
+      assert.equal(again.locks.length, 1);
+      assert.notEqual(again.locks[0], taken[0], 'a new lock, not the one taken');
+      assert.equal((await api.tokens()).graphqlRequests, sent + 2, 'the detached call sent nothing');
+    } finally {
+      await intruder.close();
+    }
+  });
+
+  it('a port cannot forge a cause: a raw port that names a tab in its open and its logout is still remote to that tab, and events carry no tab ids', async () => {
+    await openShared(t, api.endpoint);
+    assert.equal((await login(t)).ok, true);
+    const intruder = await t.openTab();
+    try {
+      const r = await intruder.run(async (endpoint, open) => {
+        const seen = [];
+        const { held } = await navigator.locks.query();
+        const victim = held.map((l) => l.name).find((n) => n.startsWith('gqlauth-tab:')).slice('gqlauth-tab:'.length);
+        const worker = new SharedWorker('/gqlauth.worker.js', { type: 'module', name: 'gqlauth' });
+        const answers = new Map();
+        worker.port.onmessage = ({ data }) => {
+          for (const m of [data].flat()) {
+            seen.push(m);
+            if (m && m.id !== undefined) answers.set(m.id, m);
+          }
+        };
+        worker.port.start();
+        const ask = async (message) => {
+          worker.port.postMessage(message);
+          for (let i = 0; i < 100 && !answers.has(message.id); i++) await new Promise((res) => setTimeout(res, 20));
+          return answers.get(message.id);
+        };
+        const opened = await ask((0, eval)(open)(1, endpoint, victim));
+        const handle = opened?.value?.handle;
+        const loggedOut = await ask({ id: 2, op: 'logout', args: [handle, victim] });
+        await new Promise((res) => setTimeout(res, 200));
+        return { victim, opened, loggedOut, events: seen.filter((m) => m && m.event).map((m) => m.event) };
+      }, api.endpoint, OPEN);
+      assert.equal(r.opened?.ok, true, JSON.stringify(r.opened));
+      assert.equal(r.loggedOut?.ok, true, JSON.stringify(r.loggedOut));
+      await sleep(200);
+      const s = await state(t);
+      assert.deepEqual(s.events.map((e) => [e.reason, e.cause]), [['login', 'local'], ['logout', 'remote']],
+        'the victim tab was told the truth: another port logged it out');
+      assert.deepEqual(r.events.map((e) => e.cause), ['local'], 'the intruder hears its own logout as local');
+      const everything = JSON.stringify([r.events, await messages(t)]);
+      assert.ok(!everything.includes(r.victim.slice(4)), 'a tab id travelled in a message');
+    } finally {
+      await intruder.close();
+    }
+  });
+
+  it('a raw port is bounded: keepAlive.query over 64 KiB and a 17th client are refused (INVALID_ARGUMENT), and the module lives on for the tabs', async () => {
+    await openShared(t, api.endpoint);
+    assert.equal((await login(t)).ok, true);
+    const intruder = await t.openTab();
+    try {
+      const r = await intruder.run(async (endpoint) => {
+        const worker = new SharedWorker('/gqlauth.worker.js', { type: 'module', name: 'gqlauth' });
+        const answers = new Map();
+        worker.port.onmessage = ({ data }) => {
+          for (const m of [data].flat()) if (m && m.id !== undefined) answers.set(m.id, m);
+        };
+        worker.port.start();
+        let id = 0;
+        const ask = async (args) => {
+          const n = ++id;
+          worker.port.postMessage({ id: n, op: 'open', args });
+          for (let i = 0; i < 500 && !answers.has(n); i++) await new Promise((res) => setTimeout(res, 20));
+          return answers.get(n) ?? { timeout: true };
+        };
+        const out = { keepAlive: [], opens: [] };
+        // What ended the module for every tab: opens that each kept a
+        // 32 MiB keep-alive query.
+        const query = 'x'.repeat(32 << 20);
+        for (let i = 0; i < 6; i++) {
+          out.keepAlive.push(await ask([{ endpoint: `${endpoint}?k=${i}`, keepAlive: { query, beforeExpiryMs: 1000 } }, {}]));
+        }
+        out.justUnder = await ask([{ endpoint: `${endpoint}?k=under`, keepAlive: { query: query.slice(0, 64 << 10), beforeExpiryMs: 1000 } }, {}]);
+        for (let i = 0; i < 17; i++) out.opens.push(await ask([{ endpoint: `${endpoint}?n=${i}` }, {}]));
+        return out;
+      }, api.endpoint);
+      for (const a of r.keepAlive) {
+        assert.equal(a.error?.code, 'INVALID_ARGUMENT', JSON.stringify(a).slice(0, 300));
+        assert.match(a.error.message, /64 KiB/);
+      }
+      assert.equal(r.justUnder.ok, true, `a 64 KiB keep-alive query is allowed: ${JSON.stringify(r.justUnder).slice(0, 300)}`);
+      assert.deepEqual(r.opens.map((a) => a.ok), [...Array(15).fill(true), false, false], 'sixteen clients per port');
+      assert.match(r.opens[15].error.message, /at most 16 clients/);
+      assert.equal(r.opens[15].error.code, 'INVALID_ARGUMENT');
+      assert.deepEqual((await query(t, '{ me { id } }')).value?.data, { me: { id: USER.id } }, 'the tab still works');
+    } finally {
+      await intruder.close();
+    }
+  });
+
+  it('should the module stop, every tab hears it (a logout event, getters false, INTERNAL), and the next createClient starts a fresh module', async () => {
+    const options = { wasmURL: '/gqlauth-testhooks.wasm', workerURL: '/test-worker.js?hooks=gqlauth-crash-test' };
+    await openShared(t, api.endpoint, options);
+    assert.equal((await login(t)).ok, true);
+    const b = await t.openTab();
+    try {
+      await openShared(b, api.endpoint, options);
+      assert.equal((await state(b)).isAuthenticated, true, 'tab B shares the session');
+      const crashed = await b.run(async () => {
+        const channel = new BroadcastChannel('gqlauth-crash-test');
+        const answer = new Promise((resolve) => { channel.onmessage = ({ data }) => resolve(data); });
+        channel.postMessage({ id: 1, name: 'crash' });
+        const a = await answer;
+        channel.close();
+        return a;
+      });
+      assert.equal(crashed.ok, true, JSON.stringify(crashed));
+      for (const tab of [t, b]) {
+        let s;
+        for (let i = 0; i < 50; i++) {
+          s = await state(tab);
+          if (!s.isAuthenticated) break;
+          await sleep(50);
+        }
+        assert.equal(s.isAuthenticated, false);
+        assert.equal(s.expiresAt, null);
+        assert.deepEqual(s.events.map((e) => e.reason).slice(-1), ['logout']);
+        assert.equal((await query(tab, '{ me { id } }')).error?.code, 'INTERNAL');
+      }
+      const fresh = await b.run(async (endpoint, options, username, password) => {
+        const u = await import('/e2e-util.js');
+        const c = await u.newClient('c2', { endpoint, share: 'tabs', ...options });
+        const before = c.isAuthenticated();
+        await c.login({ username, password });
+        return { before, q: await u.attempt(() => c.fetchWithAuth('{ me { id } }')) };
+      }, api.endpoint, options, USER.username, PASSWORD);
+      assert.equal(fresh.before, false, 'a fresh module holds no session');
+      assert.deepEqual(fresh.q.value?.data, { me: { id: USER.id } }, JSON.stringify(fresh.q));
+    } finally {
+      await b.close();
     }
   });
 });
