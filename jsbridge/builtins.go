@@ -31,6 +31,7 @@ var builtins struct {
 	abortedGetter   safejs.Value // AbortSignal.prototype's aborted getter
 	withResolvers   safejs.Value // Promise.withResolvers, undefined where there is none
 	fetch           safejs.Value // undefined where there is none
+	noop            safejs.Value // Function.prototype, a function that does nothing
 }
 
 // Init looks up the JS globals the bridge uses. Call it as the module
@@ -87,6 +88,9 @@ func initBuiltins() {
 		return
 	}
 	b.withResolvers, _ = b.reflect.Call("get", b.promise, "withResolvers")
+	if function, err := g.Get("Function"); err == nil {
+		b.noop, _ = b.reflect.Call("get", function, "prototype")
+	}
 	// fetch is looked up, not required: only Fetch needs it.
 	b.fetch, _ = g.Get("fetch")
 	b.err = makeShared()

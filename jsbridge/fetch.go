@@ -183,12 +183,13 @@ func fetchInit(req *FetchRequest, controller safejs.Value) (safejs.Value, error)
 	return init, nil
 }
 
-// readBody reads the whole body, within max bytes. A body whose length is
-// announced and not encoded is read in one piece (the fastest way); any
-// other is read chunk by chunk and counted as it comes, so that a body of
-// unknown or encoded size is cut off at the bound. (Content-Encoding is
-// hidden from scripts by CORS unless the API exposes it; a compressed body
-// whose encoding is hidden is then bounded only once it is read.)
+// readBody reads the whole body, within max bytes. A same-origin body whose
+// length is announced and that is not encoded is read in one piece (the
+// fastest way); any other is read chunk by chunk and counted as it comes,
+// so that it is cut off at the bound. (CORS hides Content-Encoding from
+// scripts unless the API exposes it, so a cross-origin Content-Length may
+// be that of a compressed body many times smaller than what it inflates
+// to: only counting what arrives bounds it.)
 func readBody(ctx context.Context, response, headers, controller safejs.Value, max int) ([]byte, safejs.Value, error) {
 	length, known := header(headers, "Content-Length")
 	announced, err := strconv.ParseInt(strings.TrimSpace(length), 10, 64)
@@ -197,7 +198,12 @@ func readBody(ctx context.Context, response, headers, controller safejs.Value, m
 		return nil, safejs.Undefined(), fmt.Errorf("response body %w: it announces %d bytes, more than the %d allowed", ErrTooLarge, announced, max)
 	}
 	encoding, encoded := header(headers, "Content-Encoding")
-	if known && (!encoded || strings.EqualFold(strings.TrimSpace(encoding), "identity")) {
+	var sameOrigin bool
+	if kind, err := getOwn(response, "type"); err == nil && TypeOf(kind) == safejs.TypeString {
+		s, _ := kind.String()
+		sameOrigin = s == "basic"
+	}
+	if known && sameOrigin && (!encoded || strings.EqualFold(strings.TrimSpace(encoding), "identity")) {
 		return readWhole(ctx, response, max)
 	}
 	body, err := newBodyReader(response, headers, controller, max).readAll(ctx)
@@ -263,6 +269,11 @@ func newBodyReader(response, headers, controller safejs.Value, max int) *BodyRea
 	if b.reader, err = stream.Call("getReader"); err != nil {
 		b.fail(fmt.Errorf("%w: %s", ErrFetchFailed, errorText(err)))
 		return b
+	}
+	// A body that fails rejects the reader's closed promise as well as the
+	// read: Next reports the failure; that promise must not go unhandled.
+	if closed, err := getOwn(b.reader, "closed"); err == nil && TypeOf(closed) == safejs.TypeObject {
+		_, _ = closed.Call("catch", builtins.noop)
 	}
 	length, known := header(headers, "Content-Length")
 	if announced, err := strconv.ParseInt(strings.TrimSpace(length), 10, 64); known && err == nil && announced > int64(max) {
@@ -342,7 +353,10 @@ func (b *BodyReader) Close() {
 func (b *BodyReader) fail(err error) error {
 	b.err = err
 	if TypeOf(b.reader) == safejs.TypeObject {
-		_, _ = b.reader.Call("cancel")
+		// Cancelling a body that already failed rejects with its error.
+		if cancelled, err := b.reader.Call("cancel"); err == nil && TypeOf(cancelled) == safejs.TypeObject {
+			_, _ = cancelled.Call("catch", builtins.noop)
+		}
 	}
 	_, _ = b.controller.Call("abort")
 	return err

@@ -3,6 +3,7 @@
 package main
 
 import (
+	"errors"
 	"math"
 	"time"
 
@@ -16,6 +17,10 @@ import (
 // maxResponseBytes: a body announced larger is not read, one without a
 // length is cut off at the limit.
 const DefaultMaxResponseBytes = 32 << 20
+
+// maxKeepAliveQuery bounds keepAlive.query, which a client keeps for its
+// life: a shared session holds the query of every client a port opens.
+const maxKeepAliveQuery = 64 << 10
 
 // Limits on numeric options.
 const (
@@ -83,6 +88,11 @@ func (b *bridge) newClient(args []safejs.Value) (any, error) {
 	} else if keepAlive != nil {
 		opts = append(opts, keepAlive)
 	}
+	if codes, err := refusalCodesField(o); err != nil {
+		return nil, err
+	} else if codes != nil {
+		opts = append(opts, client.WithRefusalCodes(codes))
+	}
 	if v, ok, err := numberField(o, "maxResponseBytes"); err != nil {
 		return nil, err
 	} else if ok {
@@ -107,7 +117,14 @@ func keepAliveField(o safejs.Value) (client.Option, error) {
 	if jsbridge.TypeOf(k) != safejs.TypeObject {
 		return nil, invalid("keepAlive must be {query, beforeExpiryMs}")
 	}
-	query, err := stringField(k, "query", true)
+	q, err := field(k, "query")
+	if err != nil {
+		return nil, err
+	}
+	query, err := jsbridge.String(q, maxKeepAliveQuery)
+	if errors.Is(err, jsbridge.ErrTooLarge) {
+		return nil, invalid("keepAlive.query is longer than %d KiB: it is a short query that rotates the token", maxKeepAliveQuery>>10)
+	}
 	if err != nil {
 		return nil, invalid("keepAlive.query must be a string")
 	}
@@ -116,4 +133,30 @@ func keepAliveField(o safejs.Value) (client.Option, error) {
 		return nil, invalid("keepAlive.beforeExpiryMs must be a number of milliseconds from 1 to %d", maxTimeoutMs)
 	}
 	return client.WithKeepAlive(graphql.Request{Query: query}, time.Duration(before*float64(time.Millisecond))), nil
+}
+
+// refusalCodesField reads options.refusalCodes, a list of strings, or nil
+// when it is absent.
+func refusalCodesField(o safejs.Value) ([]string, error) {
+	list, err := field(o, "refusalCodes")
+	if err != nil || list.IsUndefined() || list.IsNull() {
+		return nil, err
+	}
+	names, err := jsbridge.Keys(list, 32)
+	if jsbridge.TypeOf(list) != safejs.TypeObject || err != nil {
+		return nil, invalid("refusalCodes must be a list of at most 32 strings")
+	}
+	codes := make([]string, 0, len(names))
+	for _, name := range names {
+		v, err := field(list, name)
+		if err != nil {
+			return nil, err
+		}
+		code, err := jsbridge.String(v, 256)
+		if err != nil {
+			return nil, invalid("refusalCodes must be a list of strings of at most 256 characters")
+		}
+		codes = append(codes, code)
+	}
+	return codes, nil
 }

@@ -37,6 +37,15 @@ export interface ClientOptions {
   /** Larger responses reject with `BAD_RESPONSE` before they reach the module's memory. Default 33554432 (32 MiB). */
   maxResponseBytes?: number;
   /**
+   * The `extensions.code` values that mean "token refused" in an error,
+   * whatever its message (an error whose message is `Unauthorized` always
+   * does). Default `['UNAUTHENTICATED']` (Apollo Server's); Hasura says
+   * `'invalid-jwt'`. Such an error ends the session only when its answer
+   * brings no new token: in an answer that does, it is a permission error.
+   * At most 32, each at most 256 characters.
+   */
+  refusalCodes?: string[];
+  /**
    * `'tabs'`: one session for every tab of the origin that asks for the same
    * endpoint, held by a SharedWorker: a login, a rotation, a logout in one
    * tab is every tab's, and a reload finds the session while another tab is

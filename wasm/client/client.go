@@ -109,6 +109,25 @@ func checkHeader(name, value string) error {
 	return nil
 }
 
+// WithRefusalCodes sets the extensions.code values that say an error is a
+// refused token, whatever its message (Hasura says "invalid-jwt", for
+// instance); the default is graphql.DefaultRefusalCodes, Apollo's
+// UNAUTHENTICATED. An error whose message is "Unauthorized" always counts.
+func WithRefusalCodes(codes []string) Option {
+	return func(c *Client) error {
+		if len(codes) > 32 {
+			return invalidArg("at most 32 refusal codes, got %d", len(codes))
+		}
+		for _, code := range codes {
+			if code == "" || len(code) > 256 {
+				return invalidArg("a refusal code is 1 to 256 characters, got %q", code)
+			}
+		}
+		c.refusalCodes = append([]string{}, codes...)
+		return nil
+	}
+}
+
 // OnEvent registers the function that receives token changes. It is called
 // outside any lock, on the goroutine that caused the change (the expiry
 // check and keep-alive run on a timer's).
@@ -183,6 +202,8 @@ type Client struct {
 	onEvent       func(Event)
 	onWarning     func(error)
 	keepAlive     *graphql.Request
+	// refusalCodes are the extensions.code values that say Unauthorized.
+	refusalCodes []string
 	// keepAliveBefore is how long before the token stops being usable the
 	// keep-alive is sent.
 	keepAliveBefore time.Duration
@@ -209,13 +230,14 @@ func New(endpoint string, t Transport, opts ...Option) (*Client, error) {
 		return nil, invalidArg("a client needs a Transport")
 	}
 	c := &Client{
-		transport: t,
-		timeout:   DefaultTimeout,
-		headers:   map[string]string{},
-		onEvent:   func(Event) {},
-		onWarning: func(error) {},
-		afterFunc: func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop },
-		calls:     map[uint64]context.CancelCauseFunc{},
+		transport:    t,
+		timeout:      DefaultTimeout,
+		headers:      map[string]string{},
+		onEvent:      func(Event) {},
+		onWarning:    func(error) {},
+		afterFunc:    func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop },
+		calls:        map[uint64]context.CancelCauseFunc{},
+		refusalCodes: graphql.DefaultRefusalCodes,
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {

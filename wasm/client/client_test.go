@@ -387,21 +387,113 @@ func TestDoDoesNotReplayTwice(t *testing.T) {
 	}
 }
 
-func TestAnswersOwnTokenNeverMakesItsRequestStale(t *testing.T) {
+func TestPermissionErrorWithNewTokenKeepsTheSession(t *testing.T) {
 	c, api, _, rec := newTestClient(t)
 	login(t, c)
 	var calls int
 	api.override = func(req *Request) (*Response, error) {
-		calls++ // a mutation that ran, refused as a whole, with a fresh token
+		calls++ // a mutation that ran, its answer null as a whole, with a fresh token: authenticated
 		return jsonResponse(200, `{"data":null,"errors":[{"message":"Unauthorized","path":["forbiddenStrict"]}]}`,
 			map[string]string{"X-Authorization": "Bearer " + api.mint("1")}), nil
 	}
-	_, err := c.Do(context.Background(), graphql.Request{Query: "mutation { addItem(name: \"a\") { id } forbiddenStrict }"})
-	if CodeOf(err) != CodeUnauthorized || calls != 1 {
-		t.Fatalf("Do() = %v after %d calls; want UNAUTHORIZED and no replay", err, calls)
+	res, err := c.Do(context.Background(), graphql.Request{Query: "mutation { addItem(name: \"a\") { id } forbiddenStrict }"})
+	if err != nil || calls != 1 || !strings.Contains(string(res.Body), `"data":null`) {
+		t.Fatalf("Do() = %s, %v after %d calls; want the answer, sent once", res.Body, err, calls)
 	}
-	if got, want := rec.reasons(), "login,unauthorized"; got != want {
-		t.Errorf("events = %q, want %q", got, want)
+	if got, want := rec.reasons(), "login,rotate"; got != want || !c.Authenticated() {
+		t.Errorf("events = %q (want %q), Authenticated() = %t", got, want, c.Authenticated())
+	}
+}
+
+// TestRefusalIsToldByRotation pins the rule: an answer refuses the token
+// when its status is 401 or it has an Unauthorized error (by message or by
+// extensions.code), and it brings no new usable token, whatever data holds.
+func TestRefusalIsToldByRotation(t *testing.T) {
+	const (
+		nulledField = `{"data":{"me":null},"errors":[{"message":"Unauthorized","path":["me"]}]}`
+		byCode      = `{"data":{"me":null},"errors":[{"message":"You must be logged in","extensions":{"code":"UNAUTHENTICATED"}}]}`
+		hasura      = `{"errors":[{"message":"Could not verify JWT: JWTExpired","extensions":{"code":"invalid-jwt","path":"$"}}]}`
+		ordinary    = `{"data":{"me":null},"errors":[{"message":"boom","path":["me"]}]}`
+	)
+	tests := []struct {
+		name    string
+		status  int
+		body    string
+		token   string // "new", "same" (the one sent), "old" (an older one), or none
+		opts    []Option
+		refused bool
+	}{
+		{"a nulled field, no token", 200, nulledField, "", nil, true},
+		{"a nulled field, a new token", 200, nulledField, "new", nil, false},
+		{"a nulled field, the token sent, echoed", 200, nulledField, "same", nil, true},
+		{"a nulled field, an older token", 200, nulledField, "old", nil, true},
+		{"the seed's refusal, no token", 200, refusal, "", nil, true},
+		{"UNAUTHENTICATED, no token", 200, byCode, "", nil, true},
+		{"UNAUTHENTICATED, a new token", 200, byCode, "new", nil, false},
+		{"UNAUTHENTICATED when other codes are named", 200, byCode, "", []Option{WithRefusalCodes([]string{"invalid-jwt"})}, false},
+		{"Hasura's code when named", 200, hasura, "", []Option{WithRefusalCodes([]string{"invalid-jwt"})}, true},
+		{"Hasura's code by default", 200, hasura, "", nil, false},
+		{"401 without a body", 401, ``, "", nil, true},
+		{"401 with a new token", 401, `{"errors":[{"message":"nope"}]}`, "new", nil, false},
+		{"an ordinary error, no token", 200, ordinary, "", nil, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, api, _, rec := newTestClient(t, tt.opts...)
+			login(t, c)
+			older := api.mint("1")
+			rotateMeanwhile(t, c, api)
+			api.override = func(req *Request) (*Response, error) {
+				h := map[string]string{}
+				switch tt.token {
+				case "new":
+					h["X-Authorization"] = "Bearer " + api.mint("1")
+				case "same":
+					h["X-Authorization"] = req.Header["Authorization"]
+				case "old":
+					h["X-Authorization"] = "Bearer " + older
+				}
+				return jsonResponse(tt.status, tt.body, h), nil
+			}
+			_, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"})
+			if got := CodeOf(err) == CodeUnauthorized; got != tt.refused {
+				t.Fatalf("Do() = %v; refused = %t, want %t", err, got, tt.refused)
+			}
+			if tt.refused == c.Authenticated() || tt.refused != strings.HasSuffix(rec.reasons(), ",unauthorized") {
+				t.Errorf("Authenticated() = %t, events %q", c.Authenticated(), rec.reasons())
+			}
+		})
+	}
+}
+
+func TestGraphQLResponseMediaType(t *testing.T) {
+	const invalid = `{"errors":[{"message":"Cannot query field \"nope\" on type \"Query\".","extensions":{"code":"GRAPHQL_VALIDATION_FAILED"}}]}`
+	tests := []struct {
+		contentType string
+		status      int
+		want        Code // "" when it resolves
+	}{
+		{"application/graphql-response+json; charset=utf-8", 400, ""},
+		{"application/graphql-response+json", 422, ""},
+		{"application/json", 400, CodeHTTPError},
+		{"application/graphql-response+json", 500, CodeHTTPError},
+	}
+	for _, tt := range tests {
+		c, api, _, _ := newTestClient(t)
+		login(t, c)
+		api.override = func(req *Request) (*Response, error) {
+			if got := req.Header["Accept"]; got != "application/graphql-response+json, application/json;q=0.9" {
+				t.Errorf("Accept = %q", got)
+			}
+			return jsonResponse(tt.status, invalid, map[string]string{"Content-Type": tt.contentType, "X-Authorization": "Bearer " + api.mint("1")}), nil
+		}
+		res, err := c.Do(context.Background(), graphql.Request{Query: "{ nope }"})
+		if tt.want == "" && (err != nil || res.Status != tt.status) || tt.want != "" && CodeOf(err) != tt.want {
+			t.Errorf("%d %s: Do() = %d, %v; want code %q", tt.status, tt.contentType, res.Status, err, tt.want)
+		}
+		if !c.Authenticated() {
+			t.Errorf("%d %s: the session ended", tt.status, tt.contentType)
+		}
 	}
 }
 

@@ -2,6 +2,7 @@ package client
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/gqlauth/gqlauth/wasm/graphql"
 	"github.com/gqlauth/gqlauth/wasm/session"
@@ -34,11 +35,22 @@ func (c *Client) request(x *exchange) *Request {
 		h[k] = v
 	}
 	h["Content-Type"] = "application/json"
+	if !hasHeader(h, "Accept") {
+		h["Accept"] = acceptGraphQL
+	}
 	if auth := x.authorization(); auth != "" {
 		h[HeaderAuthorization] = auth
 	}
-	return &Request{URL: c.endpoint, Header: h, Body: x.body, Secret: x.login, ResponseHeaders: tokenHeaders}
+	return &Request{URL: c.endpoint, Header: h, Body: x.body, Secret: x.login, ResponseHeaders: answerHeaders}
 }
+
+// acceptGraphQL is the Accept header of gqlauth's requests: GraphQL over
+// HTTP's media type first, then plain JSON for the servers that predate it.
+const acceptGraphQL = "application/graphql-response+json, application/json;q=0.9"
+
+// answerHeaders are the response headers the client reads: the token's, and
+// the type of the body.
+var answerHeaders = []string{HeaderXAuthorization, HeaderAuthorization, "Content-Type"}
 
 // loginBody encodes the loginUser request for cr. The password is copied
 // straight from cr.Password into the body, which the caller zeroes, and
@@ -103,35 +115,59 @@ func (c *Client) finishLogin(x *exchange, resp *Response) (LoginResult, error) {
 	return LoginResult{User: user, ExpiresAt: tok.ExpiresAt}, nil
 }
 
-// finishDo judges the answer to a protected request. A refusal of the whole
-// operation is judged first, against the session as it was when the answer
-// arrived: the answer's own token never makes its request look stale. When
-// the server refused a token that had been superseded while the request was
-// in flight, and x was sent only once, retry is true and x now carries the
-// current token. Otherwise the token is rotated from the answer.
+// finishDo judges the answer to a protected request. A refusal of the token
+// is judged first (see refuses), against the session as it was when the
+// answer arrived: the answer's own token never makes its request look
+// stale. When the server refused a token that had been superseded while the
+// request was in flight, and x was sent only once, retry is true and x now
+// carries the current token. Otherwise the token is rotated from the
+// answer.
 func (c *Client) finishDo(x *exchange, resp *Response) (res Result, retry bool, err error) {
 	parsed, perr := parse(resp)
-	if perr == nil && parsed.Refused() {
+	if c.refuses(x, resp, perr == nil && parsed.Unauthorized(c.refusalCodes)) {
 		replay, ev := c.sess.Refused(x.ticket)
 		c.changed(ev, x.cause)
 		if replay && x.sent == 1 && c.lend(x) == nil {
 			return Result{}, true, nil
 		}
-		return Result{}, false, &ResponseError{
-			Status:        resp.Status,
-			GraphQLErrors: parsed.ErrorsJSON(),
-			Err:           fmt.Errorf("%w: the server refused the token; log in again", ErrUnauthorized),
+		refusal := &ResponseError{Status: resp.Status, Err: fmt.Errorf("%w: the server refused the token; log in again", ErrUnauthorized)}
+		if perr == nil {
+			refusal.GraphQLErrors = parsed.ErrorsJSON()
 		}
+		return Result{}, false, refusal
 	}
 	c.rotateFrom(x, resp)
 	switch {
 	case perr != nil:
 		return Result{}, false, &ResponseError{Status: resp.Status, Err: perr}
-	case !ok2xx(resp.Status):
+	case !ok2xx(resp.Status) && !isGraphQLError(resp):
 		return Result{}, false, &ResponseError{Status: resp.Status, GraphQLErrors: parsed.ErrorsJSON(),
 			Err: fmt.Errorf("%w: the server answered %d", ErrHTTPStatus, resp.Status)}
 	}
 	return Result{Status: resp.Status, Body: resp.Body, Native: resp.Native}, false, nil
+}
+
+// refuses reports whether the answer to x says the server refused the
+// token x carried: its status is 401, or it has an Unauthorized error
+// (unauthorized), and it brings no new usable token. An answer that brings
+// one was authenticated: an Unauthorized error in it is a permission error,
+// an ordinary GraphQL error, even with no data at all.
+func (c *Client) refuses(x *exchange, resp *Response, unauthorized bool) bool {
+	if resp.Status != 401 && !unauthorized {
+		return false
+	}
+	tok, err := tokenFrom(resp)
+	return err != nil || !c.sess.Renews(x.ticket, tok)
+}
+
+// isGraphQLError reports whether a non-2xx answer is a GraphQL answer all
+// the same: GraphQL over HTTP's media type, application/graphql-response+json,
+// with a 4xx status, which such servers give a request they could not run
+// (a query that does not validate, say), with the errors in the body.
+func isGraphQLError(resp *Response) bool {
+	media, _, _ := strings.Cut(resp.Header["Content-Type"], ";")
+	return resp.Status >= 400 && resp.Status <= 499 &&
+		strings.EqualFold(strings.TrimSpace(media), "application/graphql-response+json")
 }
 
 // parse reads resp's body as a GraphQL response: the one place that decides

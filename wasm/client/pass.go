@@ -80,7 +80,7 @@ func (c *Client) Pass(ctx context.Context, r PassRequest, sink PassSink) error {
 
 // passRequest checks r and makes the request to send, less its token.
 func (c *Client) passRequest(r PassRequest) (*Request, error) {
-	req := &Request{Method: r.Method, URL: c.endpoint, Body: r.Body, ResponseHeaders: tokenHeaders, AllHeaders: true, Stream: true}
+	req := &Request{Method: r.Method, URL: c.endpoint, Body: r.Body, ResponseHeaders: answerHeaders, AllHeaders: true, Stream: true}
 	switch {
 	case r.Method != "GET" && r.Method != "POST":
 		return nil, invalidArg("the method must be GET or POST, not %q", r.Method)
@@ -108,6 +108,9 @@ func (c *Client) passRequest(r PassRequest) (*Request, error) {
 	}
 	if r.Method == "POST" && !hasHeader(req.Header, "Content-Type") {
 		req.Header["Content-Type"] = "application/json"
+	}
+	if !hasHeader(req.Header, "Accept") {
+		req.Header["Accept"] = acceptGraphQL
 	}
 	return req, nil
 }
@@ -157,15 +160,15 @@ func (c *Client) passOnce(ctx context.Context, x *exchange, template *Request, s
 	if x.sent == 1 && c.sess.Superseded(x.ticket) {
 		return c.passWhole(ctx, x, resp, body, sink)
 	}
-	if err := sink.Head(passHead(resp)); err != nil {
+	if err := sink.Head(passHead(x, resp)); err != nil {
 		c.rotateFrom(x, resp) // its token came, though the app is gone
 		return false, err
 	}
-	refused, err := c.drain(ctx, x, resp, body, sink.Chunk)
+	unauthorized, err := c.drain(ctx, x, resp, body, sink.Chunk)
 	switch {
 	case err != nil:
 		return false, err
-	case refused:
+	case c.refuses(x, resp, unauthorized):
 		// Too late to send it again, had the token been superseded since:
 		// the answer is the app's now.
 		_, ev := c.sess.Refused(x.ticket)
@@ -180,14 +183,14 @@ func (c *Client) passOnce(ctx context.Context, x *exchange, template *Request, s
 // on, so that a refusal can be sent again instead.
 func (c *Client) passWhole(ctx context.Context, x *exchange, resp *Response, body Stream, sink PassSink) (retry bool, err error) {
 	var chunks []Chunk
-	refused, err := c.drain(ctx, x, resp, body, func(chunk Chunk) error {
+	unauthorized, err := c.drain(ctx, x, resp, body, func(chunk Chunk) error {
 		chunks = append(chunks, Chunk{Bytes: bytes.Clone(chunk.Bytes), Native: chunk.Native})
 		return nil
 	})
 	switch {
 	case err != nil:
 		return false, err
-	case refused:
+	case c.refuses(x, resp, unauthorized):
 		replay, ev := c.sess.Refused(x.ticket)
 		c.changed(ev, x.cause)
 		if replay && c.lend(x) == nil {
@@ -196,7 +199,7 @@ func (c *Client) passWhole(ctx context.Context, x *exchange, resp *Response, bod
 	default:
 		c.rotateFrom(x, resp)
 	}
-	if err := sink.Head(passHead(resp)); err != nil {
+	if err := sink.Head(passHead(x, resp)); err != nil {
 		return false, err
 	}
 	for _, chunk := range chunks {
@@ -208,11 +211,11 @@ func (c *Client) passWhole(ctx context.Context, x *exchange, resp *Response, bod
 }
 
 // drain reads body to its end, giving each piece to the judge and to each,
-// and says whether the answer refused the whole operation (Unauthorized).
-// A body cut short (the network, ctx, an error from each) still brought
-// its token, as in Do: drain installs it before it returns the error.
-func (c *Client) drain(ctx context.Context, x *exchange, resp *Response, body Stream, each func(Chunk) error) (refused bool, err error) {
-	var judge graphql.Judge
+// and says whether the answer has an Unauthorized error (see refuses). A
+// body cut short (the network, ctx, an error from each) still brought its
+// token, as in Do: drain installs it before it returns the error.
+func (c *Client) drain(ctx context.Context, x *exchange, resp *Response, body Stream, each func(Chunk) error) (unauthorized bool, err error) {
+	judge := graphql.Judge{Codes: c.refusalCodes}
 	for {
 		chunk, err := body.Next(ctx)
 		if err == io.EOF {
@@ -230,20 +233,26 @@ func (c *Client) drain(ctx context.Context, x *exchange, resp *Response, body St
 			return false, err
 		}
 	}
-	refused, err = judge.End()
-	return err == nil && refused, nil
+	unauthorized, err = judge.End()
+	return err == nil && unauthorized, nil
 }
 
-// passHead is the head of resp as the app may see it: no token header.
-func passHead(resp *Response) PassHead {
+// passHead is the head of the answer to x as the app may see it: no token
+// header, and no other header whose value holds the token x carried or the
+// one the answer brought.
+func passHead(x *exchange, resp *Response) PassHead {
 	h := PassHead{Status: resp.Status, StatusText: resp.StatusText, Header: make([][2]string, 0, len(resp.All))}
+	brought, _ := tokenFrom(resp)
 	for _, kv := range resp.All {
-		if !isTokenHeader(kv[0]) {
+		if !isTokenHeader(kv[0]) && !holds(kv[1], x.ticket.Token.Raw) && !holds(kv[1], brought.Raw) {
 			h.Header = append(h.Header, kv)
 		}
 	}
 	return h
 }
+
+// holds reports whether a header value holds the token raw.
+func holds(value, raw string) bool { return raw != "" && strings.Contains(value, raw) }
 
 // streamOf returns resp's body as a Stream, also when the Transport read
 // it whole.

@@ -185,7 +185,7 @@ func TestPassRefusalIsPassedOnAndEndsTheSession(t *testing.T) {
 	c, api, _, rec := newTestClient(t)
 	login(t, c)
 	api.override = func(*Request) (*Response, error) {
-		resp, _ := streamed(200, refusal, 7, api.mint("1")) // a fresh token too: it is not installed
+		resp, _ := streamed(200, refusal, 7, "")
 		return resp, nil
 	}
 	sink := &passRecord{}
@@ -197,6 +197,59 @@ func TestPassRefusalIsPassedOnAndEndsTheSession(t *testing.T) {
 	}
 	if got, want := rec.reasons(), "login,unauthorized"; got != want || c.Authenticated() {
 		t.Errorf("events %q (want %q), Authenticated() = %t", got, want, c.Authenticated())
+	}
+}
+
+func TestPassRefusalIsToldByRotation(t *testing.T) {
+	const nulled = `{"data":{"me":null},"errors":[{"message":"Unauthorized","path":["me"]}]}`
+	for _, fresh := range []bool{false, true} {
+		c, api, _, rec := newTestClient(t)
+		login(t, c)
+		api.override = func(*Request) (*Response, error) {
+			tok := ""
+			if fresh {
+				tok = api.mint("1")
+			}
+			resp, _ := streamed(200, nulled, 5, tok)
+			return resp, nil
+		}
+		if err := c.Pass(context.Background(), PassRequest{Method: "POST", Body: []byte(appBody)}, &passRecord{}); err != nil {
+			t.Fatal(err)
+		}
+		want := "login,unauthorized" // a refused token: the field is null, and no new token came
+		if fresh {
+			want = "login,rotate" // a permission error: the answer was authenticated
+		}
+		if got := rec.reasons(); got != want || c.Authenticated() != fresh {
+			t.Errorf("new token %t: events %q (want %q), Authenticated() = %t", fresh, got, want, c.Authenticated())
+		}
+	}
+}
+
+func TestPassHeadDropsEveryHeaderThatHoldsAToken(t *testing.T) {
+	c, api, _, _ := newTestClient(t)
+	login(t, c)
+	var sent string
+	api.override = func(req *Request) (*Response, error) {
+		sent = strings.TrimPrefix(req.Header["Authorization"], "Bearer ")
+		fresh := api.mint("1")
+		resp, _ := streamed(200, `{"data":{"me":{"id":"1"}}}`, 9, fresh)
+		resp.All = append(resp.All,
+			[2]string{"x-debug-echo", "token=" + sent},
+			[2]string{"set-cookie", "session=" + fresh + "; HttpOnly"},
+			[2]string{"x-request-id", "42"})
+		return resp, nil
+	}
+	sink := &passRecord{}
+	if err := c.Pass(context.Background(), PassRequest{Method: "POST", Body: []byte(appBody)}, sink); err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, kv := range sink.heads[0].Header {
+		names = append(names, kv[0])
+	}
+	if got, want := strings.Join(names, ","), "content-type,x-request-id"; got != want || sent == "" {
+		t.Errorf("headers passed on: %s; want %s", got, want)
 	}
 }
 

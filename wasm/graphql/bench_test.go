@@ -59,10 +59,10 @@ func BenchmarkParseResponse(b *testing.B) {
 	}
 }
 
-// BenchmarkRefused measures the refused-token check on a parsed
+// BenchmarkUnauthorized measures the Unauthorized check on a parsed
 // response: one with data and no errors (the common case) and the API's
 // Unauthorized answer.
-func BenchmarkRefused(b *testing.B) {
+func BenchmarkUnauthorized(b *testing.B) {
 	for _, tc := range []struct {
 		name string
 		body []byte
@@ -79,7 +79,7 @@ func BenchmarkRefused(b *testing.B) {
 		b.Run(tc.name, func(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
-				if r.Refused() != tc.want {
+				if r.Unauthorized(graphql.DefaultRefusalCodes) != tc.want {
 					b.Fatal("wrong answer")
 				}
 			}
@@ -97,7 +97,7 @@ func BenchmarkParseAndCheck(b *testing.B) {
 			b.ReportAllocs()
 			for b.Loop() {
 				r, err := graphql.ParseResponse(body)
-				if err != nil || r.Refused() {
+				if err != nil || r.Unauthorized(graphql.DefaultRefusalCodes) {
 					b.Fatal("unexpected answer", err)
 				}
 			}

@@ -228,17 +228,34 @@ func (r *Response) Errors() []Error {
 	return errs
 }
 
-// Refused reports whether the server refused the whole operation for want
-// of a valid token: the response has no data (absent or null) and one of
-// its errors has the message "Unauthorized". An "Unauthorized" error that
-// comes with data is a field error, an ordinary part of a partial answer.
-func (r *Response) Refused() bool {
-	if kind := r.data.Kind(); kind != 0 && kind != jsonscan.KindNull {
-		return false
-	}
+// DefaultRefusalCodes are the extensions.code values that say an error is
+// a refused token, whatever its message: Apollo Server's convention.
+var DefaultRefusalCodes = []string{"UNAUTHENTICATED"}
+
+// Unauthorized reports whether one of the response's errors says the
+// request was not authenticated: its message is "Unauthorized" (the API
+// contract's), or its extensions.code is one of codes. Whether that means
+// the server refused the token, or denied a permission to a token it
+// accepted, is for the caller to tell (an authenticated answer brings a
+// new token).
+func (r *Response) Unauthorized(codes []string) bool {
 	for e := range r.errors.Elements() {
-		if message, ok := e.Get("message").Text(); ok && message == UnauthorizedMessage {
+		if isUnauthorized(e.Get("message"), e.Get("extensions").Get("code"), codes) {
 			return true
+		}
+	}
+	return false
+}
+
+func isUnauthorized(message, code jsonscan.Value, codes []string) bool {
+	if m, ok := message.Text(); ok && m == UnauthorizedMessage {
+		return true
+	}
+	if c, ok := code.Text(); ok {
+		for _, want := range codes {
+			if c == want {
+				return true
+			}
 		}
 	}
 	return false

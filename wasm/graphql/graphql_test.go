@@ -66,8 +66,8 @@ func TestParseResponseReadsSeedUnauthorized(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !r.Refused() {
-		t.Fatal("Refused() = false for the seed's answer")
+	if !r.Unauthorized(nil) {
+		t.Fatal("Unauthorized() = false for the seed's answer")
 	}
 	f := false
 	want := []Error{{Message: "Unauthorized", Locations: []Location{{2, 3}}, CustomerFacing: &f}}
@@ -82,18 +82,20 @@ func TestParseResponseReadsSeedUnauthorized(t *testing.T) {
 
 func TestParseResponse(t *testing.T) {
 	tests := []struct {
-		name        string
-		body        string
-		wantErr     error
-		wantErrors  bool
-		wantRefused bool
+		name             string
+		body             string
+		wantErr          error
+		wantErrors       bool
+		wantUnauthorized bool
 	}{
 		{"data only", `{"data":{"me":{"id":"1"}}}`, nil, false, false},
 		{"partial data with errors", `{"data":{"a":1,"b":null},"errors":[{"message":"boom","path":["b"]}]}`, nil, true, false},
 		{"empty errors list", `{"data":{},"errors":[]}`, nil, false, false},
 		{"unauthorized among others", `{"errors":[{"message":"nope"},{"message":"Unauthorized"}]}`, nil, true, true},
 		{"unauthorized with data null", `{"data":null,"errors":[{"message":"Unauthorized"}]}`, nil, true, true},
-		{"unauthorized field error with data", `{"data":{"me":{"id":"1"},"restricted":null},"errors":[{"message":"Unauthorized","path":["restricted"]}]}`, nil, true, false},
+		{"unauthorized field error with data", `{"data":{"me":{"id":"1"},"restricted":null},"errors":[{"message":"Unauthorized","path":["restricted"]}]}`, nil, true, true},
+		{"Apollo's code", `{"data":{"me":null},"errors":[{"message":"You must be logged in","extensions":{"code":"UNAUTHENTICATED"}}]}`, nil, true, true},
+		{"another code", `{"errors":[{"message":"no","extensions":{"code":"FORBIDDEN"}}]}`, nil, true, false},
 		{"deep nesting", `{"errors":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`, ErrBadResponse, false, false},
 		{"nesting at the bound", `{"data":` + strings.Repeat("[", MaxDepth-1) + strings.Repeat("]", MaxDepth-1) + `}`, nil, false, false},
 		{"message only looks alike", `{"errors":[{"message":"Unauthorized access"}]}`, nil, true, false},
@@ -116,8 +118,8 @@ func TestParseResponse(t *testing.T) {
 			if got := r.HasErrors(); got != tt.wantErrors {
 				t.Errorf("HasErrors() = %t, want %t", got, tt.wantErrors)
 			}
-			if got := r.Refused(); got != tt.wantRefused {
-				t.Errorf("Refused() = %t, want %t", got, tt.wantRefused)
+			if got := r.Unauthorized(DefaultRefusalCodes); got != tt.wantUnauthorized {
+				t.Errorf("Unauthorized() = %t, want %t", got, tt.wantUnauthorized)
 			}
 		})
 	}
@@ -156,7 +158,7 @@ func ExampleParseResponse() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println(r.Refused(), r.Errors()[0].Locations)
+	fmt.Println(r.Unauthorized(DefaultRefusalCodes), r.Errors()[0].Locations)
 	// Output: true [{2 3}]
 }
 
@@ -175,7 +177,7 @@ func FuzzParseResponse(f *testing.F) {
 		for _, e := range r.Errors() {
 			_ = e.Error()
 		}
-		_ = r.Refused()
+		_ = r.Unauthorized(DefaultRefusalCodes)
 		_ = r.DataField("loginUser")
 		if r.HasErrors() && !json.Valid([]byte(r.ErrorsJSON())) {
 			t.Fatalf("ErrorsJSON() = %q is not JSON", r.ErrorsJSON())
@@ -237,12 +239,15 @@ func FuzzAppendStringAgreesWithEncodingJSON(f *testing.F) {
 }
 
 // FuzzJudgeAgreesWithParseResponse holds Judge, fed the body in pieces, to
-// ParseResponse and Refused on the whole body.
+// ParseResponse and Unauthorized on the whole body.
 func FuzzJudgeAgreesWithParseResponse(f *testing.F) {
 	for _, seed := range []string{seedUnauthorized, `{"data":{"me":null}}`, `{"data":`, ``, `[]`, `{"errors":[1,"x",{"locations":[{"line":"a"}]}]}`,
 		`{"errors":[{"message":"Unauthorized","message":"x"}]}`, `{"errors":[{"message":"x","message":"Unauthorized"}],"data":null}`,
 		`{"errors":[{"message":"Unauthorized"}],"errors":[]}`, `{"data":{},"data":null,"errors":[{"m\u0065ssage":"Un\u0061uthorized"}]}`,
-		`{"errors":[[{"message":"Unauthorized"}]]}`, `{"errors":{"a":{"message":"Unauthorized"}}}`, `{"errors":null}`} {
+		`{"errors":[[{"message":"Unauthorized"}]]}`, `{"errors":{"a":{"message":"Unauthorized"}}}`, `{"errors":null}`,
+		`{"errors":[{"message":"x","extensions":{"code":"UNAUTHENTICATED"}}]}`,
+		`{"errors":[{"extensions":{"code":"UNAUTHENTICATED","code":1}}]}`, `{"errors":[{"extensions":{"code":"UNAUTHENTICATED"},"extensions":{}}]}`,
+		`{"errors":[{"extensions":{"code":"UNAUTHENT\u0049CATED","x":{"code":"no"}}}]}`} {
 		f.Add([]byte(seed), uint8(3))
 	}
 	f.Fuzz(func(t *testing.T, body []byte, size uint8) {
@@ -251,12 +256,12 @@ func FuzzJudgeAgreesWithParseResponse(f *testing.F) {
 		for i := 0; i < len(body); i += max(1, int(size)) {
 			j.Write(body[i:min(len(body), i+max(1, int(size)))])
 		}
-		refused, err := j.End()
+		unauthorized, err := j.End()
 		if (err == nil) != (want == nil) {
 			t.Fatalf("Judge(%q): %v, ParseResponse says %v", body, err, want)
 		}
-		if want == nil && refused != r.Refused() {
-			t.Fatalf("Judge(%q) refused = %t, Refused() = %t", body, refused, r.Refused())
+		if want == nil && unauthorized != r.Unauthorized(DefaultRefusalCodes) {
+			t.Fatalf("Judge(%q) unauthorized = %t, Unauthorized() = %t", body, unauthorized, r.Unauthorized(DefaultRefusalCodes))
 		}
 	})
 }
@@ -264,10 +269,14 @@ func FuzzJudgeAgreesWithParseResponse(f *testing.F) {
 func TestJudge(t *testing.T) {
 	for body, want := range map[string]bool{
 		seedUnauthorized: true,
-		`{"data":{"me":{"id":"1"},"restricted":null},"errors":[{"message":"Unauthorized","path":["restricted"]}]}`: false,
+		`{"data":{"me":{"id":"1"},"restricted":null},"errors":[{"message":"Unauthorized","path":["restricted"]}]}`: true,
+		`{"data":{"me":{"id":"1"}},"errors":[{"message":"boom","path":["x"]}]}`:                                    false,
 		`{"errors":[{"message":"Unauthorized","message":"x"}]}`:                                                    false,
 		`{"errors":[{"message":"x","message":"Unauthorized"}],"data":null}`:                                        true,
 		`{"errors":[{"message":"Unauthorized access"}]}`:                                                           false,
+		`{"errors":[{"message":"Log in","extensions":{"code":"UNAUTHENTICATED"}}]}`:                                true,
+		`{"errors":[{"message":"Log in","extensions":{"code":"UNAUTHENTICATED"},"extensions":null}]}`:              false,
+		`{"errors":[{"message":"Log in","extensions":{"x":{"code":"UNAUTHENTICATED"}}}]}`:                          false,
 	} {
 		var j Judge
 		for i := 0; i < len(body); i += 5 {
@@ -277,8 +286,13 @@ func TestJudge(t *testing.T) {
 			t.Errorf("Judge(%s) = %t, %v; want %t", body, got, err, want)
 		}
 	}
-	var j Judge
-	if _, err := j.End(); !errors.Is(err, ErrBadResponse) {
+	j := Judge{Codes: []string{"invalid-jwt"}}
+	j.Write([]byte(`{"errors":[{"message":"Could not verify JWT","extensions":{"code":"invalid-jwt"}}]}`))
+	if got, err := j.End(); !got || err != nil {
+		t.Errorf("Judge with Hasura's code = %t, %v; want true", got, err)
+	}
+	var empty Judge
+	if _, err := empty.End(); !errors.Is(err, ErrBadResponse) {
 		t.Errorf("an empty body: %v, want ErrBadResponse", err)
 	}
 }

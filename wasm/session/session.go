@@ -194,6 +194,18 @@ func (s *Session) Rotate(t Ticket, tok Token) (*Event, error) {
 	return &Event{Reason: ReasonRotate, ExpiresAt: tok.ExpiresAt}, nil
 }
 
+// Renews reports whether tok, read from the answer to a request sent with
+// t, is a usable token newer than the one t carried: the token of the same
+// subject, issued after it (see Rotate's order), and not already expired.
+// Such an answer was authenticated: the server accepted t's token, whatever
+// else the answer says. It changes nothing.
+func (s *Session) Renews(t Ticket, tok Token) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return !t.Token.IsZero() && tok.Raw != t.Token.Raw && tok.Subject == t.Token.Subject &&
+		!t.Token.newerThan(tok) && tok.ExpiresAt.After(s.serverNowLocked())
+}
+
 // Refused records that the server answered Unauthorized to a request sent
 // with t. If the held token is newer than the one t carried (the request
 // raced a rotation), replay is true: send the request again with the held

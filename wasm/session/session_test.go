@@ -395,3 +395,34 @@ func TestFailedLoginDoesNotStopRotation(t *testing.T) {
 		t.Fatalf("rotation while a login is pending: %v", err)
 	}
 }
+
+func TestRenewsTellsAnAuthenticatedAnswer(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	s, held := loggedIn(t, clock)
+	ticket, _, _ := s.Begin()
+	later := mint(t, "1", t0.Add(time.Second), time.Hour)
+	sameSecond := mint(t, "1", t0, time.Hour) // another token, issued in the same instant
+	tests := []struct {
+		name string
+		tok  Token
+		want bool
+	}{
+		{"a newer token", later, true},
+		{"another token of the same instant", sameSecond, sameSecond.Raw != held.Raw},
+		{"the token sent, echoed", held, false},
+		{"an older token", mint(t, "1", t0.Add(-time.Minute), time.Hour), false},
+		{"another subject's", mint(t, "2", t0.Add(time.Second), time.Hour), false},
+		{"already expired", mint(t, "1", t0.Add(time.Second), -time.Second), false},
+	}
+	for _, tt := range tests {
+		if got := s.Renews(ticket, tt.tok); got != tt.want {
+			t.Errorf("%s: Renews() = %t, want %t", tt.name, got, tt.want)
+		}
+	}
+	if s.Renews(Ticket{}, later) {
+		t.Error("Renews() = true for a request that carried no token")
+	}
+	if !s.Usable() || s.ExpiresAt() != held.ExpiresAt {
+		t.Error("Renews changed the session")
+	}
+}

@@ -38,7 +38,7 @@ describe(`client.fetch, the drop-in [${BROWSER}]`, { timeout: 120000 }, () => {
       try {
         const res = await c.fetch(...args);
         out.push({
-          ok: true, status: res.status, statusText: res.statusText, type: res.constructor === Response,
+          ok: true, status: res.status, statusText: res.statusText, type: res instanceof Response,
           headers: [...res.headers], body: await res.text(),
         });
       } catch (e) {
@@ -158,6 +158,22 @@ describe(`client.fetch, the drop-in [${BROWSER}]`, { timeout: 120000 }, () => {
     assert.deepEqual(leaksIn({ messages }, tokenSecrets(raws)), [], 'a message to the page holds a token');
   });
 
+  it('a header whose value holds the token sent or the token received is not passed on, whatever its name', async () => {
+    await login(api.endpoint);
+    const r = await t.run(async (endpoint, body) => {
+      const u = await import('/e2e-util.js');
+      const res = await u.client('c').fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      return { headers: [...res.headers], body: await res.text() };
+    }, api.endpoint, gql('query Echo { me { id } }', { __hook: { fault: 'echotoken' } }));
+    assert.deepEqual(JSON.parse(r.body), { data: { me: { id: USER.id } } });
+    const names = r.headers.map(([n]) => n);
+    assert.ok(names.includes('content-type'), `headers ${names}`);
+    assert.deepEqual(names.filter((n) => /token|authorization/.test(n)), [], `headers passed on: ${names}`);
+    const log = await api.tokens();
+    assert.equal(log.received.filter((x) => x.op === 'Echo').length, 1, 'the echoing answer was sent');
+    assert.deepEqual(leaksIn({ headers: r.headers }, tokenSecrets(log.issued.map((x) => x.raw))), []);
+  });
+
   it('the body streams through: the page reads its first piece while the server is still writing, and cancelling stops the download', async () => {
     const size = 40 << 20;
     await login(api.endpoint, { maxResponseBytes: 64 << 20 });
@@ -247,6 +263,38 @@ describe(`client.fetch, the drop-in [${BROWSER}]`, { timeout: 120000 }, () => {
     assert.equal(after.error.name, 'AbortError');
     const log = await api.waitForLog((l) => l.cancelled.some((x) => x.stage === 'body'), 'the download to stop');
     assert.ok(log.cancelled.find((x) => x.stage === 'body').written < size);
+  });
+
+  it('a body that fails carries the AuthError: text(), json(), arrayBuffer(), blob(), bytes(), a clone and a reader all reject with its code', async () => {
+    await login(api.endpoint, { maxResponseBytes: 1 << 20 });
+    const r = await t.run(async (endpoint, huge, cut) => {
+      const u = await import('/e2e-util.js');
+      const c = u.client('c');
+      const out = {};
+      for (const [fault, body] of [['huge', huge], ['close', cut]]) {
+        for (const how of ['text', 'json', 'arrayBuffer', 'blob', 'bytes', 'clone', 'reader']) {
+          const res = await c.fetch(endpoint, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+          try {
+            if (how === 'reader') {
+              const reader = res.body.getReader();
+              while (!(await reader.read()).done);
+            } else if (how === 'clone') {
+              await res.clone().text();
+            } else {
+              await res[how]();
+            }
+            out[`${fault} ${how}`] = { ok: true };
+          } catch (e) {
+            out[`${fault} ${how}`] = u.describeError(e);
+          }
+        }
+      }
+      return out;
+    }, api.endpoint, gql('{ me { id } }', { __hook: { fault: 'huge', bytes: 4 << 20 } }), gql('{ me { id } }', { __hook: { fault: 'close' } }));
+    for (const [name, e] of Object.entries(r)) {
+      assert.equal(e.isAuthErrorFn, true, `${name}: ${JSON.stringify(e)}`);
+      assert.equal(e.code, name.startsWith('huge') ? 'BAD_RESPONSE' : 'NETWORK_ERROR', `${name}: ${JSON.stringify(e)}`);
+    }
   });
 
   it('is fetch for libraries: it works detached, and its Response has what they read (ok, headers.get, json, text, clone)', async () => {

@@ -6,7 +6,7 @@
 // messages, the client object, globals).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import {
   BROWSER, PASSWORD, TESTHOOKS_WASM, USER, leaksIn, pageHooks, secToMs, startProxy, tokenSecrets,
@@ -18,11 +18,33 @@ function realTokens(log) {
   return log.issued.filter((x) => !x.forged).sort((a, b) => a.iat - b.iat);
 }
 
+/** The resident memory, in bytes, of process pid and every process under it. */
+function treeRSS(pid) {
+  const children = new Map();
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    try {
+      const stat = readFileSync(`/proc/${name}/stat`, 'utf8');
+      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
+      if (!children.has(ppid)) children.set(ppid, []);
+      children.get(ppid).push(Number(name));
+    } catch { /* gone */ }
+  }
+  let total = 0;
+  for (const todo = [pid]; todo.length > 0;) {
+    const p = todo.pop();
+    try { total += Number(readFileSync(`/proc/${p}/statm`, 'utf8').split(' ')[1]) * 4096; } catch { /* gone */ }
+    todo.push(...(children.get(p) ?? []));
+  }
+  return total;
+}
+
 describe(`faults [${BROWSER}]`, { timeout: 120000 }, () => {
   let api;
   let t;
+  let browserPID;
   pageHooks({ api: {} }, {
-    onSuite(s) { api = s.api.api; },
+    onSuite(s) { api = s.api.api; browserPID = s.browser.process()?.pid; },
     onPage(p) { t = p; },
   });
 
@@ -207,6 +229,36 @@ describe(`faults [${BROWSER}]`, { timeout: 120000 }, () => {
     assert.equal(r.auth, true);
     assert.equal(r.next.value?.data.session.jti, realTokens(log)[0].jti);
     ctx.diagnostic(`refused after the server wrote ${cut.written} of ${size} bytes`);
+    await assertNoLeaks();
+  });
+
+  it('a 1 GiB gzip bomb from another origin (CORS hides its Content-Encoding) is cut off at maxResponseBytes as it inflates: BAD_RESPONSE, the browser\'s memory bounded', async (ctx) => {
+    assert.ok(browserPID, 'the browser process is known');
+    await login(api.endpoint);
+    const before = treeRSS(browserPID);
+    let peak = before;
+    const sampler = setInterval(() => { peak = Math.max(peak, treeRSS(browserPID)); }, 25);
+    let r;
+    try {
+      r = await t.run(async () => {
+        const u = await import('/e2e-util.js');
+        const c = u.client('c');
+        const res = await u.attempt(() => c.fetchWithAuth('query Bomb { me { id } }', { __hook: { fault: 'gzipbomb' } }));
+        u.results.push(res);
+        const next = await u.attempt(() => c.fetchWithAuth('query Next { session { jti } }'));
+        return { res, auth: c.isAuthenticated(), next };
+      });
+    } finally {
+      clearInterval(sampler);
+    }
+    assert.equal(r.res.ok, false);
+    assert.equal(r.res.error.code, 'BAD_RESPONSE', JSON.stringify(r.res.error));
+    assert.match(r.res.error.message, /33554432/, 'the message names the limit');
+    const grew = peak - before;
+    ctx.diagnostic(`browser memory ${Math.round(before / 2 ** 20)} MiB, peak +${Math.round(grew / 2 ** 20)} MiB for a 1024 MiB bomb`);
+    assert.ok(grew < 400 * 2 ** 20, `the browser's memory grew by ${Math.round(grew / 2 ** 20)} MiB while refusing a 1 GiB body`);
+    assert.equal(r.auth, true);
+    assert.equal(r.next.ok, true, JSON.stringify(r.next));
     await assertNoLeaks();
   });
 
