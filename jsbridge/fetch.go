@@ -198,12 +198,12 @@ func readBody(ctx context.Context, response, headers, controller safejs.Value, m
 		return nil, safejs.Undefined(), fmt.Errorf("response body %w: it announces %d bytes, more than the %d allowed", ErrTooLarge, announced, max)
 	}
 	encoding, encoded := header(headers, "Content-Encoding")
-	var sameOrigin bool
+	crossOrigin := false
 	if kind, err := getOwn(response, "type"); err == nil && TypeOf(kind) == safejs.TypeString {
 		s, _ := kind.String()
-		sameOrigin = s == "basic"
+		crossOrigin = s == "cors"
 	}
-	if known && sameOrigin && (!encoded || strings.EqualFold(strings.TrimSpace(encoding), "identity")) {
+	if known && !crossOrigin && (!encoded || strings.EqualFold(strings.TrimSpace(encoding), "identity")) {
 		return readWhole(ctx, response, max)
 	}
 	body, err := newBodyReader(response, headers, controller, max).readAll(ctx)

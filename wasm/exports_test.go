@@ -216,8 +216,8 @@ func TestLoginRotationAndEvents(t *testing.T) {
 	if got := mustString(js(t, "(e) => e.map((args) => args[0] + ':' + args[4]).join(',')").Invoke(events)); got != "login:,rotate:tab-1" {
 		t.Fatalf("events %q, want login (no cause given), then rotate caused by tab-1", got)
 	}
-	// Read one after the other, a millisecond may pass between them.
-	if in, usable := call(t, binding, "tokenExpiresIn", h), call(t, binding, "tokenUsableFor", h); mustInt(in)-mustInt(usable) > 5 || mustInt(usable) > mustInt(in) || mustInt(usable) <= 0 {
+	// Read one after the other, some time may pass between them on a busy machine.
+	if in, usable := call(t, binding, "tokenExpiresIn", h), call(t, binding, "tokenUsableFor", h); mustInt(in)-mustInt(usable) > 100 || mustInt(usable) > mustInt(in) || mustInt(usable) <= 0 {
 		t.Errorf("tokenUsableFor = %d, tokenExpiresIn = %d: with no leeway they agree", mustInt(usable), mustInt(in))
 	}
 	// The rotate event carries the new token's exp and the time left.
