@@ -1,11 +1,12 @@
 package jsonscan
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
-	"unicode/utf8"
 )
 
 // scanPieces runs a Stream over b cut into pieces of the given sizes (the
@@ -108,6 +109,94 @@ func TestStream(t *testing.T) {
 	}
 }
 
+func TestStreamOffsetsSliceTheText(t *testing.T) {
+	body := ` {"data": {"me": null}, "errors": [{"message": "Un\u0061uthorized", "n": -1.5e3}], "ok" : true}`
+	want := []string{`{"data": {"me": null}, "errors": [{"message": "Un\u0061uthorized", "n": -1.5e3}], "ok" : true}`,
+		`{"me": null}`, `[{"message": "Un\u0061uthorized", "n": -1.5e3}]`, `true`}
+	for size := 1; size <= len(body); size++ {
+		var got []string
+		open := map[int]int{}
+		s := &Stream{MaxDepth: 8, VisitDepth: 1}
+		s.OnValue = func(v *Visit) {
+			switch {
+			case v.Kind <= KindArray && !v.End:
+				open[v.Depth] = v.Start
+			case v.End:
+				got = append(got, body[open[v.Depth]:v.Stop])
+			default:
+				got = append(got, body[v.Start:v.Stop])
+			}
+		}
+		for i := 0; i < len(body); i += size {
+			if err := s.Write([]byte(body[i:min(len(body), i+size)])); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := s.End(); err != nil {
+			t.Fatal(err)
+		}
+		// The top-level object closes last.
+		got = append(got[len(got)-1:], got[:len(got)-1]...)
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Fatalf("in pieces of %d: values\n%q\nwant\n%q", size, got, want)
+		}
+	}
+}
+
+func TestVisitText(t *testing.T) {
+	long := strings.Repeat("x", shortRaw)
+	body := `{"errors":[{"message":"Un\u0061uthorized \ud83d\ude00\n","path":["me",1]},{"message":"` + long + `"},` +
+		`{"message":"` + long + `y"},{"message":"` + long[6:] + `\u0078"},{"message":""}]}`
+	want := []string{"Unauthorized \U0001F600\n", "me", long, "no text", long[6:] + "x", ""}
+	for _, size := range []int{1, 7, len(body)} {
+		var got []string
+		s := &Stream{MaxDepth: 8, VisitDepth: 4}
+		s.OnValue = func(v *Visit) {
+			if v.Kind == KindString || v.Kind == KindNumber {
+				text, ok := v.Text()
+				if !ok {
+					text = "no text"
+				}
+				if ok != v.StringIs(text) {
+					t.Errorf("StringIs(%q) = %t, but Text() says %t", text, !ok, ok)
+				}
+				if v.Kind == KindNumber {
+					return
+				}
+				got = append(got, text)
+			}
+		}
+		for i := 0; i < len(body); i += size {
+			_ = s.Write([]byte(body[i:min(len(body), i+size)]))
+		}
+		if err := s.End(); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("in pieces of %d: texts\n%q\nwant\n%q", size, got, want)
+		}
+	}
+}
+
+func TestVisitNameIs(t *testing.T) {
+	name := strings.Repeat("é", 60) // 120 bytes, and 360 as \u00e9
+	body := `{"` + name + `":1,"` + strings.Repeat(`\u00e9`, 60) + `":2,"` + strings.Repeat(`\u00e9`, 42) + `":3,"\ud800":4}`
+	var got []bool
+	s := &Stream{MaxDepth: 8, VisitDepth: 1, OnValue: func(v *Visit) {
+		if v.Depth == 1 {
+			got = append(got, v.NameIs(name), v.NameIs(strings.Repeat("é", 42)), v.NameIs("\uFFFD"))
+		}
+	}}
+	_ = s.Write([]byte(body))
+	if err := s.End(); err != nil {
+		t.Fatal(err)
+	}
+	want := []bool{true, false, false, false, false, false, false, true, false, false, false, true}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("NameIs: %v, want %v (a raw name longer than %d bytes is never equal)", got, want, shortRaw)
+	}
+}
+
 func TestStreamDoesNotAllocate(t *testing.T) {
 	body := []byte(`{"errors":[{"message":"Unauthorized"}],"data":{"items":[1,2,3],"name":"x\ny"}}`)
 	s := &Stream{MaxDepth: 256, VisitDepth: 3}
@@ -129,14 +218,57 @@ func TestStreamDoesNotAllocate(t *testing.T) {
 	}
 }
 
-// FuzzStreamAgreesWithObject holds Stream to Object, cut anywhere: the same
-// verdict (nil, ErrSyntax, ErrTooDeep, ErrNotObject), and, for a valid
-// object, a visit for each top-level member, in order, whose name and kind
-// are the member's.
+// seen is what a visit says, and the name and text the Stream kept for it.
+type seen struct {
+	Kind            Kind
+	Depth           int
+	End, InObject   bool
+	Start, Stop     int
+	Name            string // the member name NameIs matches, of names
+	Text            string
+	HasText, IsText bool // Text's ok, and StringIs(Text)
+}
+
+// visitAll runs a Stream over b, first cut at size1 and then in pieces of
+// size2 (0: whole), and returns End's error and every visit to depth 3.
+func visitAll(b []byte, maxDepth int, names []string, size1, size2 int) (error, []seen) {
+	var visits []seen
+	s := &Stream{MaxDepth: maxDepth, VisitDepth: 3}
+	s.OnValue = func(v *Visit) {
+		x := seen{Kind: v.Kind, Depth: v.Depth, End: v.End, InObject: v.InObject, Start: v.Start, Stop: v.Stop, Name: "?"}
+		for _, name := range names {
+			if v.NameIs(name) {
+				x.Name = name
+			}
+		}
+		x.Text, x.HasText = v.Text()
+		x.IsText = v.StringIs(x.Text)
+		visits = append(visits, x)
+	}
+	if size2 <= 0 {
+		_ = s.Write(b)
+		return s.End(), visits
+	}
+	cut := min(len(b), size1)
+	_ = s.Write(b[:cut])
+	for i := cut; i < len(b); i += size2 {
+		_ = s.Write(b[i:min(len(b), i+size2)])
+	}
+	return s.End(), visits
+}
+
+// FuzzStreamAgreesWithObject holds Stream, written in pieces cut anywhere,
+// to Stream written the whole text at once, which is what Object reads:
+// the same verdict (nil, ErrSyntax, ErrTooDeep, ErrNotObject) as Object,
+// and the same visits, at the same offsets, with the same names and texts.
+// Each visit's offsets slice its value out of the text (for a valid
+// object, the values of Object's members), its text is Value's, and names
+// are compared as NameIs sees them.
 func FuzzStreamAgreesWithObject(f *testing.F) {
 	for _, s := range []string{`{"data":{"a":[1,2,{"b":"c\"d"}]},"errors":null}`, `{"\ud83d\ude00":1,"\ud800":2}`,
 		`[]`, `{"a":1e5,"b":-0.5E-3,"c":true,"d":false}`, `{"a":"\u0000 \/"}`, ` {"a" : [ ] } `, "{\"a\":\"\xff\"}",
-		`{"errors":[{"message":"Unauthorized"}],"data":null}`, `{"a":0}`, `{"a":-}`, `{"a":1.5e}`} {
+		`{"errors":[{"message":"Unauthorized"}],"data":null}`, `{"a":0}`, `{"a":-}`, `{"a":1.5e}`,
+		`{"errors":[{"message":"` + strings.Repeat("long ", 60) + `","extensions":{"code":"UNAUTHENTICATED"}}]}`} {
 		f.Add([]byte(s), 3, uint8(1), uint8(5))
 	}
 	f.Fuzz(func(t *testing.T, b []byte, maxDepth int, size1, size2 uint8) {
@@ -144,59 +276,69 @@ func FuzzStreamAgreesWithObject(f *testing.F) {
 			return
 		}
 		members, want := Object(b, maxDepth)
-		var tops []*Visit
-		var names []string
-		s := &Stream{MaxDepth: maxDepth, VisitDepth: 1}
-		s.OnValue = func(v *Visit) {
-			if v.Depth == 1 && !v.End {
-				c := *v
-				tops = append(tops, &c)
-				name := "?"
-				for _, m := range members {
-					if v.NameIs(m.Name) {
-						name = m.Name
-					}
-				}
-				names = append(names, name)
-			}
+		names := []string{"data", "errors", "message", "a", "é", "\U0001F600"}
+		for _, m := range members {
+			names = append(names, m.Name)
 		}
-		cut := min(len(b), int(size1))
-		_ = s.Write(b[:cut])
-		for i := cut; i < len(b); i += max(1, int(size2)) {
-			_ = s.Write(b[i:min(len(b), i+max(1, int(size2)))])
+		wholeErr, whole := visitAll(b, maxDepth, names, 0, 0)
+		if !sameError(wholeErr, want) {
+			t.Fatalf("Stream(%q, %d) = %v, Object says %v", b, maxDepth, wholeErr, want)
 		}
-		got := s.End()
-		if !sameError(got, want) {
-			t.Fatalf("Stream(%q, %d) = %v, Object says %v", b, maxDepth, got, want)
+		gotErr, got := visitAll(b, maxDepth, names, int(size1), max(1, int(size2)))
+		if !sameError(gotErr, wholeErr) {
+			t.Fatalf("Stream(%q, %d) in pieces = %v, whole %v", b, maxDepth, gotErr, wholeErr)
 		}
-		if want != nil || len(b) == 0 {
+		if want != nil {
 			return
+		}
+		if !reflect.DeepEqual(got, whole) {
+			t.Fatalf("Stream(%q) in pieces %d, %d visits\n%+v\nwhole\n%+v", b, size1, size2, got, whole)
+		}
+		var tops []Member
+		open := map[int]seen{} // the opening visit of the open container at a depth
+		for _, v := range whole {
+			if v.Stop <= v.Start || v.Stop > len(b) {
+				t.Fatalf("Stream(%q): a visit at %d:%d", b, v.Start, v.Stop)
+			}
+			raw := b[v.Start:v.Stop]
+			switch {
+			case v.Kind <= KindArray && !v.End:
+				open[v.Depth] = v
+				if kindOf(raw[0]) != v.Kind || len(raw) != 1 {
+					t.Fatalf("Stream(%q): a %v opens with %q", b, v.Kind, raw)
+				}
+				continue
+			case v.End:
+				if raw[0] != map[Kind]byte{KindObject: '}', KindArray: ']'}[v.Kind] {
+					t.Fatalf("Stream(%q): a %v closes with %q", b, v.Kind, raw)
+				}
+				raw, v.Name = b[open[v.Depth].Start:v.Stop], open[v.Depth].Name
+			}
+			if kindOf(raw[0]) != v.Kind || CheckObject([]byte(`{"x":`+string(raw)+`}`), MaxDepth) != nil {
+				t.Fatalf("Stream(%q): a %v visited at %q", b, v.Kind, raw)
+			}
+			text, ok := Value(raw).Text()
+			if ok && len(raw) <= shortRaw+2 && (!v.HasText || v.Text != text || !v.IsText) ||
+				(!ok || len(raw) > shortRaw+2) && v.HasText {
+				t.Fatalf("Stream(%q): Visit.Text() = %q, %t; Value(%s).Text() = %q, %t", b, v.Text, v.HasText, raw, text, ok)
+			}
+			if v.Depth == 1 {
+				tops = append(tops, Member{Name: v.Name, Value: raw})
+			}
 		}
 		if len(tops) != len(members) {
 			t.Fatalf("Stream(%q) visited %d members, Object found %d", b, len(tops), len(members))
 		}
 		for i, m := range members {
-			kind := map[byte]Kind{'{': KindObject, '[': KindArray, '"': KindString, 't': KindTrue, 'f': KindFalse, 'n': KindNull}[m.Value[0]]
-			if kind == 0 {
-				kind = KindNumber
+			if !bytes.Equal(tops[i].Value, m.Value) {
+				t.Fatalf("Stream(%q): member %d is %q, Object reads %q", b, i, tops[i].Value, m.Value)
 			}
-			if tops[i].Kind != kind {
-				t.Fatalf("Stream(%q): member %d is a %v, Object reads %q", b, i, tops[i].Kind, m.Value)
-			}
-			if isShortASCII(m.Name) && names[i] != m.Name {
+			// A name's raw text is at most six times as long (\u0061 for a).
+			if len(m.Name) <= shortRaw/6 && tops[i].Name != m.Name {
 				t.Fatalf("Stream(%q): member %d is named %q, NameIs does not say so", b, i, m.Name)
 			}
 		}
 	})
-}
-
-func isShortASCII(s string) bool {
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			return false
-		}
-	}
-	return len(s) <= 12
 }
 
 func BenchmarkStream(b *testing.B) {

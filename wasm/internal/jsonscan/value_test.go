@@ -6,6 +6,7 @@ import (
 	"math"
 	"reflect"
 	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -135,6 +136,14 @@ func TestValueNeverPanicsOnUncheckedText(t *testing.T) {
 			t.Errorf("Value(%s).Float() = %v, true; want false", s, got)
 		}
 	}
+	for _, s := range []string{`tru`, `truex`, `fals`, `false `, `nul`} {
+		if got, ok := Value(s).Bool(); ok {
+			t.Errorf("Value(%s).Bool() = %v, true; want false", s, got)
+		}
+	}
+	if k := Value(`<html>`).Kind(); k != 0 {
+		t.Errorf("Value(<html>).Kind() = %v, want 0", k)
+	}
 }
 
 // FuzzValueAgreesWithEncodingJSON holds Value's readings of any checked
@@ -146,11 +155,40 @@ func FuzzValueAgreesWithEncodingJSON(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
 		if CheckObject(b, 64) != nil {
+			_ = tree(Value(b)) // nonsense, but no panic
 			return
 		}
 		got := tree(Value(bytes.Trim(b, " \t\r\n")))
 		if want := fromJSON(t, b); !reflect.DeepEqual(got, want) {
 			t.Fatalf("Value(%q) reads %#v, encoding/json %#v", b, got, want)
+		}
+	})
+}
+
+func BenchmarkValue(b *testing.B) {
+	entry := Value(`{"message":"Unauthorized","locations":[{"line":2,"column":3}],"path":["me"],` +
+		`"extensions":{"code":"UNAUTHENTICATED"},"customer_facing":false}`)
+	list := Value(`[` + strings.Repeat(`{"id":"1","name":"an item","done":true,"tags":["a","b"]},`, 1<<20/56) + `{}]`)
+	b.Run("get/small", func(b *testing.B) {
+		b.SetBytes(int64(len(entry)))
+		for b.Loop() {
+			if s, ok := entry.Get("extensions").Get("code").Text(); !ok || s != "UNAUTHENTICATED" {
+				b.Fatal(s)
+			}
+		}
+	})
+	b.Run("elements/1MB", func(b *testing.B) {
+		b.SetBytes(int64(len(list)))
+		for b.Loop() {
+			n := 0
+			for e := range list.Elements() {
+				if e.Get("id").Kind() == KindString {
+					n++
+				}
+			}
+			if n != 1<<20/56 {
+				b.Fatal(n)
+			}
 		}
 	})
 }
