@@ -24,9 +24,9 @@ all: build
 ## build: the module, wasm_exec.js, the JS entry, its worker and types in build/dist (with
 ## brotli and gzip copies, which gqlauth-server serves); the server in build/bin
 build: wasm server deps-brotli
-	cp web/gqlauth.js web/gqlauth.worker.js web/gqlauth.d.ts $(DIST)/
-	brotli -q 11 -f -k $(DIST)/gqlauth.wasm $(DIST)/gqlauth.js $(DIST)/gqlauth.worker.js $(DIST)/wasm_exec.js
-	gzip -9 -f -k $(DIST)/gqlauth.wasm $(DIST)/gqlauth.js $(DIST)/gqlauth.worker.js $(DIST)/wasm_exec.js
+	cp web/gqlauth.js web/gqlauth.worker.js web/protocol.js web/gqlauth.d.ts $(DIST)/
+	brotli -q 11 -f -k $(DIST)/gqlauth.wasm $(DIST)/gqlauth.js $(DIST)/gqlauth.worker.js $(DIST)/protocol.js $(DIST)/wasm_exec.js
+	gzip -9 -f -k $(DIST)/gqlauth.wasm $(DIST)/gqlauth.js $(DIST)/gqlauth.worker.js $(DIST)/protocol.js $(DIST)/wasm_exec.js
 
 wasm:
 	@mkdir -p $(DIST)
@@ -56,13 +56,13 @@ demo: build
 
 ## bench: size, readiness, throughput and memory against plain JS in Chromium
 ## and Firefox (build/bench/results.json), then the Go hot-path benchmarks,
-## natively and in WebAssembly in Chromium (the JS<->Go crossing costs)
+## natively and in WebAssembly in Chromium
 bench: build deps-apt deps-npm $(BIN)/wasmbrowsertest
 	@mkdir -p build/bench/www
 	GOOS=js GOARCH=wasm $(GO) build $(WASM_FLAGS) -o build/bench/www/floor.wasm ./web/test/bench/floor
 	node web/test/bench/run.mjs
 	$(GO) test -run='^$$' -bench=. -benchmem ./wasm/graphql ./wasm/session ./wasm/client ./wasm/internal/jsonscan
-	$(WASM_TEST_ENV) $(GO) test -run='^$$' -bench=. -benchtime=200x -exec="$(CURDIR)/$(BIN)/wasmbrowsertest" ./jsbridge ./wasm/graphql ./wasm/internal/jsonscan
+	$(WASM_TEST_ENV) $(GO) test -run='^$$' -bench=. -benchtime=200x -exec="$(CURDIR)/$(BIN)/wasmbrowsertest" ./wasm/graphql ./wasm/client ./wasm/internal/jsonscan
 
 ## test: everything, installing what is missing first
 test: deps lint test-go test-fuzz test-wasm test-e2e test-consumer
@@ -76,10 +76,10 @@ test-fuzz:
 	  ./wasm/session:FuzzParseHeader \
 	  ./wasm/session:FuzzClaims \
 	  ./wasm/session:FuzzAgreesWithGolangJWT \
-	  ./wasm/graphql:FuzzParseResponse \
 	  ./wasm/graphql:FuzzEncode \
 	  ./wasm/graphql:FuzzAppendStringAgreesWithEncodingJSON \
-	  ./wasm/graphql:FuzzJudgeAgreesWithParseResponse \
+	  ./wasm/graphql:FuzzJudgeAgreesWithEncodingJSON \
+	  ./wasm/seam:FuzzRecordsNeverPanic \
 	  ./wasm/internal/jsonscan:FuzzObjectAgreesWithEncodingJSON \
 	  ./wasm/internal/jsonscan:FuzzStreamAgreesWithObject \
 	  ./wasm/internal/jsonscan:FuzzValueAgreesWithEncodingJSON \
@@ -94,7 +94,7 @@ fuzz:
 	$(MAKE) test-fuzz FUZZTIME=2m
 
 test-wasm: $(BIN)/wasmbrowsertest
-	$(WASM_TEST_ENV) $(GO) test -count=1 -exec="$(CURDIR)/$(BIN)/wasmbrowsertest" ./jsbridge/... ./wasm/...
+	$(WASM_TEST_ENV) $(GO) test -count=1 -exec="$(CURDIR)/$(BIN)/wasmbrowsertest" ./wasm/...
 
 test-e2e: build testbuild deps-npm
 	@set -e; for b in $(BROWSERS); do \

@@ -5,7 +5,6 @@ go 1.26
 require (
 	github.com/golang-jwt/jwt/v5 v5.3.1
 	github.com/graph-gophers/graphql-go v1.11.0
-	github.com/hack-pad/safejs v0.1.0
 )
 
 require (

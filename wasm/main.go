@@ -1,76 +1,156 @@
 //go:build js && wasm
 
-// Command gqlauth is the WebAssembly module. gqlauth.worker.js starts it
-// with the name of a private binding object as its only argument; the
-// module takes the object off globalThis, puts its exports on it, calls its
-// ready method, and then serves calls until its worker goes away.
+// Command gqlauth is the WebAssembly module. gqlauth.worker.js instantiates
+// it with wasm_exec.js and the import gqlauth.fetch, starts it, and then
+// calls its exports, one at a time:
 //
-// The exports (all per client, named by the handle newClient returns):
+//	inbox(n) → address          memory for the next record (jsbridge)
+//	output() → address          the last export's output record (jsbridge)
+//	open(call, n) → length                      createClient's options record
+//	login(call, client, cause, n, 0) → length   {username?, email?, password}
+//	fetchWithAuth(call, client, cause, n, 0) → length
+//	fetch(call, client, cause, n, bodyLength) → length
+//	logout(call, client, cause) → length
+//	close(call, client, cause) → length
+//	refuse(call, why) → length                  a record it could not take: too long, a body not bytes
+//	head(call, n) → length                      the head of an answer
+//	chunk(call, n)                              the next piece of its body
+//	end(call, failure, n) → length              its end, or why it did not come
+//	tick(client) → length                       the token's expiry, the keep-alive
+//	tokenExpiresAt(client) → ms since the epoch, or -1
+//	tokenExpiresIn(client), tokenUsableFor(client) → ms
+//	isAuthenticated(client) → 0 or 1
 //
-//	newClient(options, onWarning?) → handle
-//	login(handle, {username?, email?, password}, signal?) → Promise<{user, expiresAt}>
-//	fetchWithAuth(handle, query, variables?, operationName?, signal?) → Promise<ArrayBuffer or Uint8Array>
-//	tokenExpiresAt(handle) → milliseconds since the epoch, or null
-//	tokenExpiresIn(handle) → milliseconds
-//	isAuthenticated(handle) → boolean
-//	onTokenChange(handle, listener) → unsubscribe()
-//	logout(handle)
-//	close(handle)
+// Records are JSON text the worker writes at inbox; every export that
+// returns a length answers with an output record that long at output (see
+// package seam, which reads and writes them). Causes number the worker's
+// ports; 0 is the token's expiry, -1 the keep-alive, -2 another tab.
 //
-// login and fetchWithAuth call fetch themselves. The synchronous exports
-// return an Error instead of throwing (a Go function cannot throw into
-// JavaScript); the Promises reject with one. Errors carry code, and status
-// and graphQLErrors when there was a response. See exports.go.
-//
-// This package is glue only: it reads JS arguments, calls package client,
-// and turns results and errors into JS values through package jsbridge.
+// A panic in an export is recovered: the call fails with INTERNAL, and the
+// module keeps working. The module imports neither syscall/js nor fmt.
 package main
 
 import (
-	"fmt"
-	"os"
-	"runtime/debug"
+	"time"
 
 	"github.com/gqlauth/gqlauth/jsbridge"
-	"github.com/hack-pad/safejs"
+	"github.com/gqlauth/gqlauth/wasm/client"
+	"github.com/gqlauth/gqlauth/wasm/seam"
 )
 
-// live is the module's bridge, for the test build's counters.
-var live *bridge
+// module serves every client of this instance.
+var module = seam.New(jsbridge.Fetch)
+
+// testHook runs at the start of every export; the gqlauth_testhooks build
+// replaces it.
+var testHook = func(name string) {}
 
 func main() {
-	// The module's live heap is small; a tight GC target keeps the wasm
-	// memory (which never shrinks) and the JS values Go holds (released only
-	// when Go collects) small too.
-	debug.SetGCPercent(25)
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "gqlauth:", err)
-		os.Exit(1)
-	}
-	select {} // serve calls from JavaScript for the life of the worker
+	select {} // the exports serve the worker for the life of the instance
 }
 
-func run() (err error) {
-	defer jsbridge.Recover(&err)
-	if len(os.Args) < 2 {
-		return fmt.Errorf("start the module through gqlauth.worker.js, not directly")
+// recovered, deferred by every export of a call, turns a panic into the
+// call's INTERNAL failure.
+func recovered(call uint32, n *int32) {
+	if r := recover(); r != nil {
+		*n = jsbridge.Answer(module.Panicked(call, r))
 	}
-	if err := jsbridge.Init(); err != nil {
-		return err
-	}
-	global := safejs.Global()
-	binding, err := global.Get(os.Args[1])
-	if err != nil || binding.Type() != safejs.TypeObject {
-		return fmt.Errorf("binding object %q not found", os.Args[1])
-	}
-	if err := global.Delete(os.Args[1]); err != nil {
-		return err
-	}
-	b := &bridge{}
-	live = b
-	if err := b.export(binding); err != nil {
-		return err
-	}
-	_, err = binding.Call("ready")
-	return err
 }
+
+//go:wasmexport open
+func open(call uint32, n int32) (out int32) {
+	defer recovered(call, &out)
+	testHook("open")
+	return jsbridge.Answer(module.Open(call, jsbridge.Inbox(n)))
+}
+
+//go:wasmexport login
+func login(call uint32, h, cause, n, _ int32) (out int32) {
+	defer recovered(call, &out)
+	testHook("login")
+	return jsbridge.Answer(module.Login(call, int(h), client.Cause(cause), jsbridge.Inbox(n)))
+}
+
+//go:wasmexport fetchWithAuth
+func fetchWithAuth(call uint32, h, cause, n, _ int32) (out int32) {
+	defer recovered(call, &out)
+	testHook("fetchWithAuth")
+	return jsbridge.Answer(module.FetchWithAuth(call, int(h), client.Cause(cause), jsbridge.Inbox(n)))
+}
+
+//go:wasmexport fetch
+func fetch(call uint32, h, cause, n, body int32) (out int32) {
+	defer recovered(call, &out)
+	testHook("fetch")
+	return jsbridge.Answer(module.Fetch(call, int(h), client.Cause(cause), jsbridge.Inbox(n), jsbridge.InboxAfter(n, body)))
+}
+
+//go:wasmexport logout
+func logout(call uint32, h, cause int32) (out int32) {
+	defer recovered(call, &out)
+	testHook("logout")
+	return jsbridge.Answer(module.Logout(call, int(h), client.Cause(cause)))
+}
+
+//go:wasmexport close
+func closeClient(call uint32, h, cause int32) (out int32) {
+	defer recovered(call, &out)
+	testHook("close")
+	return jsbridge.Answer(module.Close(call, int(h), client.Cause(cause)))
+}
+
+//go:wasmexport refuse
+func refuse(call uint32, why int32) int32 {
+	return jsbridge.Answer(module.Refuse(call, seam.Refusal(why)))
+}
+
+//go:wasmexport head
+func head(call uint32, n int32) (out int32) {
+	defer recovered(call, &out)
+	testHook("head")
+	return jsbridge.Answer(module.Head(call, jsbridge.Inbox(n)))
+}
+
+//go:wasmexport chunk
+func chunk(call uint32, n int32) {
+	var out int32
+	defer recovered(call, &out) // its answer comes with the call's end
+	module.Chunk(call, jsbridge.Inbox(n))
+}
+
+//go:wasmexport end
+func end(call uint32, failure, n int32) (out int32) {
+	defer recovered(call, &out)
+	testHook("end")
+	return jsbridge.Answer(module.End(call, seam.Failure(failure), string(jsbridge.Inbox(n))))
+}
+
+//go:wasmexport tick
+func tick(h int32) (out int32) {
+	defer recovered(0, &out)
+	return jsbridge.Answer(module.Tick(int(h)))
+}
+
+//go:wasmexport tokenExpiresAt
+func tokenExpiresAt(h int32) float64 {
+	if at := module.State(int(h)).ExpiresAt; !at.IsZero() {
+		return float64(at.UnixMilli())
+	}
+	return -1
+}
+
+//go:wasmexport tokenExpiresIn
+func tokenExpiresIn(h int32) float64 { return millis(module.State(int(h)).ExpiresIn) }
+
+//go:wasmexport tokenUsableFor
+func tokenUsableFor(h int32) float64 { return millis(module.State(int(h)).UsableFor) }
+
+//go:wasmexport isAuthenticated
+func isAuthenticated(h int32) int32 {
+	if module.State(int(h)).Authenticated {
+		return 1
+	}
+	return 0
+}
+
+func millis(d time.Duration) float64 { return float64(d.Milliseconds()) }

@@ -4,78 +4,82 @@ package main
 
 import (
 	"runtime"
-	"sync"
+	"strconv"
 
 	"github.com/gqlauth/gqlauth/jsbridge"
-	"github.com/hack-pad/safejs"
 )
 
 // This file exists only in the test build of the module (make testbuild):
-// it puts __gqlauthTest on the worker's globalThis so that browser tests,
-// through gqlauth.worker.js's test operation, can count what the bridge
-// holds and force a panic inside an export.
+// it adds exports for the browser suites, which web/test/fixtures/
+// test-worker.js calls: counts of what the module holds, the worker's view
+// of each client, a forced panic in an export, and a crash.
 
-var (
-	panicMu   sync.Mutex
-	panicNext string // export name (or name + ".work", its goroutine) that panics once
-)
+// panicNext is the export whose next call panics once ("" for none).
+var panicNext string
 
 func init() {
 	testHook = func(name string) {
-		panicMu.Lock()
-		hit := panicNext == name
-		if hit {
+		if panicNext == name {
 			panicNext = ""
-		}
-		panicMu.Unlock()
-		if hit {
-			panic("forced by __gqlauthTest.panicNext(" + name + ")")
+			panic("forced by testPanicNext(" + name + ")")
 		}
 	}
-	toJS := func(err error) any { return err.Error() }
-	stats, _ := jsbridge.FuncOf(func(safejs.Value, []safejs.Value) (any, error) {
-		s := jsbridge.Stats()
-		var m runtime.MemStats
-		runtime.ReadMemStats(&m)
-		return map[string]any{
-			"funcs": s.Funcs, "goroutines": s.Goroutines, "waits": s.Waits, "inFlight": live.inFlight(),
-			"heapBytes": float64(m.HeapAlloc), "sysBytes": float64(m.Sys),
-		}, nil
-	}, toJS)
-	arm, _ := jsbridge.FuncOf(func(_ safejs.Value, args []safejs.Value) (any, error) {
-		name, err := argAt(args, 0).String()
-		panicMu.Lock()
-		panicNext = name
-		panicMu.Unlock()
-		return nil, err
-	}, toJS)
-	// state() → [{handle, isAuthenticated, tokenExpiresAt, tokenExpiresIn}]:
-	// what the worker's side says of each client, to hold the page's mirror
-	// to it.
-	state, _ := jsbridge.FuncOf(func(safejs.Value, []safejs.Value) (any, error) {
-		out := []any{}
-		for h, e := range live.clients.All() {
-			var exp any
-			if t := e.c.ExpiresAt(); !t.IsZero() {
-				exp = float64(t.UnixMilli())
-			}
-			out = append(out, map[string]any{
-				"handle": h, "isAuthenticated": e.c.Authenticated(),
-				"tokenExpiresAt": exp, "tokenExpiresIn": float64(e.c.ExpiresIn().Milliseconds()),
-			})
-		}
-		return out, nil
-	}, toJS)
-	// crash() ends the module as a Go runtime failure would: a panic no
-	// export recovers, on a goroutine of its own.
-	crash, _ := jsbridge.FuncOf(func(safejs.Value, []safejs.Value) (any, error) {
-		go func() { panic("crash forced by __gqlauthTest.crash") }()
-		return nil, nil
-	}, toJS)
-	hooks, _ := safejs.ValueOf(map[string]any{})
-	hooks.Set("crash", crash.Value())
-	hooks.Set("stats", stats.Value())
-	hooks.Set("panicNext", arm.Value())
-	hooks.Set("state", state.Value())
-	safejs.Global().Set("__gqlauthTest", hooks)
 }
+
+// testPanicNext makes the next call of the export named in the inbox panic.
+//
+//go:wasmexport testPanicNext
+func testPanicNext(n int32) { panicNext = string(jsbridge.Inbox(n)) }
+
+// testStats answers {inFlight, clients, goroutines, heapBytes, sysBytes}.
+//
+//go:wasmexport testStats
+func testStats() int32 {
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	b := []byte(`{"inFlight":`)
+	b = strconv.AppendInt(b, int64(module.InFlight()), 10)
+	b = append(b, `,"clients":`...)
+	b = strconv.AppendInt(b, int64(len(module.Handles())), 10)
+	b = append(b, `,"goroutines":`...)
+	b = strconv.AppendInt(b, int64(runtime.NumGoroutine()), 10)
+	b = append(b, `,"heapBytes":`...)
+	b = strconv.AppendUint(b, m.HeapAlloc, 10)
+	b = append(b, `,"sysBytes":`...)
+	b = strconv.AppendUint(b, m.Sys, 10)
+	return jsbridge.Answer(append(b, '}'))
+}
+
+// testState answers, for each client, what the worker's side says of it:
+// [{handle, isAuthenticated, tokenExpiresAt, tokenExpiresIn}].
+//
+//go:wasmexport testState
+func testState() int32 {
+	b := []byte{'['}
+	for i, h := range module.Handles() {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		st := module.State(h)
+		b = append(b, `{"handle":`...)
+		b = strconv.AppendInt(b, int64(h), 10)
+		b = append(b, `,"isAuthenticated":`...)
+		b = strconv.AppendBool(b, st.Authenticated)
+		b = append(b, `,"tokenExpiresAt":`...)
+		if st.ExpiresAt.IsZero() {
+			b = append(b, "null"...)
+		} else {
+			b = strconv.AppendInt(b, st.ExpiresAt.UnixMilli(), 10)
+		}
+		b = append(b, `,"tokenExpiresIn":`...)
+		b = strconv.AppendInt(b, st.ExpiresIn.Milliseconds(), 10)
+		b = append(b, '}')
+	}
+	return jsbridge.Answer(append(b, ']'))
+}
+
+// testCrash ends the module as a Go runtime failure would: a panic no
+// export recovers.
+//
+//go:wasmexport testCrash
+func testCrash() { panic("crash forced by testCrash") }

@@ -1,402 +1,362 @@
-// gqlauth, the worker side: runs the Go module and serves clients over
-// MessagePorts. The token and the password exist only in this realm: every
-// request goes out from here with fetch, called by Go, and what goes back
-// to a port is results, errors and token events, never a token.
+// gqlauth, the worker side: runs the Go module and serves pages over
+// MessagePorts (protocol.js). The token and the password exist only in this
+// realm: the module builds every request, and this file's fetch binding is
+// the only JavaScript that touches one, on its way into the Authorization
+// header and out of the answer. What goes back to a port is results,
+// errors and token events, never a token.
 //
-// It runs three ways, with one protocol:
-//  - as a dedicated module Worker started by gqlauth.js (named "gqlauth");
-//  - as a SharedWorker of that name, whose tabs connect to it and share one
-//    session per endpoint (createClient's share: 'tabs');
-//  - in-process, where the caller is already isolated (inside a Web Worker,
-//    or in Node): gqlauth.js imports serve() and talks to it over a
-//    MessageChannel.
+// It runs three ways: as a dedicated module Worker named "gqlauth", as a
+// SharedWorker of that name whose tabs share one session per endpoint
+// (share: 'tabs'), and in-process (inside a Web Worker, or in Node), where
+// gqlauth.js calls serve() over a MessageChannel.
 //
-// The protocol. A port sends requests {id, op, args, abortable?}; the
-// answer to each is {id, ok: true, value} or {id, ok: false, error: {code,
-// message, status?, graphQLErrors?}}. Besides answers, a port receives
-// {event: {client, reason, expiresAt, expiresIn, usableFor, cause}} after
-// every token change of a client it opened, {warning: message}, and {fatal:
-// message} if the module stops. Events and warnings wait for the next answer
-// to the port and travel with it, in order, in one message (an array):
-// they reach the page before the answer they came before, at the price of
-// one message per request instead of two; those that no answer follows go
-// out on their own a moment later. Ops (OPS below): open, login, fetch,
-// pass, logout and close; and {op: 'abort', id}, which aborts request id,
-// if it was sent abortable.
-//
-// pass streams: its answer is the response's head, and the body follows as
-// {stream: id, chunk} messages (each moves its bytes), then {stream: id,
-// end: true}, or {stream: id, error} if the body fails; like an answer, the
-// end carries the events that came before it.
-//
-// Causes. Every call a port makes carries the port's own id, made up here,
-// to the module, which gives it back with the events the call causes; each
-// port is then told 'local' for its own changes, 'remote' for another's,
-// 'expiry' or 'keep-alive'. A port never names a cause (a logout that
-// follows another tab's, in the BroadcastChannel fallback, says only
-// 'remote').
-//
-// Limits. A port opens at most MAX_CLIENTS_PER_PORT clients, and the worker
-// holds at most MAX_CLIENTS; the module bounds every string and body it is
-// given before it allocates. Should the module still stop, every port hears
-// {fatal}, and the next open starts a fresh one.
-//
-// What a port may do: use the clients it opened, or the shared sessions it
-// attached to, and nothing else. No operation returns a token, whatever a
-// port sends: any same-origin script can connect to the SharedWorker and
-// use a session, as any script in a page can call fetchWithAuth; none can
-// take the token away.
+// The seam with Go (wasm/seam). Each call's record is JSON text the page
+// wrote; it goes into Go memory (inbox) and Go's export for the operation
+// takes it; every export answers with an output record (events, replies,
+// heads, stops, warnings, wakes) that route() delivers. Go asks for
+// requests through one import, fetch, whose binding answers later, from
+// promise callbacks only (an export is never re-entered), with head, chunk
+// and end. Timeouts are the binding's AbortSignal; timers for the token's
+// expiry and the keep-alive are this file's setTimeout, on Go's word.
 import './wasm_exec.js';
+import { KIND, OP, WORKER_NAME } from './protocol.js';
 
-/** The name gqlauth.js gives the worker; only a worker of that name serves on its own. */
-export const WORKER_NAME = 'gqlauth';
-
-// What an op returns when it has answered itself (pass): the call stays
-// open until its stream ends.
-const STREAMING = Symbol('streaming');
+// Built-ins, taken when this file loads.
+const fetchAtLoad = globalThis.fetch;
+const AbortControllerClass = globalThis.AbortController;
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const { parse, stringify } = JSON;
 
 /** How many clients one port may open, and the worker hold in all. */
 export const MAX_CLIENTS_PER_PORT = 16;
 export const MAX_CLIENTS = 256;
+const MAX_RECORD = 32 << 20; // seam.MaxRecord
+const CHUNK = 64 << 10;
+const FAILURE = { network: 1, timeout: 2, aborted: 3, tooLarge: 4 }; // seam.Failure
+const CAUSE = { expiry: 0, keepAlive: -1, remote: -2 }; // client.Cause
+const REFUSED = { tooLong: 0, notBytes: 1 }; // seam.Refusal
 
-// One module instance serves every port of this realm.
-let module = null;
-// The clients open in it, by handle.
-const opened = new Set();
-// The ports being served, to tell them if the module stops.
-const sessions = new Set();
-// Shared sessions, by endpoint: the client's handle and the ports attached.
-const shared = new Map(); // endpoint -> {handle, ports: Set<PortSession>}
-
-/**
- * Serves the protocol on port (a MessagePort, or anything with postMessage
- * and a message event). The first open loads the module: the one this
- * worker's own URL names, else wasmURL (in-process: the app's option, never
- * a message's), else the one beside this file.
- */
-export function serve(port, wasmURL) {
-  const session = new PortSession(port, wasmURL);
-  sessions.add(session);
-  port.addEventListener('message', (e) => session.receive(e.data));
-  port.start?.();
-  return session;
-}
-
+let module = null; // Promise<Module>
+const ports = new Set();
+const shared = new Map(); // endpoint -> handle of the session the ports share
+const attached = new Map(); // handle -> Set<Port> using it
+const calls = new Map(); // call -> {port, id, pieces, passed, controller}
+let lastCall = 0;
 let lastPort = 0;
 
-// A port's state: its id and tab, its requests in flight (for abort) and
-// the clients it opened or attached to, with their token-event
-// subscriptions.
-class PortSession {
+/** Serves the protocol on port. The module is wasmURL, else the one beside this file. */
+export function serve(port, wasmURL) {
+  const p = new Port(port, wasmURL);
+  ports.add(p);
+  port.addEventListener('message', (e) => p.receive(e.data));
+  port.start?.();
+  return p;
+}
+
+class Port {
   #port;
-  #calls = new Map(); // request id -> its AbortController, or null when it cannot be aborted
-  #clients = new Map(); // handle -> unsubscribe
-  #outbox = []; // events and warnings that wait for the next answer
-  #flushing = false;
-  id = `port-${++lastPort}`; // the cause its calls give the module
-  tab = null; // the tab its page named, whose lock tells when it is gone
-  wasmURL; // in-process: the module the app named
+  #outbox = [];
+  #transfer = [];
+  id = ++lastPort; // the cause its calls give the module
+  tab = null;
+  clients = new Set();
+  calls = new Map(); // request id -> call
 
-  constructor(port, wasmURL) {
-    this.#port = port;
-    this.wasmURL = wasmURL;
-  }
+  constructor(port, wasmURL) { this.#port = port; this.wasmURL = wasmURL; }
 
-  /** How many clients the port uses. */
-  get clients() { return this.#clients.size; }
-
-  /** The cause of a change, as this port is told it. */
   causeOf(cause) {
-    if (cause === this.id) return 'local';
-    return cause === '' ? 'expiry' : cause === 'keep-alive' ? 'keep-alive' : 'remote';
+    return cause === this.id ? 'local' : cause === CAUSE.expiry ? 'expiry' : cause === CAUSE.keepAlive ? 'keep-alive' : 'remote';
   }
 
-  receive(msg) {
-    if (msg === null || typeof msg !== 'object') return;
-    const { id, op, args } = msg;
-    if (typeof id !== 'number' && typeof id !== 'string') return;
-    if (op === 'abort') { // {op: 'abort', id}: the request id asks to abort
-      this.#calls.get(id)?.abort();
-      return;
-    }
-    const run = OPS[op];
-    if (typeof run !== 'function' || !Array.isArray(args)) {
-      this.#reply(id, failure(invalid(`unknown operation ${String(op).slice(0, 40)}`)));
-      return;
-    }
-    const controller = msg.abortable === true ? new AbortController() : null;
-    this.#calls.set(id, controller);
-    // Every op may be async; run it and reply once, whatever happens.
-    Promise.resolve()
-      .then(() => run(this, args, controller?.signal, id))
-      .then((value) => ({ ok: true, value }), failure)
-      .then((answer) => {
-        if (answer.value === STREAMING) return;
-        this.#calls.delete(id);
-        this.#reply(id, answer);
-      });
-  }
-
-  /** Answers request id now, and keeps it open for its stream. */
-  answer(id, value) { this.#reply(id, { ok: true, value }); }
-
-  /** Sends a piece of request id's body, moving its bytes when it owns them. */
-  chunk(id, bytes) {
-    this.#flush();
-    const whole = bytes.byteOffset === 0 && bytes.byteLength === bytes.buffer.byteLength;
-    const chunk = whole ? bytes : bytes.slice();
-    this.#port.postMessage({ stream: id, chunk }, [chunk.buffer]);
-  }
-
-  /** Ends request id's body, or fails it with error, after the events before it. */
-  end(id, error) {
-    this.#calls.delete(id);
-    const message = error === undefined ? { stream: id, end: true } : { stream: id, error: failure(error).error };
-    if (this.#outbox.length === 0) {
-      this.#port.postMessage(message);
-      return;
-    }
+  post(message, transfer) {
     this.#outbox.push(message);
-    this.#flush();
+    if (transfer) this.#transfer.push(transfer);
   }
 
-  #reply(id, answer) {
-    // A response body moves to the page; it is not copied.
-    const { value } = answer;
-    const transfer = value instanceof ArrayBuffer ? [value] : ArrayBuffer.isView(value) ? [value.buffer] : [];
-    const reply = { id, ...answer };
-    if (this.#outbox.length === 0) {
-      this.#port.postMessage(reply, transfer);
-      return;
-    }
-    this.#outbox.push(reply);
-    this.#flush(transfer);
-  }
-
-  /** Sends an event or a warning with the next answer, or soon. */
-  post(message) {
-    this.#outbox.push(message);
-    if (this.#flushing) return;
-    this.#flushing = true;
-    setTimeout(() => this.#flush(), 0);
-  }
-
-  #flush(transfer = []) {
-    this.#flushing = false;
+  flush() {
     if (this.#outbox.length === 0) return;
-    const batch = this.#outbox;
+    const batch = this.#outbox.length === 1 ? this.#outbox[0] : this.#outbox;
+    const transfer = this.#transfer;
     this.#outbox = [];
-    this.#port.postMessage(batch.length === 1 ? batch[0] : batch, transfer);
+    this.#transfer = [];
+    this.#port.postMessage(batch, transfer);
   }
 
-  // The clients this port uses, with the functions that stop their events.
-  own(handle, unsubscribe) { this.#clients.set(handle, unsubscribe); }
-  owns(handle) { return this.#clients.has(handle); }
-
-  /** Stops using a client: no more of its events; the client itself stays. */
-  release(handle) {
-    this.#clients.get(handle)?.();
-    this.#clients.delete(handle);
-  }
-
-  /** Forgets a client that was closed (closing released its subscriptions). */
-  forget(handle) { this.#clients.delete(handle); }
-
-  /**
-   * Names the port's tab and, in a SharedWorker, watches it: the tab holds
-   * the Web Lock named after it for as long as it lives, so this one is
-   * granted when the tab is gone (closed, reloaded, crashed), and the port
-   * is then let go.
-   */
-  nameTab(tab) {
-    if (this.tab !== null) return;
-    this.tab = tab;
-    if (isShared() && typeof navigator === 'object' && navigator.locks) {
-      navigator.locks.request(`gqlauth-tab:${tab}`, () => this.gone()).catch(() => {});
-    }
-  }
-
-  /**
-   * The port's tab is gone, or another script took its lock: let go of
-   * every client it used, and say so, should the tab still be there.
-   */
-  async gone() {
-    sessions.delete(this);
-    for (const handle of [...this.#clients.keys()]) await letGo(this, handle).catch(() => {});
-    this.post({ detached: 'this tab was let go of the shared session (its lock was taken); create a new client' });
-  }
-}
-
-function isShared() {
-  return typeof SharedWorkerGlobalScope === 'function' && globalThis instanceof SharedWorkerGlobalScope;
-}
-
-// The operations a port may ask for. Each receives the port's session, the
-// request's arguments (already copied by postMessage: plain data only) and
-// an AbortSignal that fires when the port sends abort for the request.
-const OPS = {
-  __proto__: null,
-
-  // open(options, {share?, tab?}) → {handle, state}: a client for one
-  // endpoint. The first open loads the module (see ownWasmURL).
-  // With share, a port attaches to the session other ports share for the
-  // endpoint, if there is one (its own options are then not used). state is
-  // the session's as the port attaches: {expiresAt, expiresIn, usableFor}.
-  async open(session, [options, how]) {
-    const b = await loadModule(ownWasmURL(session));
-    if (typeof how?.tab === 'string' && how.tab !== '') session.nameTab(how.tab.slice(0, 64));
-    const key = how?.share === true ? sharedKey(options) : null;
-    let handle = shared.get(key)?.handle;
-    if (session.clients >= MAX_CLIENTS_PER_PORT) {
-      throw invalid(`a page may open at most ${MAX_CLIENTS_PER_PORT} clients at once; close() the ones it no longer uses`);
-    }
-    if (handle === undefined && opened.size >= MAX_CLIENTS) {
-      throw invalid(`the gqlauth worker holds at most ${MAX_CLIENTS} clients at once`);
-    }
-    if (handle === undefined) {
-      // A shared session's warnings go to every port attached to it.
-      const warn = key === null ? (message) => session.post({ warning: message })
-        : (message) => { for (const port of shared.get(key)?.ports ?? []) port.post({ warning: message }); };
-      handle = sync(b.newClient(options, warn));
-      opened.add(handle);
-      if (key !== null) shared.set(key, { handle, ports: new Set() });
-    }
+  async receive(msg) {
+    const { op, id } = msg ?? {};
+    if (typeof id !== 'number' || !Number.isSafeInteger(id)) return;
     try {
-      // A second client of one page on the shared session: the page
-      // routes the events it already hears to both.
-      if (!session.owns(handle)) attach(b, session, handle);
-    } catch (e) {
-      if (!shared.get(key)?.ports.size) {
-        shared.delete(key);
-        opened.delete(handle);
-        b.close(handle);
+      if (op === OP.abort) return calls.get(this.calls.get(id))?.controller?.abort(FAILURE.aborted);
+      const m = await loadModule(this.wasmURL);
+      if (op === OP.open) m.open(this, id, msg);
+      else if (op === OP.login || op === OP.fetchWithAuth || op === OP.fetch || op === OP.logout || op === OP.close) {
+        m.call(this, id, op, this.clients.has(msg.client) ? msg.client : 0, msg);
+      } else {
+        this.post(failure(id, 'INVALID_ARGUMENT', `gqlauth: unknown operation ${String(op).slice(0, 40)}`));
       }
-      throw e;
+    } catch (e) {
+      this.post(failure(id, e?.code ?? 'INTERNAL', String(e?.message ?? e)));
     }
-    shared.get(key)?.ports.add(session);
-    return {
-      handle,
-      state: {
-        expiresAt: sync(b.tokenExpiresAt(handle)),
-        expiresIn: sync(b.tokenExpiresIn(handle)),
-        usableFor: sync(b.tokenUsableFor(handle)),
-      },
+    this.flush();
+  }
+
+  // Watches the page's tab through the Web Lock it holds for its life: the
+  // lock is granted here once the tab is gone, or another script took it.
+  nameTab(tab) {
+    if (this.tab !== null || typeof SharedWorkerGlobalScope !== 'function' || !globalThis.navigator?.locks) return;
+    this.tab = tab;
+    navigator.locks.request(`gqlauth-tab:${tab}`, () => this.gone()).catch(() => {});
+  }
+
+  async gone() {
+    ports.delete(this);
+    const m = await module?.catch(() => null);
+    for (const h of [...this.clients]) m?.letGo(this, h);
+    this.post({ kind: KIND.fatal, message: 'gqlauth: this tab was let go of the shared session (its lock was taken); create a new client', cause: 'remote' });
+    this.flush();
+  }
+}
+
+function failure(id, code, message) {
+  return { kind: KIND.reply, id, ok: false, error: { code, message } };
+}
+
+/** The module instance: its exports, and the routing of what they answer. */
+class Module {
+  constructor(instance) {
+    this.ex = instance.exports;
+    this.timers = new Map(); // handle -> its Tick timer
+  }
+
+  // Writes text as UTF-8 into Go memory, then extra's bytes after it: the
+  // text's length, or -1 if the two are too long to take.
+  write(text, extra) {
+    const data = text.length * 3 <= MAX_RECORD ? null : encoder.encode(text);
+    const room = (data ? data.length : text.length * 3) + (extra?.length ?? 0);
+    if (room > MAX_RECORD) return -1;
+    if (room === 0) return 0;
+    const at = this.ex.inbox(room); // may grow the memory: its buffer is read after
+    const into = new Uint8Array(this.ex.mem.buffer, at, room);
+    const n = data ? (into.set(data), data.length) : encoder.encodeInto(text, into).written;
+    if (extra) into.set(extra, n);
+    return n;
+  }
+
+  // Runs an export and delivers what it answers.
+  run(n) {
+    if (n > 0) this.route(parse(decoder.decode(new Uint8Array(this.ex.mem.buffer, this.ex.output(), n))));
+    this.flushAll();
+  }
+
+  open(port, id, msg) {
+    let key = null;
+    if (msg.share === true) {
+      try { key = new URL(parse(msg.options).endpoint).href; } catch { /* Go says what is wrong */ }
+      if (typeof msg.tab === 'string') port.nameTab(msg.tab.slice(0, 64));
+    }
+    const have = shared.get(key);
+    if (port.clients.size >= MAX_CLIENTS_PER_PORT) {
+      throw { code: 'INVALID_ARGUMENT', message: `gqlauth: a page may open at most ${MAX_CLIENTS_PER_PORT} clients at once; close() the ones it no longer uses` };
+    }
+    if (have === undefined && attached.size >= MAX_CLIENTS) {
+      throw { code: 'INVALID_ARGUMENT', message: `gqlauth: the gqlauth worker holds at most ${MAX_CLIENTS} clients at once` };
+    }
+    if (have !== undefined) {
+      this.attach(port, have);
+      return port.post({ kind: KIND.reply, id, ok: true, value: { client: have }, state: this.state(have) });
+    }
+    const call = ++lastCall;
+    calls.set(call, { port, id, open: key });
+    const n = this.write(typeof msg.options === 'string' ? msg.options : '');
+    this.run(n < 0 ? this.ex.refuse(call, REFUSED.tooLong) : this.ex.open(call, n));
+  }
+
+  attach(port, h) {
+    port.clients.add(h);
+    if (!attached.has(h)) attached.set(h, new Set());
+    attached.get(h).add(port);
+  }
+
+  state(h) {
+    const at = this.ex.tokenExpiresAt(h);
+    return { expiresAt: at < 0 ? null : at, expiresIn: this.ex.tokenExpiresIn(h), usableFor: this.ex.tokenUsableFor(h) };
+  }
+
+  call(port, id, op, h, msg) {
+    if (op === OP.close && (attached.get(h)?.size ?? 0) > 1) { // others share the session
+      this.letGo(port, h);
+      return port.post({ kind: KIND.reply, id, ok: true, state: this.state(0) });
+    }
+    const call = ++lastCall;
+    calls.set(call, { port, id, pieces: [], passed: false });
+    port.calls.set(id, call);
+    const cause = op === OP.logout && msg.remote === true ? CAUSE.remote : port.id;
+    if (op === OP.logout) return this.run(this.ex.logout(call, h, cause));
+    if (op === OP.close) {
+      this.run(this.ex.close(call, h, cause)); // its logout event goes out first
+      return this.detach(port, h);
+    }
+    const body = op === OP.fetch ? msg.body : undefined;
+    if (body !== undefined && !(body instanceof Uint8Array)) return this.run(this.ex.refuse(call, REFUSED.notBytes));
+    const n = this.write(typeof msg.record === 'string' ? msg.record : '', body);
+    this.run(n < 0 ? this.ex.refuse(call, REFUSED.tooLong) : this.ex[op](call, h, cause, n, body?.length ?? 0));
+  }
+
+  // The port stops using client h, and hears no more of it.
+  detach(port, h) {
+    port.clients.delete(h);
+    const users = attached.get(h);
+    users?.delete(port);
+    if (users?.size) return false;
+    attached.delete(h);
+    for (const [key, have] of shared) if (have === h) shared.delete(key);
+    return true;
+  }
+
+  // The port stops using client h; the last to stop closes it.
+  letGo(port, h) {
+    if (!this.detach(port, h)) return;
+    const call = ++lastCall;
+    calls.set(call, { port: null });
+    this.run(this.ex.close(call, h, port.id));
+  }
+
+  route({ events = [], replies = [], heads = [], stops = [], warnings = [], wakes = [] }) {
+    for (const e of events) {
+      for (const p of attached.get(e.client) ?? []) {
+        p.post({ kind: KIND.event, client: e.client, reason: e.reason, cause: p.causeOf(e.cause), state: stateOf(e) });
+      }
+    }
+    for (const h of heads) {
+      const c = calls.get(h.call);
+      if (!c?.port) continue;
+      c.passed = true;
+      c.port.post({ kind: KIND.reply, id: c.id, ok: true, value: { status: h.status, statusText: h.statusText, headers: h.headers } });
+      for (const bytes of c.pieces.splice(0)) c.port.post({ kind: KIND.chunk, id: c.id, bytes }, bytes.buffer);
+    }
+    for (const r of replies) this.settle(r);
+    for (const call of stops) {
+      calls.get(call)?.controller?.abort(FAILURE.aborted);
+      calls.delete(call);
+    }
+    for (const w of warnings) for (const p of attached.get(w.client) ?? []) p.post({ kind: KIND.warning, message: w.message });
+    for (const { client: h, in: ms } of wakes) {
+      clearTimeout(this.timers.get(h));
+      if (ms < 0) {
+        this.timers.delete(h);
+        continue;
+      }
+      const timer = setTimeout(() => this.run(this.ex.tick(h)), Math.min(ms, 2 ** 31 - 1));
+      timer.unref?.(); // Node: the token's expiry does not keep the process alive
+      this.timers.set(h, timer);
+    }
+  }
+
+  settle(r) {
+    const c = calls.get(r.call);
+    calls.delete(r.call);
+    if (!c?.port) return;
+    c.port.calls.delete(c.id);
+    const error = r.ok ? undefined : { code: r.code, message: r.message, status: r.status };
+    if (c.passed) return c.port.post({ kind: KIND.end, id: c.id, error });
+    if (c.open !== undefined && r.ok) {
+      this.attach(c.port, r.client);
+      if (c.open !== null) shared.set(c.open, r.client);
+    }
+    const message = { kind: KIND.reply, id: c.id, ok: r.ok, state: stateOf(r) };
+    if (r.ok && r.client) message.value = { client: r.client };
+    if (error) message.error = error;
+    if (r.body) message.body = concat(c.pieces);
+    c.port.post(message, message.body);
+  }
+
+  flushAll() { for (const p of ports) p.flush(); }
+
+  // The fetch binding: Go's one import. It starts the request and returns;
+  // the answer comes back to Go from promise callbacks.
+  fetch(call, reqAt, reqLength, bodyAt, bodyLength) {
+    const req = parse(decoder.decode(new Uint8Array(this.ex.mem.buffer, reqAt, reqLength)));
+    const body = bodyLength > 0 ? new Uint8Array(this.ex.mem.buffer, bodyAt, bodyLength).slice() : undefined;
+    const c = calls.get(call) ?? { port: null, pieces: [] };
+    calls.set(call, c);
+    c.pieces = [];
+    const controller = new AbortControllerClass();
+    c.controller = controller;
+    const timer = setTimeout(() => controller.abort(FAILURE.timeout), req.timeoutMs);
+    const current = () => calls.get(call)?.controller === controller;
+    const end = (failure, detail = '') => {
+      clearTimeout(timer);
+      if (!current()) return;
+      this.run(this.ex.end(call, failure, this.write(detail)));
     };
-  },
-
-  async login(session, [handle, credentials], signal) {
-    return (await bindingFor(session, handle)).login(handle, credentials, { signal, cause: session.id });
-  },
-
-  // fetch(handle, query, variables (JSON text), operationName) → the body.
-  async fetch(session, [handle, query, variables, operationName], signal) {
-    return (await bindingFor(session, handle)).fetchWithAuth(handle, query, variables,
-      { operationName, signal, cause: session.id });
-  },
-
-  // pass(handle, request) → the head of the answer, {status, statusText,
-  // headers (JSON text of [name, value] pairs)}; the body follows as a
-  // stream (see the protocol above). request is {method, query?, headers?
-  // (JSON text of an object), body? (a Uint8Array)}: what the drop-in fetch
-  // was given, checked again by the module, which sends it to the client's
-  // endpoint only.
-  async pass(session, [handle, request], signal, id) {
-    const b = await bindingFor(session, handle);
-    return new Promise((resolve, reject) => {
-      let headed = false;
-      b.pass(handle, request, { signal, cause: session.id },
-        (status, statusText, headers) => {
-          headed = true;
-          session.answer(id, { status, statusText, headers });
-          resolve(STREAMING);
-        },
-        (bytes) => session.chunk(id, bytes))
-        .then(() => session.end(id), (e) => (headed ? session.end(id, e) : reject(e)));
+    Promise.resolve().then(() => {
+      const sending = fetchAtLoad(req.url, { method: req.method, headers: req.headers, body, credentials: req.credentials,
+        redirect: 'error', signal: controller.signal });
+      if (req.secret) body.fill(0); // fetch has its copy
+      return sending;
+    }).then(async (response) => {
+      if (!current()) return;
+      const h = {};
+      for (const name of ['X-Authorization', 'Authorization', 'Content-Type', 'Content-Length']) {
+        const v = response.headers.get(name);
+        if (v !== null) h[name] = v;
+      }
+      this.run(this.ex.head(call, this.write(stringify({ status: response.status, statusText: response.statusText, headers: h,
+        all: req.all ? [...response.headers] : undefined }))));
+      const announced = Number(h['Content-Length']);
+      if (announced > req.maxBytes) throw Object.assign(new Error(`it announces ${announced} bytes, more than the ${req.maxBytes} allowed`), { tooLarge: true });
+      const reader = response.body?.getReader();
+      let read = 0;
+      for (;;) {
+        const { done, value } = reader ? await reader.read() : { done: true };
+        if (done || !current()) break;
+        if ((read += value.byteLength) > req.maxBytes) {
+          reader.cancel().catch(() => {});
+          throw Object.assign(new Error(`more than the ${req.maxBytes} bytes allowed`), { tooLarge: true });
+        }
+        for (let at = 0; at < value.byteLength; at += CHUNK) { // Go sees the body 64 KiB at a time: its memory stays small
+          const piece = value.subarray(at, at + CHUNK);
+          this.write('', piece);
+          this.ex.chunk(call, piece.byteLength);
+        }
+        if (calls.get(call)?.passed) {
+          c.port?.post({ kind: KIND.chunk, id: c.id, bytes: value }, value.buffer);
+          c.port?.flush();
+        } else {
+          c.pieces.push(value);
+        }
+      }
+      end(0);
+    }).catch((e) => {
+      const reason = controller.signal.reason;
+      if (e?.tooLarge) controller.abort(FAILURE.tooLarge);
+      end(e?.tooLarge ? FAILURE.tooLarge : reason === FAILURE.timeout || reason === FAILURE.aborted ? reason : FAILURE.network,
+        e?.tooLarge ? e.message : String(e?.message ?? e));
     });
-  },
-
-  // logout(handle, 'remote'?): 'remote' when the page follows another
-  // tab's logout (the BroadcastChannel fallback).
-  async logout(session, [handle, remote]) {
-    const b = await bindingFor(session, handle);
-    sync(b.logout(handle, remote === 'remote' ? 'remote' : session.id));
-  },
-
-  // close(handle): the port stops using the client. A client nobody else
-  // uses is closed (logged out, its calls ended); a shared session goes on
-  // for the ports still attached.
-  async close(session, [handle]) {
-    await bindingFor(session, handle);
-    await letGo(session, handle);
-  },
-};
-
-// A shared session's key: its endpoint, as the URL parser writes it.
-function sharedKey(options) {
-  try {
-    return new URL(String(options?.endpoint)).href;
-  } catch {
-    return null; // newClient says what is wrong with it
   }
 }
 
-// Subscribes session to the events of the client with handle.
-function attach(b, session, handle) {
-  const unsubscribe = sync(b.onTokenChange(handle, (reason, expiresAt, expiresIn, usableFor, cause) => {
-    session.post({ event: { client: handle, reason, expiresAt, expiresIn, usableFor, cause: session.causeOf(cause) } });
-  }));
-  session.own(handle, unsubscribe);
+function stateOf({ expiresAt, expiresIn, usableFor }) {
+  return { expiresAt, expiresIn, usableFor };
 }
 
-// session stops using the client with handle; the last one to stop closes
-// it.
-async function letGo(session, handle) {
-  const b = await module;
-  const entry = [...shared.entries()].find(([, s]) => s.handle === handle);
-  if (entry) {
-    const [key, s] = entry;
-    s.ports.delete(session);
-    if (s.ports.size > 0) {
-      session.release(handle);
-      return;
-    }
-    shared.delete(key);
+// One ArrayBuffer of the pieces: the first's own, when it is the only one.
+function concat(pieces) {
+  if (pieces.length === 1 && pieces[0].byteOffset === 0 && pieces[0].byteLength === pieces[0].buffer.byteLength) return pieces[0].buffer;
+  const all = new Uint8Array(pieces.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of pieces) {
+    all.set(p, at);
+    at += p.byteLength;
   }
-  opened.delete(handle);
-  sync(b.close(handle, session.id)); // its logout event goes out first
-  session.forget(handle);
+  return all.buffer;
 }
 
-// A port may only use the clients it opened or attached to.
-async function bindingFor(session, handle) {
-  if (!module || !session.owns(handle)) {
-    throw Object.assign(new Error('gqlauth: this client is closed; create a new one'), { code: 'NOT_AUTHENTICATED' });
-  }
-  return module;
-}
-
-// The module this worker runs, which gets every password and token it
-// holds: never one a message names (a script in the page, or any
-// same-origin script that connects to a SharedWorker, could send one). In a
-// worker, it is the one the worker's own URL names (?wasm=, which the page
-// sets as it starts the worker, and which, for a SharedWorker, is part of
-// its identity: another URL is another SharedWorker); in-process, the app's
-// wasmURL (see serve); else the one beside this file.
-function ownWasmURL(session) {
-  return session.wasmURL ?? new URL('./gqlauth.wasm', import.meta.url).href;
-}
-
-// The module named in this worker's own URL, if any.
-function namedInOwnURL() {
-  const own = new URL(globalThis.location.href);
-  const named = own.searchParams.get('wasm');
-  return named === null ? undefined : new URL(named, own).href;
-}
-
-// Loads the module once; a failed load is forgotten, so a later open tries
-// again.
+// Loads the module once; a failed load is forgotten, so a later call tries
+// again, and a module that stops takes every client with it.
 function loadModule(wasmURL) {
-  module ??= start(wasmURL).catch((e) => {
+  module ??= start(wasmURL ?? new URL('./gqlauth.wasm', import.meta.url).href).catch((e) => {
     module = null;
     throw e;
   });
@@ -405,101 +365,51 @@ function loadModule(wasmURL) {
 
 async function start(wasmURL) {
   const go = new globalThis.Go();
-  if (typeof process === 'object' && process !== null && typeof process.versions?.node === 'string') {
-    unrefGoTimers(go);
-  }
-  const binding = {};
-  const ready = new Promise((resolve) => { binding.ready = resolve; });
-  const key = `__gqlauth_${Math.random().toString(36).slice(2)}`;
-  go.argv = ['gqlauth.wasm', key];
+  go.env = { GOGC: '25' }; // a small live heap: the wasm memory never shrinks
+  let m;
+  go.importObject.gqlauth = { fetch: (...args) => m.fetch(...args) };
   const { instance } = await instantiate(new URL(wasmURL), go.importObject);
-  globalThis[key] = binding; // taken and deleted by the module as it starts
-  const exited = go.run(instance).then(() => {
-    throw Object.assign(new Error('gqlauth: the WebAssembly module exited'), { code: 'INTERNAL' });
-  });
-  try {
-    await Promise.race([ready, exited]);
-  } finally {
-    delete globalThis[key];
-  }
-  delete binding.ready;
-  // A module that stops later (a Go runtime crash) takes every client with it.
-  exited.catch(() => {
+  m = new Module(instance);
+  // A module that stops (a Go runtime failure, inside an export or not)
+  // takes every client with it; the next open starts a fresh one.
+  const exit = go.exit.bind(go);
+  go.exit = (code) => {
+    exit(code);
+    if (module === null || m.stopped) return;
+    m.stopped = true;
     module = null;
     shared.clear();
-    opened.clear();
-    for (const s of sessions) s.post({ fatal: 'the WebAssembly module stopped (see the worker\'s console); create a new client' });
-  });
-  return binding;
+    attached.clear();
+    calls.clear();
+    for (const p of ports) {
+      p.clients.clear();
+      p.post({ kind: KIND.fatal, message: 'gqlauth: the WebAssembly module stopped (see the worker\'s console); create a new client', cause: 'local' });
+      p.flush();
+    }
+  };
+  go.run(instance);
+  return m;
 }
 
 async function instantiate(url, imports) {
-  if (url.protocol === 'file:') {
-    // Node.js: read the module from disk.
+  if (url.protocol === 'file:') { // Node.js: read the module from disk
     const { readFile } = await import(/* @vite-ignore */ 'node:fs/promises');
     return WebAssembly.instantiate(await readFile(url), imports);
   }
-  const response = await fetch(url);
-  if (!response.ok) {
-    throw Object.assign(new Error(`gqlauth: could not load ${url}: HTTP ${response.status}`),
-      { code: 'NETWORK_ERROR', status: response.status });
-  }
-  if (typeof WebAssembly.instantiateStreaming === 'function' &&
-      (response.headers.get('Content-Type') || '').split(';')[0].trim() === 'application/wasm') {
+  const response = await fetchAtLoad(url);
+  if (!response.ok) throw { code: 'NETWORK_ERROR', message: `gqlauth: could not load ${url}: HTTP ${response.status}` };
+  if ((response.headers.get('Content-Type') || '').split(';')[0].trim() === 'application/wasm') {
     return WebAssembly.instantiateStreaming(response, imports);
   }
-  // Served with the wrong MIME type: compile from the bytes instead.
-  return WebAssembly.instantiate(await response.arrayBuffer(), imports);
+  return WebAssembly.instantiate(await response.arrayBuffer(), imports); // served with the wrong MIME type
 }
 
-// Node.js: the Go runtime wakes itself with setTimeout (request timeouts, the
-// token's expiry check) and does not clear a wake-up when its timer stops, so
-// such a timeout would keep the process alive after the app is done. Unref
-// them. wasm_exec.js is copied from the same Go release at build time, so the
-// names it uses here match.
-function unrefGoTimers(go) {
-  const gojs = go.importObject.gojs;
-  const schedule = gojs['runtime.scheduleTimeoutEvent'];
-  if (typeof schedule !== 'function' || !(go._scheduledTimeouts instanceof Map)) return;
-  gojs['runtime.scheduleTimeoutEvent'] = (sp) => {
-    schedule(sp);
-    for (const t of go._scheduledTimeouts.values()) t?.unref?.();
-  };
-}
-
-// The synchronous exports hand errors back as values; throw them here.
-function sync(result) {
-  if (result instanceof Error) throw result;
-  return result;
-}
-
-function invalid(message) {
-  return Object.assign(new Error(`gqlauth: ${message}`), { code: 'INVALID_ARGUMENT' });
-}
-
-// An error as data that postMessage can carry: the module's errors have
-// code, status and graphQLErrors; anything else is INTERNAL.
-function failure(e) {
-  const error = { code: 'INTERNAL', message: 'gqlauth: internal error' };
-  try {
-    if (e instanceof Error) {
-      error.message = String(e.message);
-      if (typeof e.code === 'string') error.code = e.code;
-      if (typeof e.status === 'number') error.status = e.status;
-      if (e.graphQLErrors !== undefined) error.graphQLErrors = structuredClone(e.graphQLErrors);
-    } else {
-      error.message = `gqlauth: ${String(e)}`;
-    }
-  } catch { /* keep what was read */ }
-  return { ok: false, error };
-}
-
-// Started by gqlauth.js as a worker: serve. A dedicated worker serves its
-// one port, the worker itself; a SharedWorker serves each tab that connects.
-if (typeof WorkerGlobalScope === 'function' && globalThis instanceof WorkerGlobalScope &&
-    globalThis.name === WORKER_NAME) {
-  const wasmURL = namedInOwnURL();
-  if (isShared()) {
+// Started by gqlauth.js as a worker: serve, with the module this worker's
+// own URL names (?wasm=), never one a message names.
+if (typeof WorkerGlobalScope === 'function' && globalThis instanceof WorkerGlobalScope && globalThis.name === WORKER_NAME) {
+  const own = new URL(globalThis.location.href);
+  const wasmURL = own.searchParams.has('wasm') ? new URL(own.searchParams.get('wasm'), own).href : undefined;
+  if (typeof SharedWorkerGlobalScope === 'function' && globalThis instanceof SharedWorkerGlobalScope) {
     globalThis.addEventListener('connect', (e) => serve(e.ports[0], wasmURL));
   } else {
     serve(globalThis, wasmURL);

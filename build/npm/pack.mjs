@@ -6,7 +6,7 @@
 //
 // The package holds package.json (build/npm/package.json), README.md (the
 // repository's), LICENSE (build/npm/LICENSE followed by the licenses of the
-// Go code compiled into gqlauth.wasm and of wasm_exec.js) and the four files
+// Go code compiled into gqlauth.wasm and of wasm_exec.js) and the six files
 // of build/dist. Anything else in the tarball, or anything missing, fails.
 // Needs node, npm and go ($GO, default "go") on PATH.
 import { execFileSync } from 'node:child_process';
@@ -31,7 +31,7 @@ const README = path.resolve(args.readme);
 const GO = process.env.GO || 'go';
 
 /** What build/dist must hold; these and nothing more go into the package. */
-const MODULE_FILES = ['gqlauth.js', 'gqlauth.worker.js', 'gqlauth.d.ts', 'gqlauth.wasm', 'wasm_exec.js'];
+const MODULE_FILES = ['gqlauth.js', 'gqlauth.worker.js', 'protocol.js', 'gqlauth.d.ts', 'gqlauth.wasm', 'wasm_exec.js'];
 /** npm adds these on its own; with MODULE_FILES, the whole tarball. */
 const ALWAYS = ['package.json', 'README.md', 'LICENSE'];
 

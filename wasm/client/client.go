@@ -1,24 +1,32 @@
 // Package client logs in to a JWT-protected GraphQL API and sends requests
-// with the held token. It orchestrates package session (which token to send
-// and keep) and package graphql (what to send and what came back) over a
-// Transport, and turns every failure into an error CodeOf can classify.
+// with the held token, without doing any I/O itself: each call is an
+// Exchange, which says what to send (Request), and is told what came back
+// (Head, Chunk, End), and decides what that means. Whoever drives it (the
+// module's glue in the browser, a loop over a fake server in tests) sends
+// the requests and reports the answers. It orchestrates package session
+// (which token to send and keep) and package graphql (what to send, and the
+// judgement of what came back), and turns every failure into an error
+// CodeOf can classify.
 //
-// In the browser the Transport is fetch, through package jsbridge; tests use
-// a fake one. Login and Do are the whole exchange: encode, send, judge the
-// answer, rotate the token, replay once when a rotation raced the request.
+// One exchange serves every call: a login, a query whose body is collected
+// (fetchWithAuth) and an app's own request whose answer is passed on as it
+// arrives (the drop-in fetch) differ only in how the answer is used. Time
+// is read from the session's clock and never waited on: Wake says when Tick
+// has work to do (the token's expiry, the keep-alive), and the driver calls
+// it then.
 //
-// It is pure Go: it must not import syscall/js or net/http.
+// It is pure Go: it must not import syscall/js, net/http or fmt.
 package client
 
 import (
-	"context"
-	"fmt"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gqlauth/gqlauth/wasm/graphql"
+	"github.com/gqlauth/gqlauth/wasm/internal/fault"
 	"github.com/gqlauth/gqlauth/wasm/session"
 )
 
@@ -30,8 +38,24 @@ const (
 
 var tokenHeaders = []string{HeaderXAuthorization, HeaderAuthorization}
 
-// DefaultTimeout bounds each request unless WithTimeout says otherwise.
-const DefaultTimeout = 30 * time.Second
+// Defaults and bounds of the options.
+const (
+	// DefaultTimeout bounds each request unless WithTimeout says otherwise.
+	DefaultTimeout = 30 * time.Second
+	// DefaultMaxResponseBytes bounds a response body unless
+	// WithMaxResponseBytes says otherwise.
+	DefaultMaxResponseBytes = 32 << 20
+	// MaxTimeout is the longest timeout: the browser's timers fire at once
+	// past it.
+	MaxTimeout = (1<<31 - 1) * time.Millisecond
+	// MaxLeeway is the longest expiry leeway.
+	MaxLeeway = 366 * 24 * time.Hour
+	// MaxKeepAliveQuery bounds a keep-alive query, which a client keeps for
+	// its life.
+	MaxKeepAliveQuery = 64 << 10
+	// MaxRefusalCodes bounds the list of WithRefusalCodes.
+	MaxRefusalCodes = 32
+)
 
 const loginQuery = `query Login($email: String, $username: String, $password: String!) {
   loginUser(email: $email, username: $username, password: $password) { id }
@@ -40,22 +64,24 @@ const loginQuery = `query Login($email: String, $username: String, $password: St
 // Option configures a Client.
 type Option func(*Client) error
 
-// WithTimeout bounds each request, from send to the end of the body.
+// WithTimeout bounds each attempt of a request, from send to the end of the
+// body, at most MaxTimeout.
 func WithTimeout(d time.Duration) Option {
 	return func(c *Client) error {
-		if d <= 0 {
-			return invalidArg("timeout must be positive, got %v", d)
+		if d <= 0 || d > MaxTimeout {
+			return invalidArg("timeoutMs must be between 1 and " + strconv.FormatInt(MaxTimeout.Milliseconds(), 10))
 		}
 		c.timeout = d
 		return nil
 	}
 }
 
-// WithLeeway makes a token count as expired d before its exp.
+// WithLeeway makes a token count as expired d before its exp (at most
+// MaxLeeway).
 func WithLeeway(d time.Duration) Option {
 	return func(c *Client) error {
-		if d < 0 {
-			return invalidArg("expiry leeway must not be negative, got %v", d)
+		if d < 0 || d > MaxLeeway {
+			return invalidArg("expiryLeewaySeconds must be between 0 and " + strconv.FormatInt(int64(MaxLeeway/time.Second), 10))
 		}
 		c.sessionOpts = append(c.sessionOpts, session.WithLeeway(d))
 		return nil
@@ -65,6 +91,7 @@ func WithLeeway(d time.Duration) Option {
 // WithClock makes the client read time from clock (tests).
 func WithClock(clock session.Clock) Option {
 	return func(c *Client) error {
+		c.clock = clock
 		c.sessionOpts = append(c.sessionOpts, session.WithClock(clock))
 		return nil
 	}
@@ -75,18 +102,46 @@ func AllowInsecureHTTP() Option {
 	return func(c *Client) error { c.allowInsecure = true; return nil }
 }
 
+// WithCredentials sets fetch's credentials mode: omit, same-origin or
+// include ("" is fetch's default).
+func WithCredentials(mode string) Option {
+	return func(c *Client) error {
+		switch mode {
+		case "", "omit", "same-origin", "include":
+			c.credentials = mode
+			return nil
+		}
+		return invalidArg("credentials must be omit, same-origin or include, got " + strconv.Quote(mode))
+	}
+}
+
+// WithMaxResponseBytes bounds each response body: a larger one fails the
+// call with ErrResponseTooLarge.
+func WithMaxResponseBytes(n int) Option {
+	return func(c *Client) error {
+		if n < 1 || n > 1<<31-1 {
+			return invalidArg("maxResponseBytes must be between 1 and 2147483647")
+		}
+		c.maxBytes = n
+		return nil
+	}
+}
+
 // WithHeaders adds static headers to every request. Names must be HTTP
 // tokens; values must be Latin-1 text without control characters (what
 // fetch can send); and the headers the client sets itself (Authorization,
 // X-Authorization, Content-Type) cannot be overridden.
 func WithHeaders(h map[string]string) Option {
 	return func(c *Client) error {
+		if len(h) > 100 {
+			return invalidArg("headers must be an object of at most 100 strings")
+		}
 		for name, value := range h {
 			if err := checkHeader(name, value); err != nil {
 				return err
 			}
 			if strings.EqualFold(name, "Content-Type") {
-				return invalidArg("header %q is set by gqlauth and cannot be overridden", name)
+				return invalidArg("header " + strconv.Quote(name) + " is set by gqlauth and cannot be overridden")
 			}
 			c.headers[name] = value
 		}
@@ -100,11 +155,11 @@ func WithHeaders(h map[string]string) Option {
 func checkHeader(name, value string) error {
 	switch {
 	case !isHeaderName(name):
-		return invalidArg("header name %q is not a valid HTTP header name", name)
+		return invalidArg("header name " + strconv.Quote(name) + " is not a valid HTTP header name")
 	case !isHeaderValue(value):
-		return invalidArg("header %q must be Latin-1 text without control characters", name)
+		return invalidArg("header " + strconv.Quote(name) + " must be Latin-1 text without control characters")
 	case isTokenHeader(name):
-		return invalidArg("header %q is refused: the token is gqlauth's to send", name)
+		return invalidArg("header " + strconv.Quote(name) + " is refused: the token is gqlauth's to send")
 	}
 	return nil
 }
@@ -115,24 +170,30 @@ func checkHeader(name, value string) error {
 // UNAUTHENTICATED. An error whose message is "Unauthorized" always counts.
 func WithRefusalCodes(codes []string) Option {
 	return func(c *Client) error {
-		if len(codes) > 32 {
-			return invalidArg("at most 32 refusal codes, got %d", len(codes))
+		if len(codes) > MaxRefusalCodes {
+			return invalidArg("refusalCodes must be a list of at most " + strconv.Itoa(MaxRefusalCodes) + " strings")
 		}
 		for _, code := range codes {
 			if code == "" || len(code) > 256 {
-				return invalidArg("a refusal code is 1 to 256 characters, got %q", code)
+				return invalidArg("a refusal code is 1 to 256 characters, got " + strconv.Quote(code))
 			}
 		}
-		c.refusalCodes = append([]string{}, codes...)
+		c.codes = append([]string{}, codes...)
 		return nil
 	}
 }
 
 // OnEvent registers the function that receives token changes. It is called
-// outside any lock, on the goroutine that caused the change (the expiry
-// check and keep-alive run on a timer's).
+// on the call that caused the change, outside any lock.
 func OnEvent(f func(Event)) Option {
 	return func(c *Client) error { c.onEvent = f; return nil }
+}
+
+// OnWarning registers the function told why a token offered by a response
+// was not installed, or why a keep-alive failed. The error never holds the
+// token.
+func OnWarning(f func(error)) Option {
+	return func(c *Client) error { c.onWarning = f; return nil }
 }
 
 // WithKeepAlive makes the client send r when its session has been idle and
@@ -141,17 +202,19 @@ func OnEvent(f func(Event)) Option {
 // came, r is sent once, and its answer rotates the token. Each new token
 // arms it again; a logout, a refusal, the token's expiry or Close stops it.
 // A keep-alive that fails changes nothing: the token then expires as it
-// would have. Its events have the cause CauseKeepAlive.
+// would have. Its events have the cause CauseKeepAlive; Tick starts it.
 func WithKeepAlive(r graphql.Request, before time.Duration) Option {
 	return func(c *Client) error {
-		if r.Query == "" {
-			return invalidArg("keep-alive needs a query")
-		}
-		if before <= 0 {
-			return invalidArg("keep-alive needs a positive time before expiry, got %v", before)
+		switch {
+		case r.Query == "":
+			return invalidArg("keepAlive needs a query")
+		case len(r.Query) > MaxKeepAliveQuery:
+			return invalidArg("keepAlive.query is longer than 64 KiB: it is a short query that rotates the token")
+		case before <= 0 || before > MaxTimeout:
+			return invalidArg("keepAlive.beforeExpiryMs must be a number of milliseconds from 1 to " + strconv.FormatInt(MaxTimeout.Milliseconds(), 10))
 		}
 		if _, err := r.Encode(); err != nil {
-			return fmt.Errorf("%w: keep-alive: %w", ErrInvalidArgument, err)
+			return fault.Wrap(ErrInvalidArgument, "keepAlive", err)
 		}
 		c.keepAlive, c.keepAliveBefore = &r, before
 		return nil
@@ -161,83 +224,63 @@ func WithKeepAlive(r graphql.Request, before time.Duration) Option {
 // Event is a change of the held token and what caused it.
 type Event struct {
 	session.Event
-	// Cause is the cause given, with WithCause, to the call whose work made
-	// the change; CauseKeepAlive for a keep-alive's; "" for an expiry, which
-	// no call makes (whether the timer or a call noticed it first).
-	Cause string
+	// Cause is the cause given to the call whose work made the change;
+	// CauseKeepAlive for a keep-alive's; CauseExpiry for an expiry, which
+	// no call makes (whether Tick or a call noticed it first).
+	Cause Cause
 }
 
-// CauseKeepAlive is the cause of the changes a keep-alive request makes.
-const CauseKeepAlive = "keep-alive"
+// Cause says which call made a change: the driver's own numbering of its
+// callers (the worker's ports), or one of the causes below.
+type Cause int32
 
-type causeKey struct{}
-
-// WithCause returns ctx carrying cause: the events that a Login, Do,
-// Logout or Close called with it causes carry it too (Event.Cause), so that
-// whoever listens can tell its own changes from others'.
-func WithCause(ctx context.Context, cause string) context.Context {
-	return context.WithValue(ctx, causeKey{}, cause)
-}
-
-func causeOf(ctx context.Context) string {
-	cause, _ := ctx.Value(causeKey{}).(string)
-	return cause
-}
-
-// OnWarning registers the function told why a token offered by a response
-// was not installed. The error never holds the token.
-func OnWarning(f func(error)) Option {
-	return func(c *Client) error { c.onWarning = f; return nil }
-}
+// Causes of changes that no caller made.
+const (
+	CauseExpiry    Cause = 0
+	CauseKeepAlive Cause = -1
+	// CauseRemote is a change a caller makes on behalf of someone else (a
+	// logout that follows another tab's).
+	CauseRemote Cause = -2
+)
 
 // Client talks to one GraphQL endpoint on behalf of one user session. It is
 // safe for concurrent use.
 type Client struct {
-	endpoint      string
-	transport     Transport
-	timeout       time.Duration
-	headers       map[string]string
-	allowInsecure bool
-	sessionOpts   []session.Option
-	onEvent       func(Event)
-	onWarning     func(error)
-	keepAlive     *graphql.Request
-	// refusalCodes are the extensions.code values that say Unauthorized.
-	refusalCodes []string
-	// keepAliveBefore is how long before the token stops being usable the
-	// keep-alive is sent.
-	keepAliveBefore time.Duration
-	// afterFunc schedules the expiry check; tests replace it.
-	afterFunc func(time.Duration, func()) (stop func() bool)
+	endpoint        string
+	timeout         time.Duration
+	maxBytes        int
+	credentials     string
+	headers         map[string]string
+	allowInsecure   bool
+	codes           []string
+	sessionOpts     []session.Option
+	clock           session.Clock
+	onEvent         func(Event)
+	onWarning       func(error)
+	keepAlive       *graphql.Request
+	keepAliveBefore time.Duration // how long before the token stops being usable the keep-alive is sent
 
 	sess *session.Session
 
 	mu          sync.Mutex
 	closed      bool
-	calls       map[uint64]context.CancelCauseFunc // Login and Do calls under way
-	lastCall    uint64
-	expiryTimer func() bool // stops the pending expiry check
-	expiryDue   time.Time   // when it fires
-	keepTimer   func() bool // stops the pending keep-alive
-	installs    uint64      // tokens installed so far (logins and rotations)
+	calls       map[*Exchange]struct{} // under way
+	installs    uint64                 // tokens installed so far (logins and rotations)
+	keepAliveAt time.Time              // when the keep-alive is due; zero when none is armed
 }
 
-// New returns a client for endpoint, an absolute http(s) URL, that sends
-// its requests over t. Plain http is accepted only for loopback hosts
-// unless AllowInsecureHTTP is given.
-func New(endpoint string, t Transport, opts ...Option) (*Client, error) {
-	if t == nil {
-		return nil, invalidArg("a client needs a Transport")
-	}
+// New returns a client for endpoint, an absolute http(s) URL. Plain http is
+// accepted only for loopback hosts unless AllowInsecureHTTP is given.
+func New(endpoint string, opts ...Option) (*Client, error) {
 	c := &Client{
-		transport:    t,
-		timeout:      DefaultTimeout,
-		headers:      map[string]string{},
-		onEvent:      func(Event) {},
-		onWarning:    func(error) {},
-		afterFunc:    func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop },
-		calls:        map[uint64]context.CancelCauseFunc{},
-		refusalCodes: graphql.DefaultRefusalCodes,
+		timeout:   DefaultTimeout,
+		maxBytes:  DefaultMaxResponseBytes,
+		headers:   map[string]string{},
+		codes:     graphql.DefaultRefusalCodes,
+		clock:     systemClock{},
+		onEvent:   func(Event) {},
+		onWarning: func(error) {},
+		calls:     map[*Exchange]struct{}{},
 	}
 	for _, o := range opts {
 		if err := o(c); err != nil {
@@ -253,6 +296,10 @@ func New(endpoint string, t Transport, opts ...Option) (*Client, error) {
 	return c, nil
 }
 
+type systemClock struct{}
+
+func (systemClock) Now() time.Time { return time.Now() }
+
 // checkEndpoint accepts an absolute http(s) URL, without its fragment.
 // Plain http only goes to a loopback host unless allowInsecure.
 //
@@ -264,13 +311,13 @@ func New(endpoint string, t Transport, opts ...Option) (*Client, error) {
 // http to it needs allowInsecureHTTP. FuzzEndpointAgreesWithNetURL holds it
 // to net/url.
 func checkEndpoint(endpoint string, allowInsecure bool) (string, error) {
-	notURL := invalidArg("endpoint must be an absolute http(s) URL, got %q", endpoint)
+	notURL := invalidArg("endpoint must be an absolute http(s) URL, got " + strconv.Quote(endpoint))
 	for i := 0; i < len(endpoint); i++ {
 		if c := endpoint[i]; c <= ' ' || c >= 0x7f || c == '\\' {
-			return "", invalidArg("endpoint must be a URL without spaces, control characters, backslashes or non-ASCII characters (percent-encode them), got %q", endpoint)
+			return "", invalidArg("endpoint must be a URL without spaces, control characters, backslashes or non-ASCII characters (percent-encode them), got " + strconv.Quote(endpoint))
 		}
 		if endpoint[i] == '%' && (i+2 >= len(endpoint) || !isHex(endpoint[i+1]) || !isHex(endpoint[i+2])) {
-			return "", invalidArg("endpoint has a %% not followed by two hex digits: %q", endpoint)
+			return "", invalidArg("endpoint has a % not followed by two hex digits: " + strconv.Quote(endpoint))
 		}
 	}
 	scheme, rest, ok := strings.Cut(endpoint, "://")
@@ -279,7 +326,7 @@ func checkEndpoint(endpoint string, allowInsecure bool) (string, error) {
 	}
 	scheme = strings.ToLower(scheme)
 	if scheme != "https" && scheme != "http" {
-		return "", invalidArg("endpoint scheme must be http or https, got %q", scheme)
+		return "", invalidArg("endpoint scheme must be http or https, got " + strconv.Quote(scheme))
 	}
 	rest, _, _ = strings.Cut(rest, "#")
 	authority := rest
@@ -294,7 +341,7 @@ func checkEndpoint(endpoint string, allowInsecure bool) (string, error) {
 		return "", notURL
 	}
 	if scheme == "http" && !allowInsecure && !isLoopback(host) {
-		return "", fmt.Errorf("%w: http://%s would send credentials in clear text; use https, or pass allowInsecureHTTP: true", ErrInsecureEndpoint, authority)
+		return "", fault.New(ErrInsecureEndpoint, "http://"+authority+" would send credentials in clear text; use https, or pass allowInsecureHTTP: true")
 	}
 	return scheme + "://" + rest, nil
 }
@@ -378,125 +425,167 @@ type Credentials struct {
 	Username string
 	Email    string
 	// Password is a byte slice so that its owner can zero it once the
-	// login is over; Login copies it only into the request body, which it
-	// zeroes itself.
+	// login has begun; Login copies it only into the request body, which
+	// the exchange zeroes when it ends.
 	Password []byte
 }
 
-// LoginResult is what a successful login returns.
-type LoginResult struct {
-	// User is the raw JSON of data.loginUser.
-	User string
-	// ExpiresAt is the new token's exp.
-	ExpiresAt time.Time
-}
-
-// Result is the answer to a protected request that was not refused. GraphQL
-// errors in the body (partial data) are part of a Result, not an error.
-type Result struct {
-	Status int
-	// Body is the response body: a GraphQL response.
-	Body []byte
-	// Native is the transport's handle on Body (Response.Native), or nil.
-	Native any
-}
-
-// Login sends the loginUser query and installs the token from the response
-// headers. It fails with ErrOvertaken, installing nothing, when a logout or
-// a newer login's install came first, or a newer login is still under way;
-// a login that fails or is aborted gives up its place (see
-// session.BeginLogin). Canceling ctx with a cause (ErrAborted) aborts it.
-func (c *Client) Login(ctx context.Context, cr Credentials) (LoginResult, error) {
-	if len(cr.Password) == 0 {
-		return LoginResult{}, invalidArg("password is required")
+// Login begins a login: the loginUser query, whose answer's token the
+// exchange installs. It loses, installing nothing (ErrOvertaken), when a
+// logout or a newer login's install came first, or a newer login is still
+// under way; a login that fails or is given up gives up its place (see
+// session.BeginLogin).
+func (c *Client) Login(cr Credentials, cause Cause) (*Exchange, error) {
+	switch {
+	case len(cr.Password) == 0:
+		return nil, invalidArg("password is required")
+	case cr.Username == "" && cr.Email == "":
+		return nil, invalidArg("a username or an email is required")
 	}
-	if cr.Username == "" && cr.Email == "" {
-		return LoginResult{}, invalidArg("a username or an email is required")
-	}
-	ctx, done, err := c.begin(ctx)
-	if err != nil {
-		return LoginResult{}, err
-	}
-	defer done()
 	body, err := loginBody(cr)
 	if err != nil {
-		return LoginResult{}, invalidArg("credentials: %v", err)
+		return nil, fault.Wrap(ErrInvalidArgument, "credentials", err)
 	}
-	defer clear(body)
-	x := &exchange{login: true, body: body, ticket: c.sess.BeginLogin(), sent: 1, cause: causeOf(ctx)}
-	defer c.sess.EndLogin(x.ticket)
-	resp, err := c.send(ctx, x)
-	if err != nil {
-		return LoginResult{}, err
+	x := &Exchange{c: c, kind: kindLogin, cause: cause, body: body}
+	if err := c.begin(x); err != nil {
+		clear(body)
+		return nil, err
 	}
-	return c.finishLogin(x, resp)
+	x.ticket, x.sent = c.sess.BeginLogin(), 1
+	return x, nil
 }
 
-// Do sends a protected request with the held token, rotates the token from
-// the response, and returns the GraphQL response. Without a token it fails
-// with session.ErrNotAuthenticated, with an expired one with
-// session.ErrExpired, and sends nothing. If the server refuses a token that
-// was superseded while the request was in flight, the request is sent once
-// more with the current token.
-func (c *Client) Do(ctx context.Context, r graphql.Request) (Result, error) {
+// loginBody encodes the loginUser request for cr. The password is copied
+// straight from cr.Password into the body, which the exchange zeroes, and
+// into the variables, zeroed here. Both buffers are made large enough from
+// the start (escaping at most sextuples a byte): a buffer that grew would
+// leave its first copy behind, where nobody could zero it.
+func loginBody(cr Credentials) ([]byte, error) {
+	vars := make([]byte, 0, 6*(len(cr.Username)+len(cr.Email)+len(cr.Password))+48)
+	vars = append(vars, '{')
+	if cr.Username != "" {
+		vars = append(vars, `"username":`...)
+		vars = graphql.AppendString(vars, cr.Username)
+		vars = append(vars, ',')
+	}
+	if cr.Email != "" {
+		vars = append(vars, `"email":`...)
+		vars = graphql.AppendString(vars, cr.Email)
+		vars = append(vars, ',')
+	}
+	vars = append(vars, `"password":`...)
+	vars = graphql.AppendBytes(vars, cr.Password)
+	vars = append(vars, '}')
+	defer clear(vars)
+	return graphql.Request{Query: loginQuery, Variables: vars, OperationName: "Login"}.Encode()
+}
+
+// Query begins a protected request whose answer is collected whole
+// (fetchWithAuth). Without a token it fails with
+// session.ErrNotAuthenticated, with an expired one with session.ErrExpired,
+// and nothing is to be sent.
+func (c *Client) Query(r graphql.Request, cause Cause) (*Exchange, error) {
 	if r.Query == "" {
-		return Result{}, invalidArg("query must be a non-empty string")
+		return nil, invalidArg("query must be a non-empty string")
 	}
 	body, err := r.Encode()
 	if err != nil {
-		return Result{}, fmt.Errorf("%w: %w", ErrInvalidArgument, err)
+		return nil, fault.Wrap(ErrInvalidArgument, "", err)
 	}
-	ctx, done, err := c.begin(ctx)
-	if err != nil {
-		return Result{}, err
-	}
-	defer done()
-	x := &exchange{body: body, cause: causeOf(ctx)}
-	if err := c.lend(x); err != nil {
-		return Result{}, err
-	}
-	for {
-		resp, err := c.send(ctx, x)
-		if err != nil {
-			return Result{}, err
-		}
-		res, retry, err := c.finishDo(x, resp)
-		if !retry {
-			return res, err
-		}
-	}
+	return c.protected(&Exchange{c: c, kind: kindQuery, cause: cause, body: body})
 }
 
-// begin registers a call under way, so that Close can end it. It fails with
+// PassRequest is a GraphQL request the app encoded itself (the drop-in
+// fetch), less the URL, which is always the client's endpoint.
+type PassRequest struct {
+	// Method is GET or POST.
+	Method string
+	// Query is a GET's query string ("?query=…"), which takes the place of
+	// the endpoint's; "" for a POST.
+	Query string
+	// Header holds the app's request headers. Authorization and
+	// X-Authorization are refused: the token is the client's to send.
+	Header map[string]string
+	// Body is a POST's body, sent as it is.
+	Body []byte
+}
+
+// Pass begins the app's own request r, whose answer is passed on as it
+// arrives, without its token headers (see Exchange.Head). The session's
+// rules are Query's.
+func (c *Client) Pass(r PassRequest, cause Cause) (*Exchange, error) {
+	req, err := c.passRequest(r)
+	if err != nil {
+		return nil, err
+	}
+	return c.protected(&Exchange{c: c, kind: kindPass, cause: cause, pass: req})
+}
+
+// passRequest checks r and makes the request to send, less its token.
+func (c *Client) passRequest(r PassRequest) (*Request, error) {
+	req := &Request{Method: r.Method, URL: c.endpoint, Body: r.Body, AllHeaders: true}
+	switch {
+	case r.Method != "GET" && r.Method != "POST":
+		return nil, invalidArg("the method must be GET or POST, not " + strconv.Quote(r.Method))
+	case r.Method == "GET" && len(r.Body) > 0:
+		return nil, invalidArg("a GET request has no body")
+	case r.Method == "POST" && r.Query != "":
+		return nil, invalidArg("a POST request goes to the endpoint itself, without another query string")
+	case r.Query != "" && (r.Query[0] != '?' || strings.ContainsAny(r.Query, "#\r\n")):
+		return nil, invalidArg("the query string must start with '?' and hold no fragment")
+	case len(r.Header) > 100:
+		return nil, invalidArg("a request has at most 100 headers")
+	case r.Method == "GET":
+		base, _, _ := strings.Cut(c.endpoint, "?")
+		base, _, _ = strings.Cut(base, "#")
+		req.URL = base + r.Query
+	}
+	req.Header = make(map[string]string, len(c.headers)+len(r.Header)+2)
+	for name, value := range c.headers {
+		req.Header[name] = value
+	}
+	for name, value := range r.Header {
+		if err := checkHeader(name, value); err != nil {
+			return nil, err
+		}
+		deleteHeader(req.Header, name) // the app's value takes the place of the client's
+		req.Header[name] = value
+	}
+	if r.Method == "POST" && !hasHeader(req.Header, "Content-Type") {
+		req.Header["Content-Type"] = "application/json"
+	}
+	if !hasHeader(req.Header, "Accept") {
+		req.Header["Accept"] = acceptGraphQL
+	}
+	return req, nil
+}
+
+// protected registers x, a protected request, and lends it the held token.
+func (c *Client) protected(x *Exchange) (*Exchange, error) {
+	if err := c.begin(x); err != nil {
+		return nil, err
+	}
+	if err := c.lend(x); err != nil {
+		x.finish(Outcome{})
+		return nil, err
+	}
+	return x, nil
+}
+
+// begin registers x as under way, so that Close can end it. It fails with
 // ErrClosed on a closed client.
-func (c *Client) begin(ctx context.Context) (context.Context, func(), error) {
-	ctx, cancel := context.WithCancelCause(ctx)
+func (c *Client) begin(x *Exchange) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
-		cancel(nil)
-		return nil, nil, fmt.Errorf("%w: create a new client", ErrClosed)
+		return fault.New(ErrClosed, "create a new client")
 	}
-	c.lastCall++
-	id := c.lastCall
-	c.calls[id] = cancel
-	return ctx, func() {
-		c.mu.Lock()
-		delete(c.calls, id)
-		c.mu.Unlock()
-		cancel(nil)
-	}, nil
-}
-
-// InFlight is the number of Login and Do calls under way.
-func (c *Client) InFlight() int {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return len(c.calls)
+	c.calls[x] = struct{}{}
+	return nil
 }
 
 // lend gives x the held token for its next attempt.
-func (c *Client) lend(x *exchange) error {
+func (c *Client) lend(x *Exchange) error {
 	ticket, ev, err := c.sess.Begin()
 	c.changed(ev, x.cause)
 	if err != nil {
@@ -507,49 +596,36 @@ func (c *Client) lend(x *exchange) error {
 	return nil
 }
 
-// send performs x over the Transport, bounded by the client's timeout. When
-// ctx ends first the error is its cause: ErrTimeout, the caller's
-// (ErrAborted), or ErrClosed.
-func (c *Client) send(ctx context.Context, x *exchange) (*Response, error) {
-	ctx, cancel := c.withTimeout(ctx)
-	defer cancel()
-	resp, err := c.transport.RoundTrip(ctx, c.request(x))
-	if err != nil && ctx.Err() != nil {
-		return nil, context.Cause(ctx)
-	}
-	return resp, err
-}
-
-// withTimeout bounds one attempt of a request by the client's timeout.
-func (c *Client) withTimeout(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeoutCause(ctx, c.timeout, fmt.Errorf("%w: no complete answer within %v", ErrTimeout, c.timeout))
+// InFlight is the number of exchanges under way.
+func (c *Client) InFlight() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.calls)
 }
 
 // Logout drops the token. Answers to requests in flight no longer install
-// theirs, and a login in flight fails with ErrOvertaken. ctx carries the
-// cause of its event (WithCause).
-func (c *Client) Logout(ctx context.Context) {
-	c.changed(c.sess.Logout(), causeOf(ctx))
+// theirs, and a login in flight fails with ErrOvertaken.
+func (c *Client) Logout(cause Cause) {
+	c.changed(c.sess.Logout(), cause)
 }
 
-// Close logs out, ends the calls under way (they fail with ErrClosed), stops
-// the timers, and makes every later call fail with ErrClosed.
-func (c *Client) Close(ctx context.Context) {
+// Close logs out, ends the exchanges under way and returns them (their
+// driver stops their requests and fails their calls with ErrClosed), stops
+// the keep-alive, and makes every later call fail with ErrClosed.
+func (c *Client) Close(cause Cause) []*Exchange {
 	c.mu.Lock()
 	c.closed = true
-	for _, stop := range []*func() bool{&c.expiryTimer, &c.keepTimer} {
-		if *stop != nil {
-			(*stop)()
-			*stop = nil
-		}
+	c.keepAliveAt = time.Time{}
+	ended := make([]*Exchange, 0, len(c.calls))
+	for x := range c.calls {
+		ended = append(ended, x)
 	}
-	calls := c.calls
-	c.calls = map[uint64]context.CancelCauseFunc{}
 	c.mu.Unlock()
-	for _, cancel := range calls {
-		cancel(fmt.Errorf("%w: close() ended the request", ErrClosed))
+	for _, x := range ended {
+		x.finish(Outcome{})
 	}
-	c.Logout(ctx)
+	c.Logout(cause)
+	return ended
 }
 
 // ExpiresAt returns the held token's exp as the server set it, or the zero
@@ -566,117 +642,77 @@ func (c *Client) State() session.State { return c.sess.State() }
 // Authenticated reports whether a request now would be sent with a token.
 func (c *Client) Authenticated() bool { return c.sess.Usable() }
 
-// changed publishes ev, if any, with its cause, and re-arms the timers.
-func (c *Client) changed(ev *session.Event, cause string) {
+// Wake returns how long until Tick has something to do (the token becomes
+// unusable, or the keep-alive is due), and false when nothing is due.
+func (c *Client) Wake() (time.Duration, bool) {
+	d, ok := c.sess.ExpiryDue()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return 0, false
+	}
+	if !c.keepAliveAt.IsZero() {
+		k := max(c.keepAliveAt.Sub(c.clock.Now()), 0)
+		if !ok || k < d {
+			d, ok = k, true
+		}
+	}
+	return d, ok
+}
+
+// Tick does what is due: publishes the expired event once the token has
+// become unusable, and returns the keep-alive's exchange, to send, when it
+// is due, or nil.
+func (c *Client) Tick() *Exchange {
+	if ev := c.sess.CheckExpiry(); ev != nil {
+		c.changed(ev, CauseExpiry)
+	}
+	c.mu.Lock()
+	due := !c.closed && !c.keepAliveAt.IsZero() && !c.clock.Now().Before(c.keepAliveAt)
+	if due {
+		c.keepAliveAt = time.Time{}
+	}
+	c.mu.Unlock()
+	if !due || !c.sess.Usable() {
+		return nil
+	}
+	x, err := c.Query(*c.keepAlive, CauseKeepAlive)
+	if err != nil {
+		c.onWarning(fault.Wrap(errKeepAlive, "", err))
+		return nil
+	}
+	return x
+}
+
+// changed publishes ev, if any, with its cause, and arms or stops the
+// keep-alive.
+func (c *Client) changed(ev *session.Event, cause Cause) {
 	if ev == nil {
 		return
 	}
 	installed := ev.Reason == session.ReasonLogin || ev.Reason == session.ReasonRotate
 	c.mu.Lock()
-	c.armExpiryLocked()
-	if installed {
-		c.installs++
-		c.armKeepAliveLocked()
-	} else if c.keepTimer != nil { // logged out, refused or expired: nothing to keep alive
-		c.keepTimer()
-		c.keepTimer = nil
+	c.keepAliveAt = time.Time{}
+	if installed && c.keepAlive != nil && !c.closed {
+		// Before the token stops being usable, but not before half of its
+		// usable life: a keepAliveBefore as long as the tokens' life would
+		// otherwise send one keep-alive after another.
+		if usable := c.sess.UsableFor(); usable > 0 {
+			c.keepAliveAt = c.clock.Now().Add(max(usable-c.keepAliveBefore, usable/2))
+		}
 	}
 	c.mu.Unlock()
 	if ev.Reason == session.ReasonExpired {
-		cause = ""
+		cause = CauseExpiry
 	}
 	c.onEvent(Event{Event: *ev, Cause: cause})
 	if installed {
 		// A token unusable from the start (the leeway is longer than its
-		// life) gets no timer: say at once that it expired.
+		// life): say at once that it expired.
 		if expired := c.sess.CheckExpiry(); expired != nil {
-			c.onEvent(Event{Event: *expired})
+			c.onEvent(Event{Event: *expired, Cause: CauseExpiry})
 		}
 	}
-}
-
-// armKeepAliveLocked arms the keep-alive, if there is one, for the token
-// just installed: it fires keepAliveBefore before the token stops being
-// usable, but not before half of the token's usable life has passed, and
-// sends only if no other token was installed meanwhile. (Without that
-// floor, a keepAliveBefore as long as the tokens' life would fire at once,
-// its answer's token would arm it at once again, and so on without end.)
-func (c *Client) armKeepAliveLocked() {
-	if c.keepAlive == nil || c.closed {
-		return
-	}
-	if c.keepTimer != nil {
-		c.keepTimer()
-		c.keepTimer = nil
-	}
-	usable := c.sess.UsableFor()
-	if usable <= 0 {
-		return
-	}
-	installs := c.installs
-	c.keepTimer = c.afterFunc(max(usable-c.keepAliveBefore, usable/2), func() { c.sendKeepAlive(installs) })
-}
-
-// sendKeepAlive sends the keep-alive request if the token installed as
-// install number installs is still the newest: the session has been idle.
-func (c *Client) sendKeepAlive(installs uint64) {
-	defer c.recoverTimer("the keep-alive")
-	c.mu.Lock()
-	idle := !c.closed && c.installs == installs
-	if idle {
-		c.keepTimer = nil // this timer's; a stale one leaves the current alone
-	}
-	c.mu.Unlock()
-	if !idle || !c.sess.Usable() {
-		return
-	}
-	if _, err := c.Do(WithCause(context.Background(), CauseKeepAlive), *c.keepAlive); err != nil {
-		c.onWarning(fmt.Errorf("gqlauth: the keep-alive request failed: %w", err))
-	}
-}
-
-// recoverTimer, deferred by the functions timers run, turns a panic into a
-// warning: a timer's goroutine runs outside any export, so nothing else
-// would recover it, and in WebAssembly it would end the module.
-func (c *Client) recoverTimer(what string) {
-	if r := recover(); r != nil {
-		c.onWarning(fmt.Errorf("gqlauth: %s failed: %v", what, r))
-	}
-}
-
-// armExpiryLocked makes sure the expiry check runs no later than the held
-// token becomes unusable. A rotation moves that moment later, so the timer
-// already armed is kept (it re-arms itself when it fires early): the common
-// case costs no timer work.
-func (c *Client) armExpiryLocked() {
-	d := c.sess.UsableFor()
-	if d <= 0 || c.closed {
-		return
-	}
-	due := time.Now().Add(d)
-	if c.expiryTimer != nil && !c.expiryDue.After(due) {
-		return
-	}
-	if c.expiryTimer != nil {
-		c.expiryTimer()
-	}
-	c.expiryTimer, c.expiryDue = c.afterFunc(d, c.checkExpiry), due
-}
-
-// checkExpiry runs when the token may have become unusable: it publishes
-// the expired event, or arms the timer again for the token held now.
-func (c *Client) checkExpiry() {
-	defer c.recoverTimer("the expiry check")
-	c.mu.Lock()
-	c.expiryTimer = nil
-	c.mu.Unlock()
-	if ev := c.sess.CheckExpiry(); ev != nil {
-		c.onEvent(Event{Event: *ev})
-		return
-	}
-	c.mu.Lock()
-	c.armExpiryLocked()
-	c.mu.Unlock()
 }
 
 // isHeaderName reports whether s is an HTTP token (RFC 9110 tchar).

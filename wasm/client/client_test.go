@@ -14,6 +14,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/gqlauth/gqlauth/wasm/graphql"
+	"github.com/gqlauth/gqlauth/wasm/internal/fault"
 	"github.com/gqlauth/gqlauth/wasm/session"
 )
 
@@ -112,7 +113,7 @@ func jsonResponse(status int, body string, header map[string]string) *Response {
 type recorder struct {
 	mu       sync.Mutex
 	events   []session.Reason
-	causes   []string
+	causes   []Cause
 	warnings []error
 }
 
@@ -138,21 +139,20 @@ func (r *recorder) reasons() string {
 	return strings.Join(s, ",")
 }
 
-func newTestClient(t *testing.T, opts ...Option) (*Client, *fakeAPI, *fakeClock, *recorder) {
+func newTestClient(t *testing.T, opts ...Option) (*testClient, *fakeAPI, *fakeClock, *recorder) {
 	t.Helper()
 	clock := &fakeClock{now: t0}
 	api := newFakeAPI(t, clock)
 	rec := &recorder{}
 	all := append([]Option{WithClock(clock), WithLeeway(0)}, rec.options()...)
-	c, err := New(endpoint, api, append(all, opts...)...)
+	c, err := New(endpoint, append(all, opts...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.afterFunc = func(time.Duration, func()) func() bool { return func() bool { return true } }
-	return c, api, clock, rec
+	return &testClient{Client: c, api: api}, api, clock, rec
 }
 
-func login(t *testing.T, c *Client) LoginResult {
+func login(t *testing.T, c *testClient) LoginResult {
 	t.Helper()
 	res, err := c.Login(context.Background(), Credentials{Username: "demo", Password: []byte("right")})
 	if err != nil {
@@ -164,8 +164,8 @@ func login(t *testing.T, c *Client) LoginResult {
 func TestLoginSendsLoginUserAndInstallsToken(t *testing.T) {
 	c, api, _, rec := newTestClient(t)
 	res := login(t, c)
-	if res.User != `{"id":"1"}` {
-		t.Errorf("User = %s, want the loginUser object", res.User)
+	if res.User != `{"data":{"loginUser":{"id":"1"}}}` {
+		t.Errorf("the body = %s, want the answer, whose data.loginUser is the user", res.User)
 	}
 	if got, want := res.ExpiresAt, c.ExpiresAt(); !got.Equal(want) || got.IsZero() {
 		t.Errorf("ExpiresAt = %v, client says %v", got, want)
@@ -254,9 +254,9 @@ func TestLoginFailures(t *testing.T) {
 func TestLoginFailedKeepsServerErrors(t *testing.T) {
 	c, _, _, _ := newTestClient(t)
 	_, err := c.Login(context.Background(), Credentials{Username: "demo", Password: []byte("wrong")})
-	code, status, gqlErrs := Details(err)
-	if code != CodeLoginFailed || status != 200 || !strings.Contains(gqlErrs, `"customer_facing":true`) {
-		t.Fatalf("Details() = %s, %d, %s", code, status, gqlErrs)
+	code, status, inBody := Details(err)
+	if code != CodeLoginFailed || status != 200 || !inBody {
+		t.Fatalf("Details() = %s, %d, errors in the body: %t", code, status, inBody)
 	}
 	if !strings.Contains(err.Error(), "invalid username, email or password") {
 		t.Errorf("message %q does not give the server's reason", err)
@@ -325,9 +325,9 @@ func TestDoUnauthorizedDropsTokenAndKeepsServerErrors(t *testing.T) {
 	clear(api.valid) // the server forgets every token
 	api.mu.Unlock()
 	_, err := c.Do(context.Background(), graphql.Request{Query: "{\n  me { id }\n}"})
-	code, status, gqlErrs := Details(err)
-	if code != CodeUnauthorized || status != 200 || !strings.Contains(gqlErrs, `"locations":[{"line":2,"column":3}]`) || !strings.Contains(gqlErrs, `"customer_facing":false`) {
-		t.Fatalf("Details() = %s, %d, %s", code, status, gqlErrs)
+	code, status, inBody := Details(err)
+	if code != CodeUnauthorized || status != 200 || !inBody {
+		t.Fatalf("Details() = %s, %d, errors in the body: %t", code, status, inBody)
 	}
 	if c.Authenticated() || rec.reasons() != "login,unauthorized" {
 		t.Errorf("Authenticated() = %t, events %q", c.Authenticated(), rec.reasons())
@@ -336,7 +336,7 @@ func TestDoUnauthorizedDropsTokenAndKeepsServerErrors(t *testing.T) {
 
 // rotateMeanwhile installs a newer token in c's session, as the answer to
 // another request in flight would.
-func rotateMeanwhile(t *testing.T, c *Client, api *fakeAPI) {
+func rotateMeanwhile(t *testing.T, c *testClient, api *fakeAPI) {
 	ticket, _, err := c.sess.Begin()
 	if err != nil {
 		t.Fatal(err)
@@ -587,61 +587,57 @@ func (g *gatedAPI) RoundTrip(ctx context.Context, req *Request) (*Response, erro
 }
 
 func TestAbortedLoginGivesUpItsPlace(t *testing.T) {
-	clock := &fakeClock{now: t0}
-	api := &gatedAPI{fakeAPI: newFakeAPI(t, clock), arrived: make(chan struct{}, 2), gates: make(chan chan struct{}, 2)}
-	rec := &recorder{}
-	c, err := New(endpoint, api, append(rec.options(), WithClock(clock))...)
+	c, api, _, rec := newTestClient(t)
+	cr := Credentials{Username: "demo", Password: []byte("right")}
+	earlier, err := c.Client.Login(cr, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.afterFunc = func(time.Duration, func()) func() bool { return func() bool { return true } }
-	cr := Credentials{Username: "demo", Password: []byte("right")}
-
-	earlier := make(chan error)
-	go func() { _, err := c.Login(context.Background(), cr); earlier <- err }()
-	<-api.arrived
-	firstGate := <-api.gates
-	ctx, abort := context.WithCancelCause(context.Background())
-	later := make(chan error)
-	go func() { _, err := c.Login(ctx, cr); later <- err }()
-	<-api.arrived
-	<-api.gates // never opened: the later login is aborted while it waits
-	abort(ErrAborted)
-	if err := <-later; CodeOf(err) != CodeAborted {
-		t.Fatalf("the aborted login: %v, want ABORTED", err)
+	later, err := c.Client.Login(cr, 1)
+	if err != nil {
+		t.Fatal(err)
 	}
-	close(firstGate)
-	if err := <-earlier; err != nil {
-		t.Fatalf("the earlier login after the later one was aborted: %v, want success", err)
+	if o := later.End(fault.New(ErrAborted, "the caller's signal")); CodeOf(o.Err) != CodeAborted {
+		t.Fatalf("the aborted login: %v, want ABORTED", o.Err)
 	}
-	if !c.Authenticated() || rec.reasons() != "login" {
-		t.Errorf("Authenticated() = %t, events %q", c.Authenticated(), rec.reasons())
+	if o := c.drive(context.Background(), earlier, nil, func([]byte) error { return nil }); o.Err != nil {
+		t.Fatalf("the earlier login after the later one was aborted: %v, want success", o.Err)
+	}
+	if !c.Authenticated() || rec.reasons() != "login" || api.requests() != 1 {
+		t.Errorf("Authenticated() = %t, events %q, %d requests", c.Authenticated(), rec.reasons(), api.requests())
 	}
 }
 
-func TestCloseEndsCallsUnderWay(t *testing.T) {
-	clock := &fakeClock{now: t0}
-	api := &gatedAPI{fakeAPI: newFakeAPI(t, clock), arrived: make(chan struct{}, 1), gates: make(chan chan struct{}, 1)}
-	c, err := New(endpoint, api, WithClock(clock))
+func TestCloseEndsExchangesUnderWay(t *testing.T) {
+	c, _, _, rec := newTestClient(t)
+	login(t, c)
+	x, err := c.Client.Query(graphql.Request{Query: "{ me { id } }"}, 1)
 	if err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error)
-	go func() {
-		_, err := c.Login(context.Background(), Credentials{Username: "demo", Password: []byte("right")})
-		done <- err
-	}()
-	<-api.arrived
-	<-api.gates
-	if c.InFlight() != 1 {
-		t.Fatalf("InFlight() = %d during a login, want 1", c.InFlight())
+	l, err := c.Client.Login(Credentials{Username: "demo", Password: []byte("right")}, 1)
+	if err != nil {
+		t.Fatal(err)
 	}
-	c.Close(context.Background())
-	if err := <-done; !errors.Is(err, ErrClosed) || CodeOf(err) != CodeNotAuthenticated {
-		t.Fatalf("a login under way at Close: %v, want ErrClosed (NOT_AUTHENTICATED)", err)
+	body := l.Request().Body
+	if c.InFlight() != 2 {
+		t.Fatalf("InFlight() = %d, want 2", c.InFlight())
 	}
-	if c.InFlight() != 0 {
-		t.Errorf("InFlight() = %d after Close, want 0", c.InFlight())
+	ended := c.Client.Close(2)
+	if len(ended) != 2 || c.InFlight() != 0 {
+		t.Fatalf("Close() ended %d exchanges, %d still under way; want 2, 0", len(ended), c.InFlight())
+	}
+	if strings.Contains(string(body), "right") {
+		t.Error("the login's body still holds the password after Close")
+	}
+	if o := x.End(nil); !errors.Is(o.Err, ErrClosed) || CodeOf(o.Err) != CodeNotAuthenticated {
+		t.Errorf("an answer after Close: %v, want ErrClosed (NOT_AUTHENTICATED)", o.Err)
+	}
+	if _, err := c.Client.Query(graphql.Request{Query: "{ me { id } }"}, 1); !errors.Is(err, ErrClosed) {
+		t.Errorf("a query after Close: %v, want ErrClosed", err)
+	}
+	if got, want := rec.reasons(), "login,logout"; got != want || rec.causes[1] != 2 {
+		t.Errorf("events %q (causes %v), want %q caused by the closer", got, rec.causes, want)
 	}
 }
 
@@ -684,9 +680,9 @@ func TestDoFailures(t *testing.T) {
 			login(t, c)
 			api.override = func(*Request) (*Response, error) { return tt.answer() }
 			_, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"})
-			code, status, gqlErrs := Details(err)
-			if code != tt.want || status != tt.status || (gqlErrs != "") != tt.gqlErrs {
-				t.Fatalf("Details() = %s, %d, %q; want %s, %d, errors: %t", code, status, gqlErrs, tt.want, tt.status, tt.gqlErrs)
+			code, status, inBody := Details(err)
+			if code != tt.want || status != tt.status || inBody != tt.gqlErrs {
+				t.Fatalf("Details() = %s, %d, errors in the body: %t; want %s, %d, %t", code, status, inBody, tt.want, tt.status, tt.gqlErrs)
 			}
 			if !c.Authenticated() {
 				t.Error("a transport or protocol fault dropped the session")
@@ -704,15 +700,20 @@ func (blockingAPI) RoundTrip(ctx context.Context, _ *Request) (*Response, error)
 }
 
 func TestTimeoutAndAbort(t *testing.T) {
-	c, err := New(endpoint, blockingAPI{}, WithTimeout(time.Millisecond))
+	client, err := New(endpoint, WithTimeout(time.Millisecond))
 	if err != nil {
 		t.Fatal(err)
+	}
+	c := &testClient{Client: client, api: blockingAPI{}}
+	if got := client.ExpiresAt(); !got.IsZero() {
+		t.Fatal(got)
 	}
 	_, err = c.Login(context.Background(), Credentials{Username: "u", Password: []byte("p")})
 	if CodeOf(err) != CodeTimeout {
 		t.Fatalf("Login() past the timeout: %v, want TIMEOUT", err)
 	}
-	c, _ = New(endpoint, blockingAPI{})
+	client, _ = New(endpoint)
+	c = &testClient{Client: client, api: blockingAPI{}}
 	ctx, cancel := context.WithCancelCause(context.Background())
 	cancel(ErrAborted)
 	_, err = c.Login(ctx, Credentials{Username: "u", Password: []byte("p")})
@@ -741,7 +742,6 @@ func TestWarningForRejectedRotation(t *testing.T) {
 }
 
 func TestNew(t *testing.T) {
-	api := newFakeAPI(t, &fakeClock{now: t0})
 	tests := []struct {
 		name     string
 		endpoint string
@@ -764,11 +764,20 @@ func TestNew(t *testing.T) {
 		{"overriding authorization", endpoint, []Option{WithHeaders(map[string]string{"authorization": "x"})}, CodeInvalidArgument},
 		{"good header", endpoint, []Option{WithHeaders(map[string]string{"X-Request-Source": "app v1"})}, ""},
 		{"zero timeout", endpoint, []Option{WithTimeout(0)}, CodeInvalidArgument},
+		{"timeout past setTimeout's limit", endpoint, []Option{WithTimeout(MaxTimeout + time.Millisecond)}, CodeInvalidArgument},
+		{"the longest timeout", endpoint, []Option{WithTimeout(MaxTimeout)}, ""},
 		{"negative leeway", endpoint, []Option{WithLeeway(-time.Second)}, CodeInvalidArgument},
+		{"leeway over a year", endpoint, []Option{WithLeeway(MaxLeeway + time.Second)}, CodeInvalidArgument},
+		{"credentials include", endpoint, []Option{WithCredentials("include")}, ""},
+		{"credentials unknown", endpoint, []Option{WithCredentials("always")}, CodeInvalidArgument},
+		{"no response bytes", endpoint, []Option{WithMaxResponseBytes(0)}, CodeInvalidArgument},
+		{"refusal codes", endpoint, []Option{WithRefusalCodes([]string{"invalid-jwt"})}, ""},
+		{"an empty refusal code", endpoint, []Option{WithRefusalCodes([]string{""})}, CodeInvalidArgument},
+		{"too many refusal codes", endpoint, []Option{WithRefusalCodes(make([]string, 33))}, CodeInvalidArgument},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			_, err := New(tt.endpoint, api, tt.opts...)
+			_, err := New(tt.endpoint, tt.opts...)
 			if err == nil && tt.want != "" || err != nil && CodeOf(err) != tt.want {
 				t.Fatalf("New(%q) error = %v, want code %q", tt.endpoint, err, tt.want)
 			}
@@ -791,19 +800,27 @@ func TestClosedClientRefusesCalls(t *testing.T) {
 	}
 }
 
-func TestExpiryTimerPublishesExpired(t *testing.T) {
+func TestTickPublishesExpiredWhenDue(t *testing.T) {
 	c, _, clock, rec := newTestClient(t)
-	var fire func()
-	var delay time.Duration
-	c.afterFunc = func(d time.Duration, f func()) func() bool { delay, fire = d, f; return func() bool { return true } }
-	login(t, c)
-	if delay != time.Hour || fire == nil {
-		t.Fatalf("expiry check scheduled in %v, want 1h", delay)
+	if _, ok := c.Wake(); ok {
+		t.Fatal("Wake() before login says something is due")
 	}
-	clock.Advance(time.Hour)
-	fire()
+	login(t, c)
+	if d, ok := c.Wake(); !ok || d != time.Hour {
+		t.Fatalf("Wake() = %v, %t after login; want 1h", d, ok)
+	}
+	clock.Advance(30 * time.Minute)
+	if x := c.Tick(); x != nil || rec.reasons() != "login" {
+		t.Fatalf("an early Tick: %v, events %q", x, rec.reasons())
+	}
+	clock.Advance(30 * time.Minute)
+	c.Tick()
+	c.Tick()
 	if got, want := rec.reasons(), "login,expired"; got != want {
-		t.Errorf("events = %q, want %q", got, want)
+		t.Errorf("events = %q, want %q, once", got, want)
+	}
+	if _, ok := c.Wake(); ok {
+		t.Error("Wake() after the expired event says something is due")
 	}
 }
 
@@ -834,78 +851,66 @@ func TestConcurrentRequestsKeepNewestToken(t *testing.T) {
 
 func TestEventsCarryTheirCause(t *testing.T) {
 	c, _, clock, rec := newTestClient(t)
-	var fire func()
-	c.afterFunc = func(d time.Duration, f func()) func() bool { fire = f; return func() bool { return true } }
-	tab := WithCause(context.Background(), "tab-a")
+	tab := withCause(context.Background(), 1)
 	if _, err := c.Login(tab, Credentials{Username: "demo", Password: []byte("right")}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := c.Do(WithCause(context.Background(), "tab-b"), graphql.Request{Query: "{ me { id } }"}); err != nil {
+	if _, err := c.Do(withCause(context.Background(), 2), graphql.Request{Query: "{ me { id } }"}); err != nil {
 		t.Fatal(err)
 	}
 	clock.Advance(2 * time.Hour)
-	fire() // the expiry timer: no call caused it
+	c.Tick() // no call caused it
 	if _, err := c.Login(tab, Credentials{Username: "demo", Password: []byte("right")}); err != nil {
 		t.Fatal(err)
 	}
-	// A call that notices the expiry before the timer does: still no
-	// call's doing.
+	// A call that notices the expiry before Tick does: still no call's
+	// doing.
 	clock.Advance(2 * time.Hour)
-	if _, err := c.Do(WithCause(context.Background(), "tab-b"), graphql.Request{Query: "{ me { id } }"}); CodeOf(err) != CodeTokenExpired {
+	if _, err := c.Do(withCause(context.Background(), 2), graphql.Request{Query: "{ me { id } }"}); CodeOf(err) != CodeTokenExpired {
 		t.Fatalf("Do after exp: %v, want TOKEN_EXPIRED", err)
 	}
 	if _, err := c.Login(tab, Credentials{Username: "demo", Password: []byte("right")}); err != nil {
 		t.Fatal(err)
 	}
-	c.Logout(WithCause(context.Background(), "tab-b"))
+	c.Logout(CauseRemote)
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if got, want := strings.Join(rec.causes, ","), "tab-a,tab-b,,tab-a,,tab-a,tab-b"; got != want {
-		t.Errorf("causes = %q (events %v), want %q", got, rec.events, want)
+	want := []Cause{1, 2, CauseExpiry, 1, CauseExpiry, 1, CauseRemote}
+	if !slices.Equal(rec.causes, want) {
+		t.Errorf("causes = %v (events %v), want %v", rec.causes, rec.events, want)
 	}
 }
 
 func TestKeepAliveSendsWhenIdleAndStopsOnLogout(t *testing.T) {
 	c, api, clock, rec := newTestClient(t, WithLeeway(time.Minute), WithKeepAlive(graphql.Request{Query: "{ __typename }"}, 5*time.Minute))
-	type timer struct {
-		d       time.Duration
-		f       func()
-		stopped bool
-	}
-	var timers []*timer
-	c.afterFunc = func(d time.Duration, f func()) func() bool {
-		tm := &timer{d: d, f: f}
-		timers = append(timers, tm)
-		return func() bool { tm.stopped = true; return true }
-	}
-	// Keep-alives are due about 54 minutes after their token came (an hour,
-	// less the leeway, less five minutes); expiry checks 59.
-	keepAlives := func() []*timer {
-		var out []*timer
-		for _, tm := range timers {
-			if tm.d > 53*time.Minute && tm.d <= 54*time.Minute {
-				out = append(out, tm)
-			}
-		}
-		return out
-	}
 	login(t, c)
-	if len(keepAlives()) != 1 || keepAlives()[0].d != 54*time.Minute {
-		t.Fatalf("timers %v: want one keep-alive armed 54 min after login", timers)
+	// Due 54 minutes after its token came: an hour, less the leeway, less
+	// five minutes; the expiry at 59.
+	if d, ok := c.Wake(); !ok || d != 54*time.Minute {
+		t.Fatalf("Wake() = %v, %t after login; want the keep-alive at 54m", d, ok)
 	}
-	// Busy: a request rotates the token before the keep-alive is due; the
-	// old keep-alive is stopped and a new one armed.
+	// Busy: a request rotates the token 10 minutes on; the keep-alive moves.
+	clock.Advance(10 * time.Minute)
 	if _, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"}); err != nil {
 		t.Fatal(err)
 	}
-	ka := keepAlives()
-	if len(ka) != 2 || !ka[0].stopped || ka[1].stopped {
-		t.Fatalf("after a rotation: keep-alives %+v", ka)
+	if d, _ := c.Wake(); d != 54*time.Minute {
+		t.Fatalf("Wake() after a rotation = %v, want 54m from it", d)
 	}
-	// Idle: the keep-alive fires and sends its query, whose answer rotates.
 	sent := api.requests()
-	clock.Advance(54 * time.Minute)
-	ka[1].f()
+	clock.Advance(53 * time.Minute)
+	if x := c.Tick(); x != nil {
+		t.Fatal("a keep-alive before it was due")
+	}
+	// Idle: it is due; Tick gives its exchange, whose answer rotates.
+	clock.Advance(time.Minute)
+	x := c.Tick()
+	if x == nil || x.Cause() != CauseKeepAlive {
+		t.Fatalf("Tick() when due = %v", x)
+	}
+	if o := c.drive(context.Background(), x, nil, func([]byte) error { return nil }); o.Err != nil {
+		t.Fatal(o.Err)
+	}
 	if api.requests() != sent+1 || !strings.Contains(string(api.last().Body), "__typename") {
 		t.Fatalf("the keep-alive did not send its query")
 	}
@@ -913,78 +918,57 @@ func TestKeepAliveSendsWhenIdleAndStopsOnLogout(t *testing.T) {
 	lastCause := rec.causes[len(rec.causes)-1]
 	rec.mu.Unlock()
 	if lastCause != CauseKeepAlive {
-		t.Errorf("the keep-alive's rotation has cause %q", lastCause)
+		t.Errorf("the keep-alive's rotation has cause %v", lastCause)
 	}
-	// A keep-alive armed for a token that was replaced sends nothing.
-	sent = api.requests()
-	ka[0].f()
-	if api.requests() != sent {
-		t.Error("a stale keep-alive sent a request")
+	// Logout stops it: nothing due, nothing sent.
+	c.Logout(1)
+	clock.Advance(2 * time.Hour)
+	if _, ok := c.Wake(); ok {
+		t.Error("Wake() after logout says something is due")
 	}
-	// Logout stops it: no token, nothing armed, nothing sent.
-	if len(keepAlives()) != 3 {
-		t.Fatalf("keep-alives %+v: want a third, armed by the keep-alive's own rotation", keepAlives())
-	}
-	c.Logout(context.Background())
-	last := keepAlives()[2]
-	if !last.stopped {
-		t.Error("logout did not stop the keep-alive")
-	}
-	last.f()
-	if api.requests() != sent {
-		t.Error("a keep-alive sent a request after logout")
+	if x := c.Tick(); x != nil {
+		t.Error("a keep-alive after logout")
 	}
 }
 
-// A keepAliveBefore as long as the token's life would fire at once, and its
-// answer's token would arm it at once again: the keep-alive waits half the
-// token's usable life instead, however long keepAliveBefore is.
+// A keepAliveBefore as long as the token's life would be due at once, and
+// its answer's token would make it due at once again: the keep-alive waits
+// half the token's usable life instead, however long keepAliveBefore is.
 func TestKeepAliveWaitsHalfTheTokensLifeAtLeast(t *testing.T) {
 	c, _, _, _ := newTestClient(t, WithLeeway(time.Minute), WithKeepAlive(graphql.Request{Query: "{ __typename }"}, 2*time.Hour))
-	var delays []time.Duration
-	c.afterFunc = func(d time.Duration, f func()) func() bool {
-		delays = append(delays, d)
-		return func() bool { return true }
-	}
 	login(t, c)
-	// The token is usable for 59 minutes: the expiry check at 59, the
-	// keep-alive at 29.5.
-	if !slices.Contains(delays, 59*time.Minute/2) || slices.Contains(delays, 0) {
-		t.Errorf("timers armed after login: %v, want a keep-alive at %v and none at once", delays, 59*time.Minute/2)
+	if d, ok := c.Wake(); !ok || d != 59*time.Minute/2 {
+		t.Errorf("Wake() = %v after login, want the keep-alive at %v", d, 59*time.Minute/2)
 	}
 }
 
-// A timer's function runs on its own goroutine, outside any export: a panic
-// there becomes a warning, and the client goes on.
-func TestKeepAlivePanicBecomesAWarning(t *testing.T) {
-	c, api, _, rec := newTestClient(t, WithKeepAlive(graphql.Request{Query: "{ __typename }"}, time.Minute))
-	var keepAlive func()
-	c.afterFunc = func(d time.Duration, f func()) func() bool {
-		if d < time.Hour { // the expiry check is due at the hour
-			keepAlive = f
-		}
-		return func() bool { return true }
-	}
+func TestKeepAliveThatFailsIsAWarning(t *testing.T) {
+	c, api, clock, rec := newTestClient(t, WithKeepAlive(graphql.Request{Query: "{ __typename }"}, time.Minute))
 	login(t, c)
+	clock.Advance(59 * time.Minute)
+	x := c.Tick()
+	if x == nil {
+		t.Fatal("no keep-alive when due")
+	}
 	api.mu.Lock()
-	api.override = func(*Request) (*Response, error) { panic("transport bug") }
+	api.override = func(*Request) (*Response, error) { return jsonResponse(500, "<html>boom</html>", nil), nil }
 	api.mu.Unlock()
-	keepAlive()
+	c.drive(context.Background(), x, nil, func([]byte) error { return nil })
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	if len(rec.warnings) != 1 || !strings.Contains(rec.warnings[0].Error(), "the keep-alive failed: transport bug") {
-		t.Errorf("warnings %v: want the keep-alive's panic", rec.warnings)
+	if len(rec.warnings) != 1 || !strings.Contains(rec.warnings[0].Error(), "the keep-alive request failed") || !c.Authenticated() {
+		t.Errorf("warnings %v, Authenticated() = %t: want the keep-alive's failure, and the session kept", rec.warnings, c.Authenticated())
 	}
 }
 
 func TestKeepAliveOptionIsChecked(t *testing.T) {
-	api := newFakeAPI(t, &fakeClock{now: t0})
 	for _, o := range []Option{
 		WithKeepAlive(graphql.Request{}, time.Minute),
 		WithKeepAlive(graphql.Request{Query: "{ a }"}, 0),
 		WithKeepAlive(graphql.Request{Query: "{ a }", Variables: []byte("[1]")}, time.Minute),
+		WithKeepAlive(graphql.Request{Query: strings.Repeat("x", MaxKeepAliveQuery+1)}, time.Minute),
 	} {
-		if _, err := New(endpoint, api, o); CodeOf(err) != CodeInvalidArgument {
+		if _, err := New(endpoint, o); CodeOf(err) != CodeInvalidArgument {
 			t.Errorf("New with a bad keep-alive: %v, want INVALID_ARGUMENT", err)
 		}
 	}
@@ -999,12 +983,6 @@ func TestCodeOfUnknownIsInternal(t *testing.T) {
 	}
 }
 
-func TestNewNeedsATransport(t *testing.T) {
-	if _, err := New(endpoint, nil); CodeOf(err) != CodeInvalidArgument {
-		t.Fatalf("New without a transport: %v, want INVALID_ARGUMENT", err)
-	}
-}
-
 func TestRequestsCarryStaticHeaders(t *testing.T) {
 	c, api, _, _ := newTestClient(t, WithHeaders(map[string]string{"X-App": "1"}))
 	login(t, c)
@@ -1016,6 +994,24 @@ func TestRequestsCarryStaticHeaders(t *testing.T) {
 	}
 	if h := api.last().Header; h["X-App"] != "1" || !strings.HasPrefix(h["Authorization"], "Bearer ") {
 		t.Fatalf("request headers = %v", h)
+	}
+}
+
+func TestRequestsCarryTheTransportOptions(t *testing.T) {
+	c, api, _, _ := newTestClient(t, WithTimeout(5*time.Second), WithMaxResponseBytes(1<<20), WithCredentials("include"))
+	login(t, c)
+	req := api.last()
+	if req.Method != "POST" || req.URL != endpoint || req.Timeout != 5*time.Second || req.MaxBytes != 1<<20 || req.Credentials != "include" || !req.Secret {
+		t.Errorf("login request = %+v", req)
+	}
+	if got := req.Header["Accept"]; got != "application/graphql-response+json, application/json;q=0.9" {
+		t.Errorf("Accept = %q", got)
+	}
+	if _, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"}); err != nil {
+		t.Fatal(err)
+	}
+	if req := api.last(); req.Secret || req.AllHeaders {
+		t.Errorf("a query is neither secret nor asks for every header: %+v", req)
 	}
 }
 
@@ -1041,32 +1037,6 @@ func TestBodyProblemKeepsTheStatus(t *testing.T) {
 				t.Fatalf("Details() = %s, %d; want %s, 502", code, status, tt.want)
 			}
 		})
-	}
-}
-
-func TestRotationKeepsTheArmedExpiryTimer(t *testing.T) {
-	c, _, clock, rec := newTestClient(t)
-	var armed []time.Duration
-	var fire func()
-	c.afterFunc = func(d time.Duration, f func()) func() bool {
-		armed, fire = append(armed, d), f
-		return func() bool { return true }
-	}
-	login(t, c)
-	for range 3 {
-		if _, err := c.Do(context.Background(), graphql.Request{Query: "{ me { id } }"}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if len(armed) != 1 {
-		t.Fatalf("timer armed %d times for a login and 3 rotations, want once", len(armed))
-	}
-	// It fires at the login token's expiry; the rotated token lives longer,
-	// so the check arms itself again instead of publishing expired.
-	clock.Advance(armed[0] - 2*time.Millisecond) // the timer fires a little early by the session's clock
-	fire()
-	if len(armed) != 2 || strings.Contains(rec.reasons(), "expired") {
-		t.Fatalf("after an early fire: armed %v, events %q", armed, rec.reasons())
 	}
 }
 

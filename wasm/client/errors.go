@@ -1,11 +1,10 @@
 package client
 
 import (
-	"context"
 	"errors"
-	"fmt"
 
 	"github.com/gqlauth/gqlauth/wasm/graphql"
+	"github.com/gqlauth/gqlauth/wasm/internal/fault"
 	"github.com/gqlauth/gqlauth/wasm/session"
 )
 
@@ -41,7 +40,7 @@ var Codes = []Code{
 }
 
 // Sentinel errors. Failures wrap one of these (or one of package session's
-// or graphql's) with %w, and CodeOf maps them to a Code.
+// or graphql's), and CodeOf maps them to a Code.
 var (
 	ErrInvalidArgument    = errors.New("invalid argument")
 	ErrInsecureEndpoint   = errors.New("insecure endpoint")
@@ -49,27 +48,35 @@ var (
 	ErrTokenHeaderMissing = errors.New("no token header in the login response")
 	ErrUnauthorized       = errors.New("unauthorized")
 	ErrHTTPStatus         = errors.New("HTTP error status")
-	ErrResponseTooLarge   = errors.New("response too large")
-	// ErrNetwork is what a Transport wraps when the request could not be
-	// completed at all.
+	// ErrResponseTooLarge is what a driver ends an exchange with when the
+	// body is larger than Request.MaxBytes.
+	ErrResponseTooLarge = errors.New("response too large")
+	// ErrNetwork is what a driver ends an exchange with when fetch failed:
+	// the network, DNS, CORS, a redirect, or a body that stopped coming.
 	ErrNetwork = errors.New("network error")
-	// ErrTimeout is the context cause a Client sets when its timeout runs out.
+	// ErrTimeout is what a driver ends an exchange with when no complete
+	// answer came within Request.Timeout.
 	ErrTimeout = errors.New("request timed out")
-	// ErrAborted is the cause to cancel a context with when the caller aborts.
+	// ErrAborted is what a driver ends an exchange with when its caller
+	// aborted it.
 	ErrAborted = errors.New("request aborted")
 	// ErrOvertaken means a newer login or a logout superseded a login.
 	ErrOvertaken = errors.New("login overtaken by a newer login or a logout")
 	// ErrClosed means the client was closed.
-	ErrClosed = errors.New("client is closed")
+	ErrClosed = errors.New("this client is closed")
+
+	errIgnoredToken = errors.New("gqlauth: ignored the token in a response")
+	errKeepAlive    = errors.New("gqlauth: the keep-alive request failed")
 )
 
-// ResponseError is a failure that came with a response: it keeps the HTTP
-// status and the GraphQL errors as the server sent them.
+// ResponseError is a failure that came with an answer: it keeps the HTTP
+// status, and says whether the body holds the server's GraphQL errors,
+// which the caller reads from the body it passes on.
 type ResponseError struct {
 	// Status is the HTTP status code.
 	Status int
-	// GraphQLErrors is the response's errors list as raw JSON, "" if none.
-	GraphQLErrors string
+	// ErrorsInBody says the body is a GraphQL response with errors.
+	ErrorsInBody bool
 	// Err is the sentinel-wrapping cause.
 	Err error
 }
@@ -99,10 +106,8 @@ var codes = []struct {
 	{graphql.ErrBadResponse, CodeBadResponse},
 	{ErrResponseTooLarge, CodeBadResponse},
 	{ErrTimeout, CodeTimeout},
-	{context.DeadlineExceeded, CodeTimeout},
 	{ErrAborted, CodeAborted},
 	{ErrOvertaken, CodeAborted},
-	{context.Canceled, CodeAborted},
 	{ErrNetwork, CodeNetworkError},
 }
 
@@ -117,16 +122,15 @@ func CodeOf(err error) Code {
 	return CodeInternal
 }
 
-// Details returns what a caller shows of err: its code, HTTP status (0 when
-// there was no response) and the server's GraphQL errors as raw JSON.
-func Details(err error) (code Code, status int, graphQLErrors string) {
+// Details returns what a caller shows of err: its code, HTTP status (0
+// when there was no answer) and whether the body holds the server's
+// GraphQL errors.
+func Details(err error) (code Code, status int, errorsInBody bool) {
 	var re *ResponseError
 	if errors.As(err, &re) {
-		status, graphQLErrors = re.Status, re.GraphQLErrors
+		status, errorsInBody = re.Status, re.ErrorsInBody
 	}
-	return CodeOf(err), status, graphQLErrors
+	return CodeOf(err), status, errorsInBody
 }
 
-func invalidArg(format string, args ...any) error {
-	return fmt.Errorf("%w: "+format, append([]any{ErrInvalidArgument}, args...)...)
-}
+func invalidArg(detail string) error { return fault.New(ErrInvalidArgument, detail) }

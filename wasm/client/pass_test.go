@@ -4,10 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gqlauth/gqlauth/wasm/internal/fault"
 )
 
 // passRecord is a PassSink that keeps what it was passed, and can fail.
@@ -34,40 +35,17 @@ func (p *passRecord) Chunk(c Chunk) error {
 	return p.failWith
 }
 
-// pieces is a Stream of the given pieces, then err (io.EOF if nil).
-type pieces struct {
-	parts  []string
-	err    error
-	closed bool
-}
-
-func (p *pieces) Next(context.Context) (Chunk, error) {
-	if len(p.parts) == 0 {
-		if p.err != nil {
-			return Chunk{}, p.err
-		}
-		return Chunk{}, io.EOF
-	}
-	next := p.parts[0]
-	p.parts = p.parts[1:]
-	return Chunk{Bytes: []byte(next)}, nil
-}
-
-func (p *pieces) Close() { p.closed = true }
-
 // streamed answers with body in pieces of n bytes, and the token header.
-func streamed(status int, body string, n int, tok string) (*Response, *pieces) {
-	s := &pieces{}
+func streamed(status int, body string, n int, tok string) *Response {
+	resp := &Response{Status: status, StatusText: "OK", Header: map[string]string{}, All: [][2]string{{"content-type", "application/json"}}, Pieces: []string{}}
 	for i := 0; i < len(body); i += n {
-		s.parts = append(s.parts, body[i:min(len(body), i+n)])
+		resp.Pieces = append(resp.Pieces, body[i:min(len(body), i+n)])
 	}
-	all := [][2]string{{"content-type", "application/json"}}
-	header := map[string]string{}
 	if tok != "" {
-		all = append(all, [2]string{"x-authorization", "Bearer " + tok}, [2]string{"authorization", "Bearer " + tok})
-		header[HeaderXAuthorization] = "Bearer " + tok
+		resp.All = append(resp.All, [2]string{"x-authorization", "Bearer " + tok}, [2]string{"authorization", "Bearer " + tok})
+		resp.Header[HeaderXAuthorization] = "Bearer " + tok
 	}
-	return &Response{Status: status, StatusText: "OK", Header: header, All: all, Stream: s}, s
+	return resp
 }
 
 const appBody = `{"query":"query Me { me { id } }","operationName":"Me","extensions":{"persistedQuery":{"version":1}}}`
@@ -77,16 +55,11 @@ func TestPassSendsTheAppsRequestWithTheTokenAndPassesTheAnswerOn(t *testing.T) {
 	login(t, c)
 	held := c.ExpiresAt()
 	answer := `{"data":{"me":{"id":"1"}}}`
-	var body *pieces
-	api.override = func(req *Request) (*Response, error) {
-		var resp *Response
-		resp, body = streamed(200, answer, 5, api.mint("1"))
-		return resp, nil
-	}
+	api.override = func(req *Request) (*Response, error) { return streamed(200, answer, 5, api.mint("1")), nil }
 	sink := &passRecord{}
 	sink.onChunk = func() {
-		if !c.ExpiresAt().Equal(held) {
-			t.Error("the answer's token was installed before its body ended")
+		if c.ExpiresAt().Equal(held) {
+			t.Error("the answer's token was not installed at its head")
 		}
 	}
 	err := c.Pass(context.Background(), PassRequest{Method: "POST", Body: []byte(appBody),
@@ -103,28 +76,29 @@ func TestPassSendsTheAppsRequestWithTheTokenAndPassesTheAnswerOn(t *testing.T) {
 	if fmt.Sprint(req.Header) != fmt.Sprint(wantHeaders) || !strings.HasPrefix(req.Header["Authorization"], "Bearer ey") {
 		t.Errorf("headers %v, want %v with the token", req.Header, wantHeaders)
 	}
-	if !req.Stream || !req.AllHeaders {
-		t.Error("the request did not ask for a stream and every header")
+	if !req.AllHeaders {
+		t.Error("the request did not ask for every header")
 	}
 	if len(sink.heads) != 1 || sink.heads[0].Status != 200 || sink.heads[0].StatusText != "OK" ||
-		fmt.Sprint(sink.heads[0].Header) != "[[content-type application/json]]" {
+		fmt.Sprint(sink.heads[0].All) != "[[content-type application/json]]" {
 		t.Errorf("heads %+v; want one, without the token headers", sink.heads)
 	}
-	if sink.body.String() != answer || sink.chunks != 6 || !body.closed {
-		t.Errorf("passed on %q in %d pieces (stream closed: %t)", sink.body.String(), sink.chunks, body.closed)
+	if sink.body.String() != answer || sink.chunks != 6 {
+		t.Errorf("passed on %q in %d pieces", sink.body.String(), sink.chunks)
 	}
 	if got, want := rec.reasons(), "login,rotate"; got != want || c.ExpiresAt().Equal(held) {
-		t.Errorf("events %q, want %q: the token rotates once the body ended", got, want)
+		t.Errorf("events %q, want %q", got, want)
 	}
 }
 
 func TestPassGetGoesToTheEndpointWithItsQueryString(t *testing.T) {
 	clock := &fakeClock{now: t0}
 	api := newFakeAPI(t, clock)
-	c, err := New(endpoint+"?tenant=a#top", api, WithClock(clock))
+	client, err := New(endpoint+"?tenant=a#top", WithClock(clock))
 	if err != nil {
 		t.Fatal(err)
 	}
+	c := &testClient{Client: client, api: api}
 	login(t, c)
 	query := "?query=%7B%20me%20%7B%20id%20%7D%20%7D&tenant=a"
 	if err := c.Pass(context.Background(), PassRequest{Method: "GET", Query: query}, &passRecord{}); err != nil {
@@ -185,8 +159,7 @@ func TestPassRefusalIsPassedOnAndEndsTheSession(t *testing.T) {
 	c, api, _, rec := newTestClient(t)
 	login(t, c)
 	api.override = func(*Request) (*Response, error) {
-		resp, _ := streamed(200, refusal, 7, "")
-		return resp, nil
+		return streamed(200, refusal, 7, ""), nil
 	}
 	sink := &passRecord{}
 	if err := c.Pass(context.Background(), PassRequest{Method: "POST", Body: []byte(appBody)}, sink); err != nil {
@@ -210,8 +183,7 @@ func TestPassRefusalIsToldByRotation(t *testing.T) {
 			if fresh {
 				tok = api.mint("1")
 			}
-			resp, _ := streamed(200, nulled, 5, tok)
-			return resp, nil
+			return streamed(200, nulled, 5, tok), nil
 		}
 		if err := c.Pass(context.Background(), PassRequest{Method: "POST", Body: []byte(appBody)}, &passRecord{}); err != nil {
 			t.Fatal(err)
@@ -233,7 +205,7 @@ func TestPassHeadDropsEveryHeaderThatHoldsAToken(t *testing.T) {
 	api.override = func(req *Request) (*Response, error) {
 		sent = strings.TrimPrefix(req.Header["Authorization"], "Bearer ")
 		fresh := api.mint("1")
-		resp, _ := streamed(200, `{"data":{"me":{"id":"1"}}}`, 9, fresh)
+		resp := streamed(200, `{"data":{"me":{"id":"1"}}}`, 9, fresh)
 		resp.All = append(resp.All,
 			[2]string{"x-debug-echo", "token=" + sent},
 			[2]string{"set-cookie", "session=" + fresh + "; HttpOnly"},
@@ -245,7 +217,7 @@ func TestPassHeadDropsEveryHeaderThatHoldsAToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	var names []string
-	for _, kv := range sink.heads[0].Header {
+	for _, kv := range sink.heads[0].All {
 		names = append(names, kv[0])
 	}
 	if got, want := strings.Join(names, ","), "content-type,x-request-id"; got != want || sent == "" {
@@ -257,8 +229,7 @@ func TestPassFieldErrorKeepsTheSession(t *testing.T) {
 	c, api, _, rec := newTestClient(t)
 	login(t, c)
 	api.override = func(*Request) (*Response, error) {
-		resp, _ := streamed(200, `{"data":{"me":{"id":"1"},"restricted":null},"errors":[{"message":"Unauthorized","path":["restricted"]}]}`, 3, api.mint("1"))
-		return resp, nil
+		return streamed(200, `{"data":{"me":{"id":"1"},"restricted":null},"errors":[{"message":"Unauthorized","path":["restricted"]}]}`, 3, api.mint("1")), nil
 	}
 	if err := c.Pass(context.Background(), PassRequest{Method: "POST", Body: []byte(appBody)}, &passRecord{}); err != nil {
 		t.Fatal(err)
@@ -278,11 +249,9 @@ func TestPassReplaysARefusalOfASupersededTokenBeforePassingAnythingOn(t *testing
 		tokens = append(tokens, req.Header["Authorization"])
 		if calls == 1 {
 			rotateMeanwhile(t, c, api)
-			resp, _ := streamed(200, refusal, 4, "")
-			return resp, nil
+			return streamed(200, refusal, 4, ""), nil
 		}
-		resp, _ := streamed(200, `{"data":{"me":{"id":"1"}}}`, 4, api.mint("1"))
-		return resp, nil
+		return streamed(200, `{"data":{"me":{"id":"1"}}}`, 4, api.mint("1")), nil
 	}
 	sink := &passRecord{}
 	if err := c.Pass(context.Background(), PassRequest{Method: "POST", Body: []byte(appBody)}, sink); err != nil {
@@ -300,8 +269,8 @@ func TestPassBodyCutShortFailsAfterTheHeadAndKeepsTheToken(t *testing.T) {
 	c, api, _, rec := newTestClient(t)
 	login(t, c)
 	api.override = func(*Request) (*Response, error) {
-		resp, body := streamed(200, `{"data":{"items":[1,2,3`, 4, api.mint("1"))
-		body.err = fmt.Errorf("%w: the connection was reset", ErrNetwork)
+		resp := streamed(200, `{"data":{"items":[1,2,3`, 4, api.mint("1"))
+		resp.Problem = fault.New(ErrNetwork, "the connection was reset")
 		return resp, nil
 	}
 	sink := &passRecord{}
@@ -329,17 +298,14 @@ func TestPassSinkFailureStopsTheBodyAndKeepsTheToken(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			c, api, _, rec := newTestClient(t)
 			login(t, c)
-			var body *pieces
 			api.override = func(*Request) (*Response, error) {
-				var resp *Response
-				resp, body = streamed(200, `{"data":{"me":{"id":"1"}}}`, 2, api.mint("1"))
-				return resp, nil
+				return streamed(200, `{"data":{"me":{"id":"1"}}}`, 2, api.mint("1")), nil
 			}
 			if err := c.Pass(context.Background(), PassRequest{Method: "POST", Body: []byte(appBody)}, tc.sink); !errors.Is(err, gone) {
 				t.Fatalf("Pass() = %v, want the sink's error", err)
 			}
-			if tc.sink.chunks != tc.chunks || !body.closed {
-				t.Errorf("%d pieces passed on, stream closed: %t; want the download stopped after %d", tc.sink.chunks, body.closed, tc.chunks)
+			if tc.sink.chunks != tc.chunks {
+				t.Errorf("%d pieces passed on; want the download stopped after %d", tc.sink.chunks, tc.chunks)
 			}
 			if got, want := rec.reasons(), "login,rotate"; got != want {
 				t.Errorf("events %q, want %q: the answer's token counts", got, want)

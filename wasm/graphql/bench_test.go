@@ -37,71 +37,33 @@ var sizes = []struct {
 	n    int
 }{{"1KB", 1 << 10}, {"1MB", 1 << 20}}
 
-// BenchmarkParseResponse measures the check every response goes through:
-// valid JSON, an object, data or errors present.
-func BenchmarkParseResponse(b *testing.B) {
+// BenchmarkJudge measures the judgement every answer goes through, fed in
+// 64 KiB pieces as fetch delivers a body: valid JSON, an object, data or
+// errors present, and whether an error says Unauthorized.
+func BenchmarkJudge(b *testing.B) {
 	for _, shape := range []struct {
 		name string
 		body func(int) []byte
-	}{{"blob", blobBody}, {"list", listBody}} {
+	}{{"blob", blobBody}, {"list", listBody}, {"unauthorized", func(int) []byte { return []byte(unauthorizedBody) }}} {
 		for _, size := range sizes {
 			body := shape.body(size.n)
 			b.Run(shape.name+"/"+size.name, func(b *testing.B) {
 				b.SetBytes(int64(len(body)))
 				b.ReportAllocs()
 				for b.Loop() {
-					if _, err := graphql.ParseResponse(body); err != nil {
-						b.Fatal(err)
+					var j graphql.Judge
+					for i := 0; i < len(body); i += 64 << 10 {
+						j.Write(body[i:min(len(body), i+64<<10)])
+					}
+					if v, err := j.End(); err != nil || v.Unauthorized != (shape.name == "unauthorized") {
+						b.Fatal("unexpected verdict", v, err)
 					}
 				}
 			})
-		}
-	}
-}
-
-// BenchmarkUnauthorized measures the Unauthorized check on a parsed
-// response: one with data and no errors (the common case) and the API's
-// Unauthorized answer.
-func BenchmarkUnauthorized(b *testing.B) {
-	for _, tc := range []struct {
-		name string
-		body []byte
-		want bool
-	}{
-		{"data/1KB", listBody(1 << 10), false},
-		{"data/1MB", listBody(1 << 20), false},
-		{"unauthorized", []byte(unauthorizedBody), true},
-	} {
-		r, err := graphql.ParseResponse(tc.body)
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Run(tc.name, func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if r.Unauthorized(graphql.DefaultRefusalCodes) != tc.want {
-					b.Fatal("wrong answer")
-				}
+			if shape.name == "unauthorized" {
+				break
 			}
-		})
-	}
-}
-
-// BenchmarkParseAndCheck is what Client.Do does with every body: parse,
-// then ask whether the token was refused.
-func BenchmarkParseAndCheck(b *testing.B) {
-	for _, size := range sizes {
-		body := listBody(size.n)
-		b.Run(size.name, func(b *testing.B) {
-			b.SetBytes(int64(len(body)))
-			b.ReportAllocs()
-			for b.Loop() {
-				r, err := graphql.ParseResponse(body)
-				if err != nil || r.Unauthorized(graphql.DefaultRefusalCodes) {
-					b.Fatal("unexpected answer", err)
-				}
-			}
-		})
+		}
 	}
 }
 

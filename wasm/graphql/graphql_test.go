@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"reflect"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -61,130 +60,6 @@ const seedUnauthorized = `{
   ]
 }`
 
-func TestParseResponseReadsSeedUnauthorized(t *testing.T) {
-	r, err := ParseResponse([]byte(seedUnauthorized))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !r.Unauthorized(nil) {
-		t.Fatal("Unauthorized() = false for the seed's answer")
-	}
-	f := false
-	want := []Error{{Message: "Unauthorized", Locations: []Location{{2, 3}}, CustomerFacing: &f}}
-	if got := r.Errors(); !reflect.DeepEqual(got, want) {
-		t.Errorf("Errors() = %+v, want %+v", got, want)
-	}
-	var raw []map[string]any
-	if err := json.Unmarshal([]byte(r.ErrorsJSON()), &raw); err != nil || raw[0]["customer_facing"] != false {
-		t.Errorf("ErrorsJSON() = %s, want the list as sent", r.ErrorsJSON())
-	}
-}
-
-func TestParseResponse(t *testing.T) {
-	tests := []struct {
-		name             string
-		body             string
-		wantErr          error
-		wantErrors       bool
-		wantUnauthorized bool
-	}{
-		{"data only", `{"data":{"me":{"id":"1"}}}`, nil, false, false},
-		{"partial data with errors", `{"data":{"a":1,"b":null},"errors":[{"message":"boom","path":["b"]}]}`, nil, true, false},
-		{"empty errors list", `{"data":{},"errors":[]}`, nil, false, false},
-		{"unauthorized among others", `{"errors":[{"message":"nope"},{"message":"Unauthorized"}]}`, nil, true, true},
-		{"unauthorized with data null", `{"data":null,"errors":[{"message":"Unauthorized"}]}`, nil, true, true},
-		{"unauthorized field error with data", `{"data":{"me":{"id":"1"},"restricted":null},"errors":[{"message":"Unauthorized","path":["restricted"]}]}`, nil, true, true},
-		{"Apollo's code", `{"data":{"me":null},"errors":[{"message":"You must be logged in","extensions":{"code":"UNAUTHENTICATED"}}]}`, nil, true, true},
-		{"another code", `{"errors":[{"message":"no","extensions":{"code":"FORBIDDEN"}}]}`, nil, true, false},
-		{"deep nesting", `{"errors":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`, ErrBadResponse, false, false},
-		{"nesting at the bound", `{"data":` + strings.Repeat("[", MaxDepth-1) + strings.Repeat("]", MaxDepth-1) + `}`, nil, false, false},
-		{"message only looks alike", `{"errors":[{"message":"Unauthorized access"}]}`, nil, true, false},
-		{"empty", ``, ErrBadResponse, false, false},
-		{"truncated", `{"data":{"me":{"id":"1"`, ErrBadResponse, false, false},
-		{"not an object", `[1,2]`, ErrBadResponse, false, false},
-		{"html", `<html>oops</html>`, ErrBadResponse, false, false},
-		{"neither data nor errors", `{"hello":"world"}`, ErrBadResponse, false, false},
-		{"errors not a list", `{"errors":"bad"}`, ErrBadResponse, false, false},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			r, err := ParseResponse([]byte(tt.body))
-			if !errors.Is(err, tt.wantErr) {
-				t.Fatalf("ParseResponse() error = %v, want %v", err, tt.wantErr)
-			}
-			if err != nil {
-				return
-			}
-			if got := r.HasErrors(); got != tt.wantErrors {
-				t.Errorf("HasErrors() = %t, want %t", got, tt.wantErrors)
-			}
-			if got := r.Unauthorized(DefaultRefusalCodes); got != tt.wantUnauthorized {
-				t.Errorf("Unauthorized() = %t, want %t", got, tt.wantUnauthorized)
-			}
-		})
-	}
-}
-
-func TestErrorsKeepPathAndExtensions(t *testing.T) {
-	r, err := ParseResponse([]byte(`{"data":null,"errors":[{"message":"m","path":["items",3,"name"],"extensions":{"code":"X"},"customer_facing":true},"odd"]}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tr := true
-	want := []Error{
-		{Message: "m", Path: []any{"items", 3, "name"}, Extensions: `{"code":"X"}`, CustomerFacing: &tr},
-		{Message: `"odd"`},
-	}
-	if got := r.Errors(); !reflect.DeepEqual(got, want) {
-		t.Errorf("Errors() = %+v, want %+v", got, want)
-	}
-}
-
-func TestDataField(t *testing.T) {
-	r, err := ParseResponse([]byte(`{"data":{"loginUser":{"id":"1"},"nothing":null,"a.b":2}}`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	for name, want := range map[string]string{"loginUser": `{"id":"1"}`, "nothing": "", "missing": "", "a.b": "2"} {
-		if got := r.DataField(name); got != want {
-			t.Errorf("DataField(%q) = %q, want %q", name, got, want)
-		}
-	}
-}
-
-func ExampleParseResponse() {
-	r, err := ParseResponse([]byte(`{"errors":[{"message":"Unauthorized","locations":[{"line":2,"column":3}],"customer_facing":false}]}`))
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	fmt.Println(r.Unauthorized(DefaultRefusalCodes), r.Errors()[0].Locations)
-	// Output: true [{2 3}]
-}
-
-func FuzzParseResponse(f *testing.F) {
-	for _, seed := range []string{seedUnauthorized, `{"data":{"me":null}}`, `{"data":`, ``, `[]`, `{"errors":[1,"x",{"locations":[{"line":"a"}]}]}`} {
-		f.Add([]byte(seed))
-	}
-	f.Fuzz(func(t *testing.T, body []byte) {
-		r, err := ParseResponse(body)
-		if err != nil {
-			return
-		}
-		if !json.Valid(body) {
-			t.Fatalf("accepted invalid JSON %q", body)
-		}
-		for _, e := range r.Errors() {
-			_ = e.Error()
-		}
-		_ = r.Unauthorized(DefaultRefusalCodes)
-		_ = r.DataField("loginUser")
-		if r.HasErrors() && !json.Valid([]byte(r.ErrorsJSON())) {
-			t.Fatalf("ErrorsJSON() = %q is not JSON", r.ErrorsJSON())
-		}
-	})
-}
-
 func FuzzEncode(f *testing.F) {
 	f.Add("{ me { id } }", `{"a":1}`, "")
 	f.Add("q\x00\xff", `null`, "Op")
@@ -238,61 +113,180 @@ func FuzzAppendStringAgreesWithEncodingJSON(f *testing.F) {
 	})
 }
 
-// FuzzJudgeAgreesWithParseResponse holds Judge, fed the body in pieces, to
-// ParseResponse and Unauthorized on the whole body.
-func FuzzJudgeAgreesWithParseResponse(f *testing.F) {
+// judgeOf feeds body to a Judge in pieces of size bytes.
+func judgeOf(j Judge, body []byte, size int) (Verdict, error) {
+	size = max(size, 1)
+	for i := 0; i < len(body); i += size {
+		j.Write(body[i:min(len(body), i+size)])
+	}
+	return j.End()
+}
+
+func TestJudgeReadsTheSeedsUnauthorized(t *testing.T) {
+	got, err := judgeOf(Judge{}, []byte(seedUnauthorized), 7)
+	want := Verdict{Errors: true, Unauthorized: true, Message: "Unauthorized"}
+	if err != nil || got != want {
+		t.Fatalf("Judge() = %+v, %v; want %+v", got, err, want)
+	}
+}
+
+func TestJudge(t *testing.T) {
+	tests := []struct {
+		name    string
+		body    string
+		judge   Judge
+		want    Verdict
+		wantErr error
+	}{
+		{"data only", `{"data":{"me":{"id":"1"}}}`, Judge{}, Verdict{}, nil},
+		{"partial data with errors", `{"data":{"a":1,"b":null},"errors":[{"message":"boom","path":["b"]}]}`, Judge{}, Verdict{Errors: true, Message: "boom"}, nil},
+		{"empty errors list", `{"data":{},"errors":[]}`, Judge{}, Verdict{}, nil},
+		{"errors null", `{"data":{},"errors":null}`, Judge{}, Verdict{}, nil},
+		{"unauthorized among others", `{"errors":[{"message":"nope"},{"message":"Unauthorized"}]}`, Judge{}, Verdict{Errors: true, Unauthorized: true, Message: "nope"}, nil},
+		{"a nulled field", `{"data":{"me":null},"errors":[{"message":"Unauthorized","path":["me"]}]}`, Judge{}, Verdict{Errors: true, Unauthorized: true, Message: "Unauthorized"}, nil},
+		{"Apollo's code", `{"errors":[{"message":"Log in","extensions":{"code":"UNAUTHENTICATED"}}]}`, Judge{}, Verdict{Errors: true, Unauthorized: true, Message: "Log in"}, nil},
+		{"another code", `{"errors":[{"message":"no","extensions":{"code":"FORBIDDEN"}}]}`, Judge{}, Verdict{Errors: true, Message: "no"}, nil},
+		{"Hasura's code, named", `{"errors":[{"extensions":{"code":"invalid-jwt"},"message":"Could not verify JWT"}]}`, Judge{Codes: []string{"invalid-jwt"}}, Verdict{Errors: true, Unauthorized: true, Message: "Could not verify JWT"}, nil},
+		{"the default code, when others are named", `{"errors":[{"message":"x","extensions":{"code":"UNAUTHENTICATED"}}]}`, Judge{Codes: []string{"invalid-jwt"}}, Verdict{Errors: true, Message: "x"}, nil},
+		{"a code not in extensions", `{"errors":[{"message":"x","code":"UNAUTHENTICATED","extensions":{"x":{"code":"UNAUTHENTICATED"}}}]}`, Judge{}, Verdict{Errors: true, Message: "x"}, nil},
+		{"the last message of an entry counts", `{"errors":[{"message":"Unauthorized","message":"x"}]}`, Judge{}, Verdict{Errors: true, Message: "x"}, nil},
+		{"the last errors counts", `{"errors":[{"message":"Unauthorized"}],"errors":[],"data":null}`, Judge{}, Verdict{}, nil},
+		{"escaped names and text", `{"errors":[{"m\u0065ssage":"Un\u0061uthorized"}]}`, Judge{}, Verdict{Errors: true, Unauthorized: true, Message: "Unauthorized"}, nil},
+		{"message only looks alike", `{"errors":[{"message":"Unauthorized access"}]}`, Judge{}, Verdict{Errors: true, Message: "Unauthorized access"}, nil},
+		{"an entry that is not an object", `{"errors":["Unauthorized",{"message":"m"}]}`, Judge{}, Verdict{Errors: true}, nil},
+		{"the field, present", `{"data":{"loginUser":{"id":"1"}}}`, Judge{Field: "loginUser"}, Verdict{Field: true}, nil},
+		{"the field, null", `{"data":{"loginUser":null},"errors":[{"message":"bad password"}]}`, Judge{Field: "loginUser"}, Verdict{Errors: true, Message: "bad password"}, nil},
+		{"the field, deeper", `{"data":{"x":{"loginUser":1}}}`, Judge{Field: "loginUser"}, Verdict{}, nil},
+		{"the field, in the last data", `{"data":{"loginUser":1},"data":null}`, Judge{Field: "loginUser"}, Verdict{}, nil},
+		{"deep nesting", `{"errors":` + strings.Repeat("[", 5000) + strings.Repeat("]", 5000) + `}`, Judge{}, Verdict{}, ErrBadResponse},
+		{"nesting at the bound", `{"data":` + strings.Repeat("[", MaxDepth-1) + strings.Repeat("]", MaxDepth-1) + `}`, Judge{}, Verdict{}, nil},
+		{"empty", ``, Judge{}, Verdict{}, ErrBadResponse},
+		{"truncated", `{"data":{"me":{"id":"1"`, Judge{}, Verdict{}, ErrBadResponse},
+		{"not an object", `[1,2]`, Judge{}, Verdict{}, ErrBadResponse},
+		{"html", `<html>oops</html>`, Judge{}, Verdict{}, ErrBadResponse},
+		{"neither data nor errors", `{"hello":"world"}`, Judge{}, Verdict{}, ErrBadResponse},
+		{"errors not a list", `{"errors":"bad"}`, Judge{}, Verdict{}, ErrBadResponse},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, size := range []int{1, 3, 1 << 20} {
+				got, err := judgeOf(tt.judge, []byte(tt.body), size)
+				if !errors.Is(err, tt.wantErr) || got != tt.want {
+					t.Fatalf("in pieces of %d: Judge() = %+v, %v; want %+v, %v", size, got, err, tt.want, tt.wantErr)
+				}
+			}
+		})
+	}
+}
+
+func ExampleJudge() {
+	j := Judge{Field: "loginUser"}
+	j.Write([]byte(`{"data":{"loginUser":null},"errors":[{"mess`))
+	j.Write([]byte(`age":"Unauthorized","locations":[{"line":2,"column":3}]}]}`))
+	v, err := j.End()
+	fmt.Println(v.Errors, v.Unauthorized, v.Field, v.Message, err)
+	// Output: true true false Unauthorized <nil>
+}
+
+// reference says what Judge must say of body, read with encoding/json (in
+// tests only): as JSON.parse reads it, the last of a repeated name counts.
+func reference(body []byte, codes []string, field string) (Verdict, bool) {
+	if !json.Valid(body) || depth(body) > MaxDepth {
+		return Verdict{}, false
+	}
+	var top map[string]json.RawMessage
+	if json.Unmarshal(body, &top) != nil || top == nil {
+		return Verdict{}, false
+	}
+	data, hasData := top["data"]
+	errs, hasErrors := top["errors"]
+	if !hasData && !hasErrors {
+		return Verdict{}, false
+	}
+	var v Verdict
+	var list []json.RawMessage
+	if hasErrors && json.Unmarshal(errs, &list) != nil {
+		return Verdict{}, false
+	}
+	for i, raw := range list {
+		v.Errors = true
+		var e struct {
+			Message    json.RawMessage `json:"message"`
+			Extensions json.RawMessage `json:"extensions"`
+		}
+		var fields map[string]json.RawMessage
+		if json.Unmarshal(raw, &fields) != nil || fields == nil {
+			continue
+		}
+		e.Message, e.Extensions = fields["message"], fields["extensions"]
+		var message string
+		isText := json.Unmarshal(e.Message, &message) == nil && len(e.Message) > 0 && e.Message[0] == '"'
+		if i == 0 && isText && len(e.Message)-2 <= 256 { // jsonscan.Visit.Text's bound
+			v.Message = message
+		}
+		if isText && message == UnauthorizedMessage {
+			v.Unauthorized = true
+		}
+		var ext map[string]json.RawMessage
+		var code string
+		if json.Unmarshal(e.Extensions, &ext) == nil && ext != nil && len(ext["code"]) > 0 && ext["code"][0] == '"' && json.Unmarshal(ext["code"], &code) == nil {
+			for _, c := range codes {
+				v.Unauthorized = v.Unauthorized || code == c
+			}
+		}
+	}
+	var members map[string]json.RawMessage
+	if field != "" && json.Unmarshal(data, &members) == nil && members != nil {
+		raw, ok := members[field]
+		v.Field = ok && string(raw) != "null"
+	}
+	return v, true
+}
+
+// depth is how deeply arrays and objects nest in valid JSON text.
+func depth(b []byte) int {
+	d, most, inString := 0, 0, false
+	for i := 0; i < len(b); i++ {
+		switch c := b[i]; {
+		case inString && c == '\\':
+			i++
+		case c == '"':
+			inString = !inString
+		case inString:
+		case c == '[' || c == '{':
+			d++
+			most = max(most, d)
+		case c == ']' || c == '}':
+			d--
+		}
+	}
+	return most
+}
+
+// FuzzJudgeAgreesWithEncodingJSON holds Judge, fed the body in pieces, to
+// what encoding/json reads of the whole body.
+func FuzzJudgeAgreesWithEncodingJSON(f *testing.F) {
 	for _, seed := range []string{seedUnauthorized, `{"data":{"me":null}}`, `{"data":`, ``, `[]`, `{"errors":[1,"x",{"locations":[{"line":"a"}]}]}`,
 		`{"errors":[{"message":"Unauthorized","message":"x"}]}`, `{"errors":[{"message":"x","message":"Unauthorized"}],"data":null}`,
 		`{"errors":[{"message":"Unauthorized"}],"errors":[]}`, `{"data":{},"data":null,"errors":[{"m\u0065ssage":"Un\u0061uthorized"}]}`,
 		`{"errors":[[{"message":"Unauthorized"}]]}`, `{"errors":{"a":{"message":"Unauthorized"}}}`, `{"errors":null}`,
-		`{"errors":[{"message":"x","extensions":{"code":"UNAUTHENTICATED"}}]}`,
+		`{"errors":[{"message":"x","extensions":{"code":"UNAUTHENTICATED"}}]}`, `{"data":{"loginUser":{"id":"1"}}}`,
 		`{"errors":[{"extensions":{"code":"UNAUTHENTICATED","code":1}}]}`, `{"errors":[{"extensions":{"code":"UNAUTHENTICATED"},"extensions":{}}]}`,
-		`{"errors":[{"extensions":{"code":"UNAUTHENT\u0049CATED","x":{"code":"no"}}}]}`} {
+		`{"data":{"loginUser":null,"loginUser":2}}`} {
 		f.Add([]byte(seed), uint8(3))
 	}
+	codes := []string{"UNAUTHENTICATED", "invalid-jwt"}
 	f.Fuzz(func(t *testing.T, body []byte, size uint8) {
-		r, want := ParseResponse(body)
-		var j Judge
-		for i := 0; i < len(body); i += max(1, int(size)) {
-			j.Write(body[i:min(len(body), i+max(1, int(size)))])
+		want, ok := reference(body, codes, "loginUser")
+		got, err := judgeOf(Judge{Codes: codes, Field: "loginUser"}, body, int(size))
+		if (err == nil) != ok {
+			t.Fatalf("Judge(%q): %v; encoding/json says valid = %t", body, err, ok)
 		}
-		unauthorized, err := j.End()
-		if (err == nil) != (want == nil) {
-			t.Fatalf("Judge(%q): %v, ParseResponse says %v", body, err, want)
+		if ok && !utf8.Valid(body) {
+			return // encoding/json replaces invalid UTF-8 where Judge compares bytes
 		}
-		if want == nil && unauthorized != r.Unauthorized(DefaultRefusalCodes) {
-			t.Fatalf("Judge(%q) unauthorized = %t, Unauthorized() = %t", body, unauthorized, r.Unauthorized(DefaultRefusalCodes))
+		if ok && got != want {
+			t.Fatalf("Judge(%q) = %+v; encoding/json says %+v", body, got, want)
 		}
 	})
-}
-
-func TestJudge(t *testing.T) {
-	for body, want := range map[string]bool{
-		seedUnauthorized: true,
-		`{"data":{"me":{"id":"1"},"restricted":null},"errors":[{"message":"Unauthorized","path":["restricted"]}]}`: true,
-		`{"data":{"me":{"id":"1"}},"errors":[{"message":"boom","path":["x"]}]}`:                                    false,
-		`{"errors":[{"message":"Unauthorized","message":"x"}]}`:                                                    false,
-		`{"errors":[{"message":"x","message":"Unauthorized"}],"data":null}`:                                        true,
-		`{"errors":[{"message":"Unauthorized access"}]}`:                                                           false,
-		`{"errors":[{"message":"Log in","extensions":{"code":"UNAUTHENTICATED"}}]}`:                                true,
-		`{"errors":[{"message":"Log in","extensions":{"code":"UNAUTHENTICATED"},"extensions":null}]}`:              false,
-		`{"errors":[{"message":"Log in","extensions":{"x":{"code":"UNAUTHENTICATED"}}}]}`:                          false,
-	} {
-		var j Judge
-		for i := 0; i < len(body); i += 5 {
-			j.Write([]byte(body[i:min(len(body), i+5)]))
-		}
-		if got, err := j.End(); got != want || err != nil {
-			t.Errorf("Judge(%s) = %t, %v; want %t", body, got, err, want)
-		}
-	}
-	j := Judge{Codes: []string{"invalid-jwt"}}
-	j.Write([]byte(`{"errors":[{"message":"Could not verify JWT","extensions":{"code":"invalid-jwt"}}]}`))
-	if got, err := j.End(); !got || err != nil {
-		t.Errorf("Judge with Hasura's code = %t, %v; want true", got, err)
-	}
-	var empty Judge
-	if _, err := empty.End(); !errors.Is(err, ErrBadResponse) {
-		t.Errorf("an empty body: %v, want ErrBadResponse", err)
-	}
 }

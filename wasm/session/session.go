@@ -2,7 +2,7 @@ package session
 
 import (
 	"errors"
-	"fmt"
+	"strconv"
 	"sync"
 	"time"
 )
@@ -296,6 +296,18 @@ func (s *Session) UsableFor() time.Duration {
 	return max(s.token.ExpiresAt.Add(-s.leeway).Sub(s.serverNowLocked()), 0)
 }
 
+// ExpiryDue returns how long until the held token stops being usable, and
+// whether CheckExpiry is yet to report it: false when no token is held, or
+// its expired event was published.
+func (s *Session) ExpiryDue() (time.Duration, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.token.IsZero() || s.expired {
+		return 0, false
+	}
+	return max(s.token.ExpiresAt.Add(-s.leeway).Sub(s.serverNowLocked()), 0), true
+}
+
 // State is what can be said of a session's token at one instant, none of it
 // secret.
 type State struct {
@@ -327,7 +339,7 @@ func (s *Session) State() State {
 func (s *Session) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return fmt.Sprintf("Session(%v usable=%t)", s.token, !s.token.IsZero() && s.usableLocked())
+	return "Session(" + s.token.String() + " usable=" + strconv.FormatBool(!s.token.IsZero() && s.usableLocked()) + ")"
 }
 
 func (s *Session) newerLoginPendingLocked(login uint64) bool {

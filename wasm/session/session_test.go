@@ -426,3 +426,27 @@ func TestRenewsTellsAnAuthenticatedAnswer(t *testing.T) {
 		t.Error("Renews changed the session")
 	}
 }
+
+func TestExpiryDueUntilTheExpiredEvent(t *testing.T) {
+	clock := &fakeClock{now: t0}
+	s := New(WithClock(clock), WithLeeway(10*time.Second))
+	if _, ok := s.ExpiryDue(); ok {
+		t.Fatal("ExpiryDue() with no token says something is due")
+	}
+	if _, err := s.CompleteLogin(s.BeginLogin(), mint(t, "1", t0, time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if d, ok := s.ExpiryDue(); !ok || d != 50*time.Second {
+		t.Fatalf("ExpiryDue() = %v, %t; want 50s (exp minus the leeway)", d, ok)
+	}
+	clock.Advance(time.Minute)
+	if d, ok := s.ExpiryDue(); !ok || d != 0 {
+		t.Fatalf("ExpiryDue() past the moment = %v, %t; want 0, true", d, ok)
+	}
+	if ev := s.CheckExpiry(); ev == nil || ev.Reason != ReasonExpired {
+		t.Fatalf("CheckExpiry() = %v", ev)
+	}
+	if _, ok := s.ExpiryDue(); ok {
+		t.Error("ExpiryDue() after the expired event says something is due")
+	}
+}

@@ -18,11 +18,12 @@ import (
 	"bytes"
 	"encoding/base64"
 	"errors"
-	"fmt"
 	"math"
+	"strconv"
 	"strings"
 	"time"
 
+	"github.com/gqlauth/gqlauth/wasm/internal/fault"
 	"github.com/gqlauth/gqlauth/wasm/internal/jsonscan"
 )
 
@@ -80,7 +81,7 @@ func ParseHeader(value string) (Token, error) {
 		return Token{}, ErrNoToken
 	}
 	if len(value) > MaxTokenBytes {
-		return Token{}, fmt.Errorf("%w: %d bytes is longer than the %d allowed", ErrMalformed, len(value), MaxTokenBytes)
+		return Token{}, fault.New(ErrMalformed, strconv.Itoa(len(value))+" bytes is longer than the "+strconv.Itoa(MaxTokenBytes)+" allowed")
 	}
 	first, rest, repeated := strings.Cut(value, ",")
 	raw := bareToken(first)
@@ -88,7 +89,7 @@ func ParseHeader(value string) (Token, error) {
 		var next string
 		next, rest, repeated = strings.Cut(rest, ",")
 		if bareToken(next) != raw {
-			return Token{}, fmt.Errorf("%w: the header lists different tokens", ErrMalformed)
+			return Token{}, fault.New(ErrMalformed, "the header lists different tokens")
 		}
 	}
 	if !isTokenText(raw) {
@@ -125,18 +126,18 @@ func parseJWT(raw string) (Token, error) {
 	head, rest, ok := strings.Cut(raw, ".")
 	payload, sig, ok2 := strings.Cut(rest, ".")
 	if !ok || !ok2 || strings.Contains(sig, ".") {
-		return Token{}, fmt.Errorf("%w: it has not three dot-separated parts", ErrMalformed)
+		return Token{}, fault.New(ErrMalformed, "it has not three dot-separated parts")
 	}
 	header, err := segment(head)
 	if err != nil {
-		return Token{}, fmt.Errorf("%w: header: %w", ErrMalformed, err)
+		return Token{}, fault.Wrap(ErrMalformed, "header", err)
 	}
 	if alg, _ := header.Get("alg").Text(); alg == "" {
-		return Token{}, fmt.Errorf("%w: header names no algorithm", ErrMalformed)
+		return Token{}, fault.New(ErrMalformed, "header names no algorithm")
 	}
 	claims, err := segment(payload)
 	if err != nil {
-		return Token{}, fmt.Errorf("%w: claims: %w", ErrMalformed, err)
+		return Token{}, fault.Wrap(ErrMalformed, "claims", err)
 	}
 	t := Token{Raw: raw}
 	var exp, iat jsonscan.Value
@@ -152,23 +153,23 @@ func parseJWT(raw string) (Token, error) {
 			iat = v
 		}
 		if !ok {
-			return Token{}, fmt.Errorf("%w: sub and jti must be strings", ErrMalformed)
+			return Token{}, fault.New(ErrMalformed, "sub and jti must be strings")
 		}
 	}
 	if exp.Kind() != jsonscan.KindNumber {
-		return Token{}, fmt.Errorf("%w: it has no numeric exp claim", ErrMalformed)
+		return Token{}, fault.New(ErrMalformed, "it has no numeric exp claim")
 	}
 	if t.ExpiresAt, ok = claimTime(exp); !ok {
-		return Token{}, fmt.Errorf("%w: exp is out of range", ErrMalformed)
+		return Token{}, fault.New(ErrMalformed, "exp is out of range")
 	}
 	switch iat.Kind() {
 	case 0, jsonscan.KindNull: // absent or null: unknown
 	case jsonscan.KindNumber:
 		if t.IssuedAt, ok = claimTime(iat); !ok {
-			return Token{}, fmt.Errorf("%w: iat is out of range", ErrMalformed)
+			return Token{}, fault.New(ErrMalformed, "iat is out of range")
 		}
 	default:
-		return Token{}, fmt.Errorf("%w: iat is not a number", ErrMalformed)
+		return Token{}, fault.New(ErrMalformed, "iat is not a number")
 	}
 	return t, nil
 }
@@ -231,7 +232,7 @@ func (t Token) String() string {
 	if t.IsZero() {
 		return "Token(none)"
 	}
-	return fmt.Sprintf("Token(sub=%q jti=%q exp=%s)", t.Subject, t.ID, t.ExpiresAt.Format(time.RFC3339))
+	return "Token(sub=" + strconv.Quote(t.Subject) + " jti=" + strconv.Quote(t.ID) + " exp=" + strconv.FormatInt(t.ExpiresAt.Unix(), 10) + ")"
 }
 
 // GoString is String, so %#v does not print the raw token either.

@@ -146,7 +146,7 @@ describe(`the token stays out of reach of page scripts [${BROWSER}]`, { timeout:
       out.success = await u.attempt(() => c.login({ username, password }));
       out.successCopies = await u.workerTest('memoryHas', password);
       out.failure = await u.attempt(() => c.login({ username, password: wrong }));
-      out.failureCopies = await u.workerTest('memoryHas', wrong);
+      out.failureCopies = await u.workerTest('memoryHas', wrong) + await u.workerTest('memoryHas', JSON.stringify(wrong).slice(1, -1));
       // The scan finds what is there: the endpoint, which the module keeps.
       out.control = await u.workerTest('memoryHas', endpoint);
       return out;
@@ -163,12 +163,17 @@ describe(`the token stays out of reach of page scripts [${BROWSER}]`, { timeout:
     await api.waitForLog((l) => l.held.length === 1, 'the held login');
     Object.assign(r, await t.run(async (right) => {
       const u = await import('/e2e-util.js');
-      const waitingCopies = await u.workerTest('memoryHas', right);
+      // The request body holds it as JSON writes it; nothing holds it as typed.
+      const escaped = JSON.stringify(right).slice(1, -1);
+      const waitingCopies = await u.workerTest('memoryHas', escaped);
+      const waitingRaw = await u.workerTest('memoryHas', right);
       u.pending.get('abort')();
-      return { waitingCopies, aborted: await u.pending.get('aborted'), abortedCopies: await u.workerTest('memoryHas', right) };
+      const aborted = await u.pending.get('aborted');
+      return { waitingCopies, waitingRaw, aborted, abortedCopies: await u.workerTest('memoryHas', right) + await u.workerTest('memoryHas', escaped) };
     }, right));
     await api.release();
-    assert.ok(r.waitingCopies > 0, 'the scan finds the password of a login that waits for the server');
+    assert.ok(r.waitingCopies > 0, 'the scan finds the password of a login that waits for the server, in its request body');
+    assert.equal(r.waitingRaw, 0, 'the password as typed is kept nowhere while the login waits: it is only in the body, escaped');
     assert.equal(r.success.ok, true);
     assert.equal(r.failure.error?.code, 'LOGIN_FAILED');
     assert.equal(r.aborted.error?.code, 'ABORTED');

@@ -38,7 +38,7 @@ describe(`soak [${BROWSER}]`, { timeout: 240000 }, () => {
     assert.deepEqual(failures, [], 'the page reported errors');
   });
 
-  it(`${REQUESTS} requests in one page: funcs, open requests and goroutines return to baseline and Go memory stops growing`, async (ctx) => {
+  it(`${REQUESTS} requests in one page: open requests and goroutines return to baseline and Go memory stops growing`, async (ctx) => {
     assert.ok(existsSync(TESTHOOKS_WASM), `missing ${TESTHOOKS_WASM}: run \`make testbuild\``);
     // Set up in the page: the client, the counters and run(from, to), kept
     // in e2e-util's pending map across the calls below (each call stays well
@@ -117,14 +117,13 @@ describe(`soak [${BROWSER}]`, { timeout: 240000 }, () => {
     assert.equal(r.state.isAuthenticated, true, 'the session lived through it all');
 
     assert.equal(end.inFlight, 0, 'requests held open by the module back to zero');
-    assert.equal(end.funcs, baseline.funcs, 'live js.Funcs back to baseline');
     assert.equal(end.goroutines, baseline.goroutines, 'goroutines back to baseline');
     const growth = end.sysBytes - atCheckpoint.sysBytes;
     assert.ok(growth <= MEMORY_SLACK,
       `Go memory grew by ${growth} bytes between request ${CHECKPOINT} and ${REQUESTS} (allowed ${MEMORY_SLACK})`);
 
     const mib = (n) => (n / 1048576).toFixed(2);
-    const row = (s) => `after ${s.sent}: funcs ${s.funcs}, in flight ${s.inFlight}, goroutines ${s.goroutines}, ` +
+    const row = (s) => `after ${s.sent}: in flight ${s.inFlight}, goroutines ${s.goroutines}, ` +
       `Go sys ${mib(s.sysBytes)} MiB, Go heap ${mib(s.heapBytes)} MiB` +
       (s.jsHeap === null ? '' : `, JS heap ${mib(s.jsHeap)} MiB`);
     ctx.diagnostic(`${REQUESTS} requests (${counts.ok} ok, ${counts.graphQLErrors} with GraphQL errors, ` +

@@ -18,7 +18,7 @@ import {
  * source, to run in a page): a request with id for a client of endpoint,
  * shared, watched through the lock of tab.
  */
-const OPEN = `(id, endpoint, tab) => ({ id, op: 'open', args: [{ endpoint }, { share: true, tab }] })`;
+const OPEN = `(id, endpoint, tab) => ({ id, op: 'open', options: JSON.stringify({ endpoint }), share: true, tab })`;
 
 /** The tokens that became a session's newest, by iat. */
 function realTokens(log) {
@@ -292,9 +292,9 @@ describe(`one session for every tab [${BROWSER}]`, { timeout: 180000 }, () => {
         // fail. It goes everywhere a module was ever named in a message.
         const notAModule = 'data:application/wasm;base64,AGFzbQEAAAA=';
         const message = (0, eval)(open)(1, endpoint, 'intruder');
-        message.args[1].wasmURL = notAModule;
-        message.args.push(notAModule);
+        message.options = JSON.stringify({ endpoint, wasmURL: notAModule });
         message.wasmURL = notAModule;
+        message.module = notAModule;
         worker.port.postMessage(message);
         return answer;
       }, api.endpoint, OPEN);
@@ -343,34 +343,35 @@ describe(`one session for every tab [${BROWSER}]`, { timeout: 180000 }, () => {
         const answers = new Map();
         port.onmessage = ({ data }) => {
           seen.push(JSON.stringify(data, (k, v) => (v instanceof ArrayBuffer ? new TextDecoder().decode(v) : v)));
-          for (const m of Array.isArray(data) ? data : [data]) if (m && m.id !== undefined) answers.set(m.id, m);
+          for (const m of Array.isArray(data) ? data : [data]) if (m?.kind === 'reply') answers.set(m.id, m);
         };
         port.start();
         let id = 1000; // above the ids of the malformed messages below
-        const ask = async (op, args, extra = {}) => {
+        const ask = async (msg) => {
           const n = ++id;
-          port.postMessage({ id: n, op, args, ...extra });
+          port.postMessage({ ...msg, id: n });
           for (let i = 0; i < 100 && !answers.has(n); i++) await new Promise((r) => setTimeout(r, 20));
           return answers.get(n) ?? { timeout: true };
         };
+        const record = (r) => JSON.stringify(r);
         const out = {};
         // Malformed messages: ignored, or refused.
-        for (const m of [null, 42, 'open', [], {}, { id: {} }, { id: 1 }, { op: 'fetch' }, { id: 2, op: 'fetch' },
-          { id: 3, op: 'fetch', args: 'x' }, { id: 4, op: '__proto__', args: [] }, { id: 5, op: 'constructor', args: [] },
-          { id: 6, op: 'toString', args: [] }, { id: 7, op: 'test', args: ['stats'] }, { op: 'abort', id: 99 }]) {
+        for (const m of [null, 42, 'open', [], {}, { id: {} }, { id: 1 }, { op: 'fetchWithAuth' }, { id: 2, op: 'fetchWithAuth' },
+          { id: 3, op: 'fetchWithAuth', record: 42 }, { id: 4, op: '__proto__' }, { id: 5, op: 'constructor' },
+          { id: 6, op: 'toString' }, { id: 7, op: 'test', record: 'stats' }, { op: 'abort', id: 99 }]) {
           port.postMessage(m);
         }
         await new Promise((r) => setTimeout(r, 200));
         out.malformed = [...answers.values()];
         // Every operation on client handles it never opened.
         for (const handle of [0, 1, 2, 3, -1, 1e9, '1', null]) {
-          out[`login ${handle}`] = await ask('login', [handle, { username: 'demo', password: 'x' }]);
-          out[`fetch ${handle}`] = await ask('fetch', [handle, '{ session { jti } }']);
-          out[`logout ${handle}`] = await ask('logout', [handle]);
-          out[`close ${handle}`] = await ask('close', [handle]);
-          out[`pass ${handle}`] = await ask('pass', [handle, { method: 'POST', body: '{"query":"{ me { id } }"}' }]);
+          out[`login ${handle}`] = await ask({ op: 'login', client: handle, record: record({ username: 'demo', password: 'x' }) });
+          out[`fetchWithAuth ${handle}`] = await ask({ op: 'fetchWithAuth', client: handle, record: record({ query: '{ session { jti } }' }) });
+          out[`logout ${handle}`] = await ask({ op: 'logout', client: handle });
+          out[`close ${handle}`] = await ask({ op: 'close', client: handle });
+          out[`fetch ${handle}`] = await ask({ op: 'fetch', client: handle, record: record({ method: 'POST' }), body: new TextEncoder().encode('{"query":"{ me { id } }"}') });
         }
-        out.badOpen = await ask('open', [{ endpoint: 42 }, {}]);
+        out.badOpen = await ask({ op: 'open', options: record({ endpoint: 42 }) });
         // It may attach to the shared session and use it, as any script of
         // the origin may: results, never the token. (Like a tab, it holds
         // the lock named after its tab while it lives.)
@@ -378,49 +379,51 @@ describe(`one session for every tab [${BROWSER}]`, { timeout: 180000 }, () => {
           held();
           return new Promise(() => {});
         }));
-        const opening = (0, eval)(open)(0, endpoint, 'intruder');
-        out.open = await ask(opening.op, opening.args);
-        const handle = out.open.value?.handle;
-        out.use = await ask('fetch', [handle, '{ session { jti subject } }']);
-        // Hostile pass requests: bodies that only claim a size (a 3e9-byte
+        out.open = await ask((0, eval)(open)(0, endpoint, 'intruder'));
+        const handle = out.open.value?.client;
+        out.use = await ask({ op: 'fetchWithAuth', client: handle, record: record({ query: '{ session { jti subject } }' }) });
+        // Hostile fetch requests: bodies that only claim a size (a 3e9-byte
         // allocation would end the module for every tab), one over the
         // 32 MiB limit, another endpoint, a token of its own.
         const query = '{"query":"{ me { id } }"}';
         out.hostile = {};
         for (const [name, request] of Object.entries({
-          'forged byteLength': { method: 'POST', body: { byteLength: 3e9 } },
-          'negative byteLength': { method: 'POST', body: { byteLength: -1, length: -1 } },
-          'an ArrayBuffer': { method: 'POST', body: new ArrayBuffer(8) },
-          '33 MiB body': { method: 'POST', body: 'x'.repeat(33 << 20) },
-          '33 MiB query': { method: 'GET', query: 'q='.padEnd(33 << 20, 'x') },
-          'headers not JSON': { method: 'POST', headers: '{', body: query },
-          'own Authorization': { method: 'POST', headers: '{"authorization":"Bearer x"}', body: query },
-          'no method': { body: query },
+          'forged byteLength': { record: record({ method: 'POST' }), body: { byteLength: 3e9 } },
+          'negative byteLength': { record: record({ method: 'POST' }), body: { byteLength: -1, length: -1 } },
+          'an ArrayBuffer': { record: record({ method: 'POST' }), body: new ArrayBuffer(8) },
+          'a string body': { record: record({ method: 'POST' }), body: query },
+          '33 MiB body': { record: record({ method: 'POST' }), body: new Uint8Array(33 << 20) },
+          '33 MiB query': { record: record({ method: 'GET', query: '?q='.padEnd(33 << 20, 'x') }) },
+          'a record not JSON': { record: '{"method":' },
+          'headers not an object': { record: record({ method: 'POST', headers: '{' }), body: new TextEncoder().encode(query) },
+          'own Authorization': { record: record({ method: 'POST', headers: { authorization: 'Bearer x' } }), body: new TextEncoder().encode(query) },
+          'no method': { record: record({}), body: new TextEncoder().encode(query) },
         })) {
-          out.hostile[name] = await ask('pass', [handle, request]);
+          out.hostile[name] = await ask({ op: 'fetch', client: handle, ...request });
         }
-        out.passed = await ask('pass', [handle, { method: 'POST', headers: '{"content-type":"application/json"}', body: new TextEncoder().encode(query) }]);
+        out.passed = await ask({ op: 'fetch', client: handle, record: record({ method: 'POST', headers: { 'content-type': 'application/json' } }), body: new TextEncoder().encode(query) });
         await new Promise((r) => setTimeout(r, 200));
         return { out, seen };
       }, api.endpoint, OPEN);
-      // The malformed messages with an id are refused as unknown operations;
-      // the others are dropped.
+      // The malformed messages with an id are refused: unknown operations,
+      // or calls on a client the port never opened; the others are dropped.
       assert.deepEqual(r.out.malformed.map((m) => [m.id, m.ok, m.error?.code]).sort(),
-        [1, 2, 3, 4, 5, 6, 7].map((n) => [n, false, 'INVALID_ARGUMENT']));
+        [[1, false, 'INVALID_ARGUMENT'], [2, false, 'NOT_AUTHENTICATED'], [3, false, 'NOT_AUTHENTICATED'],
+          ...[4, 5, 6, 7].map((n) => [n, false, 'INVALID_ARGUMENT'])]);
       const bad = Object.entries(r.out).filter(([k, v]) => !['open', 'use', 'malformed', 'hostile', 'passed'].includes(k) && (v.ok !== false || v.timeout));
       assert.deepEqual(bad, [], 'calls on handles the port never opened are refused');
       for (const [k, v] of Object.entries(r.out)) {
-        if (/^(login|fetch|logout|close|pass) /.test(k)) assert.equal(v.error?.code, 'NOT_AUTHENTICATED', `${k}: ${JSON.stringify(v)}`);
+        if (/^(login|fetchWithAuth|logout|close|fetch) /.test(k)) assert.equal(v.error?.code, 'NOT_AUTHENTICATED', `${k}: ${JSON.stringify(v)}`);
       }
       assert.equal(r.out.badOpen.error?.code, 'INVALID_ARGUMENT');
       assert.equal(r.out.open.ok, true, JSON.stringify(r.out.open));
-      assert.ok(r.out.open.value.state.expiresAt > Date.now(), 'the port attached to the live session');
+      assert.ok(r.out.open.state.expiresAt > Date.now(), 'the port attached to the live session');
       assert.equal(r.out.use.ok, true, `it can use the session: ${JSON.stringify(r.out.use)}`);
       for (const [name, answer] of Object.entries(r.out.hostile)) {
         assert.equal(answer.error?.code, 'INVALID_ARGUMENT', `${name}: ${JSON.stringify(answer)}`);
       }
-      assert.match(r.out.hostile['33 MiB body'].error.message, /longer than 32 MiB/);
-      assert.equal(r.out.passed.ok, true, `a well-formed pass is answered: ${JSON.stringify(r.out.passed)}`);
+      assert.match(r.out.hostile['33 MiB body'].error.message, /at most 32 MiB/);
+      assert.equal(r.out.passed.ok, true, `a well-formed fetch is answered: ${JSON.stringify(r.out.passed)}`);
       assert.equal(r.out.passed.value.status, 200);
       // The tabs keep working, and nothing any of them received holds a token.
       assert.deepEqual((await query(t, '{ me { id } }')).value?.data, { me: { id: USER.id } });
@@ -502,10 +505,11 @@ describe(`one session for every tab [${BROWSER}]`, { timeout: 180000 }, () => {
           return answers.get(message.id);
         };
         const opened = await ask((0, eval)(open)(1, endpoint, victim));
-        const handle = opened?.value?.handle;
-        const loggedOut = await ask({ id: 2, op: 'logout', args: [handle, victim] });
+        const handle = opened?.value?.client;
+        // A cause of its choosing, in every field a cause ever travelled in.
+        const loggedOut = await ask({ id: 2, op: 'logout', client: handle, cause: victim, tab: victim, args: [handle, victim] });
         await new Promise((res) => setTimeout(res, 200));
-        return { victim, opened, loggedOut, events: seen.filter((m) => m && m.event).map((m) => m.event) };
+        return { victim, opened, loggedOut, events: seen.filter((m) => m?.kind === 'event') };
       }, api.endpoint, OPEN);
       assert.equal(r.opened?.ok, true, JSON.stringify(r.opened));
       assert.equal(r.loggedOut?.ok, true, JSON.stringify(r.loggedOut));
@@ -536,17 +540,19 @@ describe(`one session for every tab [${BROWSER}]`, { timeout: 180000 }, () => {
         let id = 0;
         const ask = async (args) => {
           const n = ++id;
-          worker.port.postMessage({ id: n, op: 'open', args });
+          worker.port.postMessage({ id: n, op: 'open', options: JSON.stringify(args[0]) });
           for (let i = 0; i < 500 && !answers.has(n); i++) await new Promise((res) => setTimeout(res, 20));
           return answers.get(n) ?? { timeout: true };
         };
         const out = { keepAlive: [], opens: [] };
         // What ended the module for every tab: opens that each kept a
-        // 32 MiB keep-alive query.
-        const query = 'x'.repeat(32 << 20);
+        // 32 MiB keep-alive query. A keep-alive query is at most 64 KiB, and
+        // a record at most 32 MiB, refused before the module allocates.
+        const query = 'x'.repeat(1 << 20);
         for (let i = 0; i < 6; i++) {
           out.keepAlive.push(await ask([{ endpoint: `${endpoint}?k=${i}`, keepAlive: { query, beforeExpiryMs: 1000 } }, {}]));
         }
+        out.huge = await ask([{ endpoint: `${endpoint}?k=huge`, keepAlive: { query: 'x'.repeat(32 << 20), beforeExpiryMs: 1000 } }, {}]);
         out.justUnder = await ask([{ endpoint: `${endpoint}?k=under`, keepAlive: { query: query.slice(0, 64 << 10), beforeExpiryMs: 1000 } }, {}]);
         for (let i = 0; i < 17; i++) out.opens.push(await ask([{ endpoint: `${endpoint}?n=${i}` }, {}]));
         return out;
@@ -555,6 +561,8 @@ describe(`one session for every tab [${BROWSER}]`, { timeout: 180000 }, () => {
         assert.equal(a.error?.code, 'INVALID_ARGUMENT', JSON.stringify(a).slice(0, 300));
         assert.match(a.error.message, /64 KiB/);
       }
+      assert.equal(r.huge.error?.code, 'INVALID_ARGUMENT', JSON.stringify(r.huge).slice(0, 300));
+      assert.match(r.huge.error.message, /at most 32 MiB/);
       assert.equal(r.justUnder.ok, true, `a 64 KiB keep-alive query is allowed: ${JSON.stringify(r.justUnder).slice(0, 300)}`);
       assert.deepEqual(r.opens.map((a) => a.ok), [...Array(15).fill(true), false, false], 'sixteen clients per port');
       assert.match(r.opens[15].error.message, /at most 16 clients/);

@@ -23,6 +23,9 @@ async function runApp(browser, url) {
     await page.waitForSelector('#out[data-state]', { timeout: 30000 });
     const state = await page.$eval('#out', (el) => el.dataset.state);
     const out = JSON.parse(await page.$eval('#out', (el) => el.textContent));
+    // Let the last request's end reach the browser's network log before the
+    // page goes: closing it first reports that request as aborted.
+    await page.waitForNetworkIdle({ idleTime: 100, timeout: 5000 }).catch(() => {});
     return { state, out, seen };
   } finally {
     await context.close();
