@@ -1,17 +1,12 @@
 // gqlauth: log in to a JWT-protected GraphQL API from a Go/WebAssembly module
-// that keeps the token where page scripts cannot reach it. See gqlauth.d.ts
-// for the API, protocol.js for what crosses to the worker.
-//
-// In a page, the module runs in a dedicated Worker (gqlauth.worker.js), or,
-// with share: 'tabs', in a SharedWorker whose session every tab of the
-// origin shares: this file starts it, forwards calls as named records, and
-// keeps a mirror of what is not secret (expiry, whether a token is usable)
-// that every reply and event updates, so that the getters answer at once.
-// It checks only what cannot cross to the worker (a signal, values JSON
-// cannot hold, a Request's URL); the module judges everything else. Where
-// there is no SharedWorker, each tab has its own worker and a logout reaches
-// the others through a BroadcastChannel. Inside a Web Worker, or in Node,
-// the worker side runs in-process, over a MessageChannel.
+// that keeps the token where page scripts cannot reach it (gqlauth.d.ts: the
+// API; protocol.js: what crosses to the worker). In a page the module runs in
+// a Worker, or with share: 'tabs' a SharedWorker every tab shares (a
+// BroadcastChannel carries logouts where there is none); in a Web Worker or
+// Node, in-process. This file starts it, forwards calls as named records, and
+// mirrors what is not secret (expiry, usability) from every reply and event
+// so that the getters answer at once. It checks only what cannot cross (a
+// signal, values JSON cannot hold, a Request's URL): the module judges.
 import { KIND, OP, WORKER_NAME } from './protocol.js';
 
 /** The codes of AuthError, in the order of the Go list (wasm/client/errors.go). */
@@ -46,9 +41,8 @@ export function isAuthError(e) {
 
 const invalid = (message, cause) => new AuthError(`gqlauth: ${message}`, { code: 'INVALID_ARGUMENT', cause });
 
-// Built-ins taken when this file is evaluated: a script that replaces them
-// later sees nothing that passes through them (the password, on its way to
-// the worker), and cannot reach gqlauth's Worker or port through a setter.
+// Built-ins taken as this file loads: a script that replaces them later sees
+// nothing that passes through (the password), nor gqlauth's Worker or port.
 const apply = Reflect.apply;
 const { parse, stringify } = JSON;
 const { defineProperty, getOwnPropertyDescriptor: ownProperty } = Object;
@@ -74,21 +68,14 @@ const now = () => performance.now();
 const listen = (target, type, fn, options) => apply(addListener, target, [type, fn, options]);
 const unlisten = (target, type, fn) => apply(removeListener, target, [type, fn]);
 
-// In a page, the module runs in a worker; anywhere else (a worker, Node) the
-// caller's realm is already isolated from pages, and it runs in-process.
 const IN_PAGE = typeof Window === 'function' && globalThis instanceof Window;
 
-// This realm's tab, with share: 'tabs': the name of the Web Lock that tells
-// the SharedWorker it lives; a new one is drawn if another script takes it.
+// This tab's Web Lock name, which tells the SharedWorker it lives (redrawn if
+// another script takes the lock); one connection per kind, promised and made.
 let TAB = randomTab();
-
-// One connection (one worker, one module instance) serves every client of
-// this realm, and one more, to the SharedWorker, every shared one: promises
-// of {conn}, and the connections once made.
 const connections = { __proto__: null, dedicated: null, shared: null };
 const live = { __proto__: null, dedicated: null, shared: null };
 
-/** The options that go to the module, which checks them. */
 const CLIENT_OPTIONS = ['endpoint', 'expiryLeewaySeconds', 'timeoutMs', 'allowInsecureHTTP', 'credentials', 'maxResponseBytes'];
 
 /**
@@ -118,8 +105,7 @@ export async function createClient(options) {
   return new Client(conn, value.client, state, sharing, record.endpoint);
 }
 
-// Reads obj[name] from an object the app passed in; a throwing getter or a
-// Proxy becomes INVALID_ARGUMENT.
+// obj[name], read once; a getter or Proxy that throws is INVALID_ARGUMENT.
 function option(obj, name, what = 'options') {
   try {
     return obj[name];
@@ -128,8 +114,7 @@ function option(obj, name, what = 'options') {
   }
 }
 
-// A copy of an object or list option, own members only, without a
-// prototype (no getter of Object.prototype runs over it, nor a toJSON).
+// A copy of an object option, own members only, without a prototype.
 function copy(v, what) {
   if (v === null || typeof v !== 'object') return v;
   const out = Array.isArray(v) ? [] : { __proto__: null };
@@ -139,11 +124,9 @@ function copy(v, what) {
   return out;
 }
 
-// JSON text of a record, for the module; values JSON cannot hold (a
-// BigInt, a cycle) are INVALID_ARGUMENT. A member of a record (or of an
-// option gqlauth copied) that JSON would change or drop (a function, a
-// Symbol, NaN, a String object) goes as a list the module refuses, naming
-// the member, rather than as something else.
+// A record as JSON text for the module. A member of a record (or a copied
+// option) that JSON would change or drop (a function, a Symbol, NaN, a String
+// object) goes as a list, which the module refuses naming the member.
 function json(v, what) {
   try {
     return apply(stringify, JSON, [v, faithful]);
@@ -160,8 +143,7 @@ function faithful(key, v) {
   return changed ? [`not JSON: ${type}`] : v;
 }
 
-// An absolute URL for a location option, or undefined: a URL, or a string
-// relative to the page (or, where there is none, to this file).
+// A location option as an absolute URL: relative to the page, or this file.
 function location(v, what) {
   if (v === undefined) return undefined;
   if (v instanceof URLClass) return apply(hrefOf, v, []);
@@ -169,12 +151,9 @@ function location(v, what) {
   throw invalid(`${what} must be a string or a URL`);
 }
 
-// The worker and the module that get the password are named with the
-// globals the bundler patterns are written with (new Worker(new URL(...)),
-// and Worker turns the URL into a string with its toString). So, just
-// before they are used, these throw unless those are still the built-ins
-// taken when this file was evaluated, as plain values (a getter could give
-// a check the real one and the next read another).
+// The worker that gets the password is named with the globals the bundler
+// pattern is written with (new Worker(new URL(...))): just before use, these
+// must still be the built-ins taken at load, as plain values (not getters).
 function checkUntouched(name, builtin, on = globalThis) {
   const d = apply(ownProperty, Object, [on, name]);
   const untouched = builtin === undefined ? d === undefined
@@ -191,10 +170,9 @@ function checkURLs() {
   for (const on of [URLClass.prototype, Object.prototype]) checkUntouched(Symbol.toPrimitive, undefined, on);
 }
 
-// Starts the worker side and resolves to {conn}, in a record without a
-// prototype (a then that a script put on Object.prototype is not asked for
-// it). A worker runs the module its own URL names (?wasm=), never one a
-// message names.
+// Starts the worker side; resolves to {conn} in a record without a prototype
+// (no then of Object.prototype is asked for it). The module is the one the
+// worker's own URL names (?wasm=), never one a message names.
 async function connect(kind, workerURL, wasmURL) {
   if (!IN_PAGE) {
     const { serve } = await import('./gqlauth.worker.js');
@@ -231,10 +209,9 @@ async function connect(kind, workerURL, wasmURL) {
   return { __proto__: null, conn };
 }
 
-// Holds, for as long as this realm lives, the Web Lock named after its tab:
-// the SharedWorker asks for the same lock, and is granted it when the tab is
-// gone. Should another script take it ({steal: true}), the tab lets go of
-// the shared session too, and the next createClient attaches under a new one.
+// Holds this tab's Web Lock for its life; the SharedWorker gets it when the
+// tab is gone. Should another script take it ({steal: true}), the tab lets go
+// of the shared session too; the next createClient attaches under a new one.
 let tabLock = null;
 function holdTabLock() {
   if (typeof requestLock !== 'function') return Promise.resolve();
@@ -285,19 +262,17 @@ class Connection {
     if (!IN_PAGE) port.unref?.(); // Node: an idle client does not keep the process alive
   }
 
-  /**
-   * Sends a request (moving transfer) and resolves with {value, body,
-   * state}, in a record without a prototype; signal aborts it. With
-   * stream, the reply is a head and the body follows into a ReadableStream.
-   */
+  // Sends msg (moving transfer); resolves with {value, body, state, stream}
+  // without a prototype; signal aborts it. With stream, the reply is a head
+  // and the body follows into a ReadableStream.
   request(msg, signal, transfer = [], stream = false) {
     if (this.#broken !== null) return Promise.reject(this.#broken());
     if (signal?.aborted) return Promise.reject(new AuthError('gqlauth: the request was aborted by its signal', { code: 'ABORTED' }));
     const id = ++this.#next;
     msg.id = id;
     return new Promise((resolve, reject) => {
-      // Before its reply, an abort comes back as the reply (ABORTED); once
-      // a streamed body has begun, the body fails with the signal's reason.
+      // Before the reply, an abort comes back as the reply (ABORTED); after
+      // it, a streamed body fails with the signal's reason.
       const onAbort = () => {
         if (p.headed) {
           p.body.fail(signal.reason);
@@ -374,7 +349,7 @@ class Connection {
         else p.reject(authError(msg.error, msg.body));
         return;
       case KIND.chunk:
-        p?.body?.controller.enqueue(new Uint8Array(msg.bytes.buffer ?? msg.bytes));
+        p?.body?.controller.enqueue(msg.bytes instanceof Uint8Array ? msg.bytes : new Uint8Array(msg.bytes));
         return;
       case KIND.end:
         if (!p?.body) return;
@@ -385,8 +360,7 @@ class Connection {
   }
 
   // The worker is gone, or let this page go (cause 'remote'): every call
-  // under way fails, every client hears a logout, and the next createClient
-  // starts a new connection.
+  // fails, every client hears a logout; the next createClient reconnects.
   lost(reason, cause = 'local') {
     if (this.#broken !== null) return;
     this.#broken = () => new AuthError(reason, { code: cause === 'remote' ? 'NOT_AUTHENTICATED' : 'INTERNAL' });
@@ -403,8 +377,7 @@ class Connection {
   }
 }
 
-// The AuthError of an error record; graphQLErrors come from the body the
-// module said holds them.
+// An error record's AuthError; graphQLErrors from the body that holds them.
 function authError(e, body) {
   let graphQLErrors;
   if (body !== undefined) {
@@ -424,8 +397,8 @@ class Client {
   #listeners = new Set();
   #closed = false;
   #logouts = 0; // logout() calls the worker has not answered yet
-  // The mirror: the held token's exp (ms since the epoch, or null), and when
-  // on this realm's clock it passes and the token stops being usable.
+  // The mirror: exp (ms since the epoch, or null); on this realm's clock, when
+  // it passes and when the token stops being usable.
   #expiresAt = null;
   #deadline = 0;
   #usableUntil = 0;
@@ -457,8 +430,7 @@ class Client {
     this.#usableUntil = at + (Number(state.usableFor) || 0);
   }
 
-  // An event from the worker: update the mirror, then tell the listeners,
-  // in a microtask.
+  // An event: update the mirror, then tell the listeners in a microtask.
   #receive({ reason, cause, state }) {
     if (this.#closed && this.#listeners.size === 0) return;
     this.#mirror(state);
@@ -473,8 +445,7 @@ class Client {
     });
   }
 
-  // Sends a request of this client (of none once it is closed: the module
-  // says so); its reply's state updates the mirror.
+  // A request of this client (of none once closed: the module says so).
   async #request(msg, signal, transfer, stream) {
     msg.client = this.#closed ? 0 : this.#handle;
     const reply = await this.#conn.request(msg, signal, transfer, stream);
@@ -502,12 +473,7 @@ class Client {
     return thenless(result);
   }
 
-  /**
-   * fetch for GraphQL client libraries: called as fetch is, detached too,
-   * it sends the request to the endpoint from the worker, with the token,
-   * and resolves with a Response whose body streams in as it arrives and
-   * which has no header that holds a token.
-   */
+  /** fetch for GraphQL libraries: to the endpoint, from the worker, with the token. */
   fetch = (input, init) => this.#fetch(input, init);
 
   async #fetch(input, init) {
@@ -589,12 +555,8 @@ class Client {
   get [Symbol.toStringTag]() { return 'GqlauthClient'; }
 }
 
-/**
- * The Response client.fetch resolves with. Its body readers fail with the
- * AuthError that ended the body (TIMEOUT, BAD_RESPONSE, ...), where a plain
- * Response built on an errored stream gives a bare TypeError in some
- * browsers; a reader of its body stream gets that error in every browser.
- */
+// client.fetch's Response: its body readers fail with the AuthError that
+// ended the body, where some browsers give a plain Response a bare TypeError.
 const PassedResponse = ResponseClass && class PassedResponse extends ResponseClass {
   #failure;
 
@@ -624,9 +586,7 @@ const PassedResponse = ResponseClass && class PassedResponse extends ResponseCla
   text() { return this.#read(() => super.text()); }
 };
 
-// Gives o an own then, not enumerated: a promise resolved with o asks no
-// then of Object.prototype, where a script may have put one to see or
-// replace what gqlauth resolves with.
+// An own then, not enumerated: resolving with o asks none of Object.prototype.
 function thenless(o) {
   defineProperty(o, 'then', { value: undefined });
   return o;
@@ -641,9 +601,8 @@ function bodyOf(body) {
   }
 }
 
-// The signal of a call's options: it cannot cross to the worker, so it is
-// read here; instanceof alone accepts Object.create(AbortSignal.prototype),
-// whose aborted getter throws.
+// A call's signal, which cannot cross to the worker (instanceof alone would
+// take Object.create(AbortSignal.prototype), whose getters throw).
 function signalOf(opts) {
   if (opts !== undefined && opts !== null && typeof opts !== 'object') throw invalid('options must be an object');
   const signal = opts == null ? undefined : option(opts, 'signal');
@@ -663,7 +622,6 @@ function describe(e) {
   }
 }
 
-// logout() and close() return nothing; should the worker fail them, say so.
 function reportFailure(what) {
   return (e) => console.error(`gqlauth: ${what}() failed in the worker:`, e);
 }

@@ -251,8 +251,11 @@ describe(`one session for every tab [${BROWSER}]`, { timeout: 180000 }, () => {
     assert.equal(r.idle.isAuthenticated, false, 'the session without keep-alive expired');
     assert.deepEqual(r.idle.events.map((e) => [e.reason, e.cause]), [['login', 'local'], ['expired', 'expiry']]);
     assert.equal(r.idleQuery.error?.code, 'TOKEN_EXPIRED');
-    const log = await short.tokens();
-    assert.equal(log.received.filter((x) => x.op === 'KeepAlive').length, keepAlives.length, 'each keep-alive is one request');
+    // Each keep-alive is one request; the last may still be on its way at
+    // the instant the page's events were read.
+    const sent = (await short.tokens()).received.filter((x) => x.op === 'KeepAlive').length;
+    assert.ok(sent === keepAlives.length || sent === keepAlives.length + 1,
+      `${sent} keep-alive requests for ${keepAlives.length} keep-alive rotations`);
   });
 
   it('without SharedWorker, each tab has its own session and a logout reaches the others through a BroadcastChannel', async () => {
