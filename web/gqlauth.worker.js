@@ -33,6 +33,7 @@ export const MAX_CLIENTS_PER_PORT = 16;
 export const MAX_CLIENTS = 256;
 const MAX_RECORD = 32 << 20; // seam.MaxRecord
 const CHUNK = 64 << 10;
+const EVENT_WAIT_MS = 5; // how long events alone wait for an answer to ride with
 const FAILURE = { network: 1, timeout: 2, aborted: 3, tooLarge: 4 }; // seam.Failure
 const CAUSE = { expiry: 0, keepAlive: -1, remote: -2 }; // client.Cause
 const REFUSED = { tooLong: 0, notBytes: 1 }; // seam.Refusal
@@ -58,6 +59,8 @@ class Port {
   #port;
   #outbox = [];
   #transfer = [];
+  #urgent = false; // the outbox holds more than events and warnings
+  #later = null; // the timer that sends events and warnings alone
   id = ++lastPort; // the cause its calls give the module
   tab = null;
   clients = new Set();
@@ -72,10 +75,20 @@ class Port {
   post(message, transfer) {
     this.#outbox.push(message);
     if (transfer) this.#transfer.push(transfer);
+    if (message.kind !== KIND.event && message.kind !== KIND.warning) this.#urgent = true;
   }
 
+  // Sends what is waiting as one message. Events and warnings alone wait a
+  // few milliseconds: a query's rotation then rides with its answer.
   flush() {
     if (this.#outbox.length === 0) return;
+    if (!this.#urgent) {
+      this.#later ??= setTimeout(() => { this.#urgent = true; this.flush(); }, EVENT_WAIT_MS);
+      return;
+    }
+    clearTimeout(this.#later);
+    this.#later = null;
+    this.#urgent = false;
     const batch = this.#outbox.length === 1 ? this.#outbox[0] : this.#outbox;
     const transfer = this.#transfer;
     this.#outbox = [];

@@ -84,6 +84,9 @@ type Module struct {
 	keepAlives uint32
 	// Options applied to every client (tests: a clock).
 	opts []client.Option
+	// clock is the clients' clock: the time the export began, read once
+	// (each read of Go's clock is two imports).
+	clock exportClock
 
 	out     output
 	request []byte // the last request record, reused
@@ -102,13 +105,27 @@ const FirstKeepAlive = 1 << 31
 
 // New returns a Module that fetches with fetch; opts apply to every client.
 func New(fetch Fetcher, opts ...client.Option) *Module {
-	return &Module{fetch: fetch, calls: map[uint32]*call{}, keepAlives: FirstKeepAlive, opts: opts}
+	m := &Module{fetch: fetch, calls: map[uint32]*call{}, keepAlives: FirstKeepAlive}
+	m.opts = append([]client.Option{client.WithClock(&m.clock)}, opts...)
+	return m
+}
+
+// exportClock tells the time an export began: everything one export decides
+// happens at one instant, and the clock is read once per export.
+type exportClock struct{ at time.Time }
+
+func (c *exportClock) Now() time.Time { return c.at }
+
+// begin starts an export: a fresh output record, and the time.
+func (m *Module) begin() {
+	m.out.reset()
+	m.clock.at = time.Now()
 }
 
 // Open makes a client from the options record rec and answers call with
 // its handle.
 func (m *Module) Open(id uint32, rec []byte) []byte {
-	m.out.reset()
+	m.begin()
 	h, err := m.open(id, rec)
 	if err != nil {
 		m.out.fail(id, err, m.state(0))
@@ -150,14 +167,14 @@ func (m *Module) open(id uint32, rec []byte) (int, error) {
 		return 0, err
 	}
 	handle = m.clients.Add(c)
-	m.out.touch(handle)
+	m.out.touch(handle) // its first wake: none
 	return handle, nil
 }
 
 // Login begins a login of client with the credentials record rec, which
 // holds the password: rec is zeroed before Login returns.
 func (m *Module) Login(id uint32, h int, cause client.Cause, rec []byte) []byte {
-	m.out.reset()
+	m.begin()
 	defer clear(rec)
 	m.start(id, h, func(c *client.Client) (*client.Exchange, error) {
 		o, err := object(rec, "login's credentials")
@@ -184,7 +201,7 @@ func (m *Module) Login(id uint32, h int, cause client.Cause, rec []byte) []byte 
 
 // FetchWithAuth begins a query of client, whose answer is collected.
 func (m *Module) FetchWithAuth(id uint32, h int, cause client.Cause, rec []byte) []byte {
-	m.out.reset()
+	m.begin()
 	m.start(id, h, func(c *client.Client) (*client.Exchange, error) {
 		o, err := object(rec, "fetchWithAuth's arguments")
 		if err != nil {
@@ -211,7 +228,7 @@ func (m *Module) FetchWithAuth(id uint32, h int, cause client.Cause, rec []byte)
 
 // Fetch begins the app's own request of client, whose answer is passed on.
 func (m *Module) Fetch(id uint32, h int, cause client.Cause, rec, body []byte) []byte {
-	m.out.reset()
+	m.begin()
 	m.start(id, h, func(c *client.Client) (*client.Exchange, error) {
 		o, err := object(rec, "the request")
 		if err != nil {
@@ -243,7 +260,6 @@ func (m *Module) start(id uint32, h int, begin func(*client.Client) (*client.Exc
 		m.out.fail(id, closed(h), m.state(0))
 		return
 	}
-	m.out.touch(h)
 	if _, busy := m.calls[id]; busy {
 		m.out.fail(id, invalid("call "+strconv.FormatUint(uint64(id), 10)+" is under way already"), m.state(h))
 		return
@@ -269,12 +285,11 @@ func (m *Module) send(id uint32, x *client.Exchange) {
 
 // Head takes the head of the answer to call id, the record rec.
 func (m *Module) Head(id uint32, rec []byte) []byte {
-	m.out.reset()
+	m.begin()
 	cl, ok := m.calls[id]
 	if !ok {
 		return m.done() // the call ended meanwhile (close, abort)
 	}
-	m.out.touch(cl.client)
 	h, err := decodeHead(rec)
 	if err != nil {
 		m.end(id, cl, cl.x.End(fault.Wrap(client.ErrNetwork, "the answer's head", err)))
@@ -298,12 +313,11 @@ func (m *Module) Chunk(id uint32, p []byte) {
 // End takes the end of the answer to call id, or why it did not come
 // whole, with detail (a few words from fetch).
 func (m *Module) End(id uint32, failure Failure, detail string) []byte {
-	m.out.reset()
+	m.begin()
 	cl, ok := m.calls[id]
 	if !ok {
 		return m.done()
 	}
-	m.out.touch(cl.client)
 	var problem error
 	switch failure {
 	case Complete:
@@ -344,13 +358,12 @@ func (m *Module) end(id uint32, cl *call, o client.Outcome) {
 
 // Logout drops the token of client h.
 func (m *Module) Logout(id uint32, h int, cause client.Cause) []byte {
-	m.out.reset()
+	m.begin()
 	c, ok := m.clients.Get(h)
 	if !ok {
 		m.out.fail(id, closed(h), m.state(0))
 		return m.done()
 	}
-	m.out.touch(h)
 	c.Logout(cause)
 	m.out.reply(id, 0, false, m.state(h))
 	return m.done()
@@ -359,13 +372,12 @@ func (m *Module) Logout(id uint32, h int, cause client.Cause) []byte {
 // Close logs client h out, ends its calls (each answered ErrClosed, its
 // request stopped) and forgets it; closing twice is a no-op.
 func (m *Module) Close(id uint32, h int, cause client.Cause) []byte {
-	m.out.reset()
+	m.begin()
 	c, ok := m.clients.Remove(h)
 	if !ok {
 		m.out.fail(id, closed(h), m.state(0))
 		return m.done()
 	}
-	m.out.touch(h)
 	c.Close(cause)
 	for callID, cl := range m.calls {
 		if cl.client != h {
@@ -383,7 +395,7 @@ func (m *Module) Close(id uint32, h int, cause client.Cause) []byte {
 
 // Tick does what is due for client h (see client.Client.Tick).
 func (m *Module) Tick(h int) []byte {
-	m.out.reset()
+	m.begin()
 	c, ok := m.clients.Get(h)
 	if !ok {
 		return m.done()
@@ -406,8 +418,11 @@ type State struct {
 	Authenticated bool
 }
 
-// State returns client h's State.
-func (m *Module) State(h int) State { return m.state(h) }
+// State returns client h's State now (outside an export: it reads the clock).
+func (m *Module) State(h int) State {
+	m.clock.at = time.Now()
+	return m.state(h)
+}
 
 func (m *Module) state(h int) State {
 	c, ok := m.clients.Get(h)
@@ -442,7 +457,7 @@ const (
 // Refuse answers call id with why its record could not be taken: the
 // worker wrote nothing into Go memory for it.
 func (m *Module) Refuse(id uint32, why Refusal) []byte {
-	m.out.reset()
+	m.begin()
 	if why == NotBytes {
 		m.out.fail(id, invalid("the body must be a Uint8Array"), m.state(0))
 	} else {
@@ -451,15 +466,17 @@ func (m *Module) Refuse(id uint32, why Refusal) []byte {
 	return m.done()
 }
 
-// done ends an export: it adds, for every client the export touched, when
-// to Tick it, and returns the output record.
+// done ends an export: it adds, for every client whose token changed (and
+// one opened or ticked), when to Tick it, and returns the output record.
 func (m *Module) done() []byte {
 	m.wakes()
 	return m.out.bytes()
 }
 
-// event records e of client h for the worker.
+// event records e of client h for the worker: the token changed, and with
+// it when to Tick the client.
 func (m *Module) event(h int, e client.Event) {
+	m.out.touch(h)
 	m.out.event(h, e, m.state(h))
 }
 
@@ -493,7 +510,7 @@ var errPanic = errors.New("gqlauth: internal error, please report it (the module
 // Panicked answers call id after its export panicked with r: it fails with
 // INTERNAL, and its exchange, if it had begun, ends and its request stops.
 func (m *Module) Panicked(id uint32, r any) []byte {
-	m.out.reset()
+	m.begin()
 	var why string
 	switch v := r.(type) {
 	case string:

@@ -115,6 +115,7 @@ func answer(t *testing.T, m *Module, call uint32, status int, tok, body string) 
 	end := decode(t, m.End(call, Complete, ""))
 	end.Heads = append(headOut.Heads, end.Heads...)
 	end.Events = append(headOut.Events, end.Events...)
+	end.Wakes = append(headOut.Wakes, end.Wakes...)
 	return end
 }
 
@@ -354,4 +355,21 @@ func FuzzRecordsNeverPanic(f *testing.F) {
 		m.Chunk(6, rec)
 		decode(t, m.End(6, Complete, string(rec)))
 	})
+}
+
+// Without a clock option the clients read the module's: the time each
+// export began, and State reads it afresh.
+func TestTheModulesClock(t *testing.T) {
+	w := &worker{t: t, clock: &clock{now: time.Now()}}
+	m := New(w.fetch, client.WithLeeway(0))
+	h := open(t, m, `{"endpoint":"https://api.example.com/graphql"}`)
+	login(t, m, w, h)
+	first := m.State(h)
+	if !first.Authenticated || first.ExpiresIn <= 59*time.Minute || first.ExpiresIn > time.Hour {
+		t.Fatalf("State after login = %+v", first)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if later := m.State(h); first.ExpiresIn-later.ExpiresIn < 20*time.Millisecond {
+		t.Errorf("State 20ms later says %v left, first %v: the clock did not move", later.ExpiresIn, first.ExpiresIn)
+	}
 }
