@@ -1,11 +1,12 @@
 // Where the time goes: Chromium CPU profiles of the page's main thread and
-// of gqlauth's worker (where Go's wasm runs, with the worker's JS) while the
-// bench page sends requests through gqlauth and, for comparison, through
-// the plain-JS client. The page loads build/bench/www/gqlauth-syms.wasm,
+// of the client's worker while the bench page sends requests through
+// gqlauth (its worker runs Go's wasm and the worker's JS) and, for
+// comparison, through the plain-JS client in the page and in its own worker
+// (plain-worker.js). The page loads build/bench/www/gqlauth-syms.wasm,
 // the module with its name section, so wasm frames carry Go function names.
 //
 // Run as `node web/test/bench/run.mjs --profile`. Prints, per scenario, the
-// main thread's busy time per request and the largest self and inclusive
+// busy time per request of each thread and the largest self and inclusive
 // times by function, by Go package and by script; writes the raw profiles
 // to build/bench/profiles/*.cpuprofile (open them in DevTools' Performance
 // panel).
@@ -33,7 +34,8 @@ function analyse(profile, packageOf) {
   const label = (n) => {
     const f = n.callFrame;
     if (SPECIAL.has(f.functionName)) return { fn: f.functionName, group: f.functionName };
-    if (f.url.startsWith('wasm://') || f.url.endsWith('.wasm')) {
+    // (gqlauth.worker.js?wasm=/gqlauth-syms.wasm is JavaScript: its path decides.)
+    if (f.url.startsWith('wasm://') || (f.url && new URL(f.url).pathname.endsWith('.wasm'))) {
       const name = f.functionName.replace(/^\$/, '');
       return { fn: `wasm ${name}`, group: `go ${packageOf(name)}` };
     }
@@ -70,16 +72,16 @@ function analyse(profile, packageOf) {
 
 function print(name, which, per, a) {
   const f = (ms) => `${ms.toFixed(1).padStart(8)} ms ${((ms / per) * 1000).toFixed(0).padStart(7)} us/req`;
-  const out = [`\n== ${name} / ${which}: ${per} requests, wall ${a.total.toFixed(0)} ms, main thread busy ${a.busy.toFixed(0)} ms (${((a.busy / per) * 1000).toFixed(0)} us/request)`];
+  const out = [`\n== ${name} / ${which}: ${per} requests, wall ${a.total.toFixed(0)} ms, thread busy ${a.busy.toFixed(0)} ms (${((a.busy / per) * 1000).toFixed(0)} us/request)`];
   out.push('-- self time by group');
   for (const [k, v] of a.group) out.push(`${f(v)}  ${k}`);
-  if (which === 'gqlauth') {
+  if (which.startsWith('gqlauth')) {
     out.push('-- inclusive time by group');
     for (const [k, v] of a.groupInclusive) out.push(`${f(v)}  ${k}`);
   }
   out.push('-- self time by function');
   for (const [k, v] of a.self.slice(0, 25)) out.push(`${f(v)}  ${k}`);
-  if (which === 'gqlauth') {
+  if (which.startsWith('gqlauth')) {
     out.push('-- inclusive time by function');
     for (const [k, v] of a.inclusive) out.push(`${f(v)}  ${k}`);
   }
@@ -98,15 +100,26 @@ export async function profile() {
     const p = await freshPage(browser, `${server.base}/bench.html?wasm=/gqlauth-syms.wasm`, () => window.benchLoaded === true);
     const { page } = p;
     await page.evaluate(() => window.bench.setup());
-    const [worker] = page.workers();
-    if (!worker) throw new Error('gqlauth started no worker');
-    const threads = { page: await page.createCDPSession(), worker: worker.client };
-    for (const cdp of Object.values(threads)) {
+    const workerOf = (file) => {
+      const w = page.workers().find((x) => new URL(x.url()).pathname.endsWith(`/${file}`));
+      if (!w) throw new Error(`no worker ${file} in the bench page`);
+      return w.client;
+    };
+    // The threads each client runs on (the plain client in the page has
+    // none but the page's).
+    const pageThread = await page.createCDPSession();
+    const threadsOf = {
+      gqlauth: { page: pageThread, worker: workerOf('gqlauth.worker.js') },
+      plain: { page: pageThread },
+      plainWorker: { page: pageThread, worker: workerOf('plain-worker.js') },
+    };
+    for (const cdp of new Set(Object.values(threadsOf).flatMap((t) => Object.values(t)))) {
       await cdp.send('Profiler.enable');
       await cdp.send('Profiler.setSamplingInterval', { interval: 100 });
     }
     for (const s of SCENARIOS) {
-      for (const which of ['gqlauth', 'plain']) {
+      for (const which of ['gqlauth', 'plain', 'plainWorker']) {
+        const threads = threadsOf[which];
         // A short warm-up: the same call with at most 5 repetitions.
         const warmup = s.fn === 'concurrent' ? s.args : [...s.args.slice(0, -1), Math.min(s.args.at(-1), 5)];
         await page.evaluate((fn, w, a) => window.bench[fn](w, ...a), s.fn, which, warmup);
@@ -114,7 +127,6 @@ export async function profile() {
         await page.evaluate((fn, w, a) => window.bench[fn](w, ...a), s.fn, which, s.args);
         for (const [thread, cdp] of Object.entries(threads)) {
           const { profile: prof } = await cdp.send('Profiler.stop');
-          if (which === 'plain' && thread === 'worker') continue; // idle: the plain client has no worker
           writeFileSync(path.join(dir, `${s.name}-${which}-${thread}.cpuprofile`), JSON.stringify(prof));
           const text = print(s.name, `${which} (${thread} thread)`, s.per, analyse(prof, packageOf));
           process.stdout.write(`${text}\n`);

@@ -2,56 +2,53 @@
 // (run.mjs) calls window.bench.* and does the interleaving; everything here
 // times one batch of work with performance.now().
 import { createClient } from './gqlauth.js';
+import { PlainClient } from './plain-client.js';
 
 const endpoint = new URL('/graphql', location.href).href;
 // ?wasm=URL loads another build of the module (the profiler uses the one
 // with a name section); the default is gqlauth.wasm next to gqlauth.js.
-// ?worker=bench starts gqlauth with bench-worker.js, which reports memory.
+// ?worker=bench starts gqlauth with bench-worker.js, which reports memory;
+// ?worker=crossings with crossings-worker.js, which counts what crosses.
 const params = new URLSearchParams(location.search);
 const wasmURL = params.get('wasm') ?? undefined;
-const workerURL = params.get('worker') === 'bench' ? new URL('./bench-worker.js', import.meta.url) : undefined;
+const WORKERS = { bench: './bench-worker.js', crossings: './crossings-worker.js' };
+const workerURL = Object.hasOwn(WORKERS, params.get('worker')) ? new URL(WORKERS[params.get('worker')], import.meta.url) : undefined;
 const USERNAME = 'demo';
 const PASSWORD = 'demo-password';
-const LOGIN = `query Login($username: String, $password: String!) {
-  loginUser(username: $username, password: $password) { id }
-}`;
 
 /**
- * What an app writes without gqlauth: fetch with the bearer token, take the
- * rotated token from the response header, parse the JSON, notice an
- * Unauthorized answer. The same job fetchWithAuth does, in plain JS.
+ * The page's end of plain-worker.js: the plain client in a dedicated module
+ * worker. Each call posts {id, op, ...} and resolves with the parsed result
+ * the worker posts back.
  */
-export class PlainClient {
-  #endpoint;
-  #token = null;
+class PlainWorkerClient {
+  #worker;
+  #next = 0;
+  #pending = new Map();
 
-  constructor(url) { this.#endpoint = url; }
-
-  async #post(body, token) {
-    const headers = { 'Content-Type': 'application/json' };
-    if (token) headers.Authorization = `Bearer ${token}`;
-    const res = await fetch(this.#endpoint, { method: 'POST', headers, body: JSON.stringify(body) });
-    const rotated = res.headers.get('X-Authorization') ?? res.headers.get('Authorization');
-    if (rotated) this.#token = rotated.replace(/^Bearer\s+/i, '');
-    if (!res.ok) throw new Error(`HTTP ${res.status}`);
-    return res.json();
+  constructor(url) {
+    this.#worker = new Worker(url, { type: 'module' });
+    this.#worker.onmessage = ({ data: { id, ok, value, message } }) => {
+      const p = this.#pending.get(id);
+      this.#pending.delete(id);
+      if (ok) p.resolve(value);
+      else p.reject(new Error(message));
+    };
   }
 
-  async login(username, password) {
-    const r = await this.#post({ query: LOGIN, variables: { username, password } });
-    if (!r.data?.loginUser || !this.#token) throw new Error('plain login failed');
-    return r.data.loginUser;
+  #call(msg) {
+    const id = ++this.#next;
+    return new Promise((resolve, reject) => {
+      this.#pending.set(id, { resolve, reject });
+      this.#worker.postMessage({ id, ...msg });
+    });
   }
 
-  async fetchWithAuth(query, variables) {
-    if (!this.#token) throw new Error('not logged in');
-    const r = await this.#post(variables === undefined ? { query } : { query, variables }, this.#token);
-    if (r.errors?.some((e) => e.message === 'Unauthorized')) {
-      this.#token = null;
-      throw new Error('Unauthorized');
-    }
-    return r;
-  }
+  login(username, password) { return this.#call({ op: 'login', endpoint, username, password }); }
+
+  fetchWithAuth(query, variables) { return this.#call({ op: 'fetchWithAuth', query, variables }); }
+
+  close() { this.#worker.terminate(); }
 }
 
 const clients = {};
@@ -63,6 +60,8 @@ async function setup() {
   await clients.gqlauth.login({ username: USERNAME, password: PASSWORD });
   clients.plain = new PlainClient(endpoint);
   await clients.plain.login(USERNAME, PASSWORD);
+  clients.plainWorker = new PlainWorkerClient(new URL('./plain-worker.js', import.meta.url));
+  await clients.plainWorker.login(USERNAME, PASSWORD);
   return true;
 }
 
@@ -121,7 +120,7 @@ async function load(which, n, workers = 4) {
 /** The module's WebAssembly memory (from bench-worker.js), and the page's JS heap where the browser tells. */
 async function memory() {
   let wasmBytes = null;
-  if (workerURL) {
+  if (params.get('worker') === 'bench') {
     const channel = new BroadcastChannel('gqlauth-bench');
     wasmBytes = await new Promise((resolve) => {
       channel.onmessage = (e) => resolve(e.data.wasmBytes);
@@ -135,6 +134,23 @@ async function memory() {
   };
 }
 
+/**
+ * What crossed gqlauth's seam since the last reset (crossings-worker.js,
+ * answering on the BroadcastChannel "gqlauth-bench-crossings"): op is
+ * 'reset' or 'read'; read answers {imports, exports, received, posted}.
+ */
+async function crossings(op) {
+  const channel = new BroadcastChannel('gqlauth-bench-crossings');
+  try {
+    return await new Promise((resolve) => {
+      channel.onmessage = (e) => resolve(e.data);
+      channel.postMessage(op);
+    });
+  } finally {
+    channel.close();
+  }
+}
+
 /** Lets pending callbacks, timers and finalizers run. */
 const settle = (ms = 200) => new Promise((r) => setTimeout(r, ms));
 
@@ -143,5 +159,5 @@ function addClient(name, c) {
   clients[name] = c;
 }
 
-window.bench = { setup, addClient, sequential, concurrent, sized, load, memory, settle };
+window.bench = { setup, addClient, sequential, concurrent, sized, load, memory, crossings, settle };
 window.benchLoaded = true;

@@ -1,34 +1,26 @@
-// Loads floor.wasm the way gqlauth.js loads gqlauth.wasm: wasm_exec.js from
-// the same directory, fetch, streaming compilation when the type is
-// application/wasm, a private binding object, go.run, and a wait for the
-// module's ready call. Only the exports and the client are missing.
+// Starts floor.wasm the way gqlauth.worker.js starts gqlauth.wasm:
+// wasm_exec.js from the same directory, fetch, streaming compilation when
+// the type is application/wasm, Go's import object plus the gqlauth.fetch
+// binding (which the floor never calls), the same GOGC, and go.run. The
+// floor's main blocks in select{} as the module's does, so go.run hands
+// control back as soon as the Go runtime has started and main has blocked;
+// startFloor resolves then. Only the module's own code and the first
+// client are missing.
+import './wasm_exec.js';
 
 export async function startFloor(wasmURL = new URL('./floor.wasm', import.meta.url)) {
-  if (typeof globalThis.Go !== 'function') {
-    await import('./wasm_exec.js');
-  }
   const go = new globalThis.Go();
-  const binding = {};
-  const ready = new Promise((resolve) => { binding.ready = resolve; });
-  const key = `__gqlauth_${Math.random().toString(36).slice(2)}`;
-  go.argv = ['floor.wasm', key];
+  go.env = { GOGC: '25' };
+  go.importObject.gqlauth = { fetch: () => { throw new Error('floor: the floor program has no requests'); } };
   const { instance } = await instantiate(wasmURL, go.importObject);
-  globalThis.__gqlauthFloor = binding;
-  const exited = go.run(instance).then(() => { throw new Error('floor: the WebAssembly module exited'); });
-  try {
-    await Promise.race([ready, exited]);
-  } finally {
-    delete globalThis.__gqlauthFloor;
-  }
-  delete binding.ready;
-  return binding;
+  go.run(instance).then(() => { throw new Error('floor: the WebAssembly module exited'); });
+  return instance;
 }
 
 async function instantiate(url, imports) {
   const response = await fetch(url);
   if (!response.ok) throw new Error(`floor: could not load ${url}: HTTP ${response.status}`);
-  if (typeof WebAssembly.instantiateStreaming === 'function' &&
-      (response.headers.get('Content-Type') || '').split(';')[0].trim() === 'application/wasm') {
+  if ((response.headers.get('Content-Type') || '').split(';')[0].trim() === 'application/wasm') {
     return WebAssembly.instantiateStreaming(response, imports);
   }
   return WebAssembly.instantiate(await response.arrayBuffer(), imports);
