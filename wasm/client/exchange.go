@@ -85,8 +85,9 @@ type Exchange struct {
 	// The answer to the attempt under way.
 	head    Head
 	headed  bool
-	renewed bool // the head brought a new usable token: the answer was authenticated
-	held    bool // the app's answer waits for its end (see Head)
+	brought session.Token // the token in the head, if any
+	renewed bool          // the head brought a new usable token: the answer was authenticated
+	held    bool          // the app's answer waits for its end (see Head)
 	judge   graphql.Judge
 	ended   bool
 }
@@ -130,19 +131,21 @@ func (x *Exchange) Request() *Request {
 // token; if not (the token the request carried had been superseded, so a
 // refusal would be sent again), the head and the body wait for End.
 func (x *Exchange) Head(h Head) (head Head, passOn bool) {
-	x.head, x.headed, x.renewed, x.held = h, true, false, false
+	x.head, x.headed, x.brought, x.renewed, x.held = h, true, session.Token{}, false, false
 	x.judge = graphql.Judge{Codes: x.c.codes}
 	if x.kind == kindLogin {
 		x.judge.Field = "loginUser"
 		return Head{}, false
 	}
-	if tok, err := tokenFrom(h); err == nil {
+	tok, err := tokenFrom(h)
+	if err == nil {
+		x.brought = tok
 		x.renewed = x.c.sess.Renews(x.ticket, tok)
 	}
 	// Held or not is judged before the answer's own token is installed,
 	// which never makes its request stale.
 	x.held = x.kind == kindPass && x.sent == 1 && x.c.sess.Superseded(x.ticket)
-	x.c.rotateFrom(x, h)
+	x.c.rotateFrom(x, tok, err)
 	if x.kind != kindPass {
 		return Head{}, false
 	}
@@ -278,9 +281,9 @@ func (x *Exchange) finish(o Outcome) Outcome {
 	return o
 }
 
-// rotateFrom offers the token of the answer to x, if any, to the session.
-func (c *Client) rotateFrom(x *Exchange, h Head) {
-	tok, err := tokenFrom(h)
+// rotateFrom offers tok, read from the answer to x (or why it could not
+// be), to the session.
+func (c *Client) rotateFrom(x *Exchange, tok session.Token, err error) {
 	if err == session.ErrNoToken {
 		return
 	}
@@ -316,9 +319,8 @@ func tokenFrom(h Head) (session.Token, error) {
 // carried or the one the answer brought.
 func (x *Exchange) passHead() Head {
 	h := Head{Status: x.head.Status, StatusText: x.head.StatusText, All: make([][2]string, 0, len(x.head.All))}
-	brought, _ := tokenFrom(x.head)
 	for _, kv := range x.head.All {
-		if !isTokenHeader(kv[0]) && !holds(kv[1], x.ticket.Token.Raw) && !holds(kv[1], brought.Raw) {
+		if !isTokenHeader(kv[0]) && !holds(kv[1], x.ticket.Token.Raw) && !holds(kv[1], x.brought.Raw) {
 			h.All = append(h.All, kv)
 		}
 	}
