@@ -48,6 +48,7 @@ const FULL = {
   readyPhaseLoads: 8, // more of gqlauth and the floor in a worker, with phase marks (not in the ratio)
   // Small batches, many of them, alternating ABBA: the machine may be busy
   // with other work, and fine interleaving spreads that over both clients.
+  warmup: 1000,
   sequentialBatches: 40,
   sequentialBatch: 50, // 40 x 50 = 2000 queries per client
   concurrentRounds: 15,
@@ -67,6 +68,7 @@ const QUICK = {
   readyLoads: 4,
   readyWarmup: 1,
   readyPhaseLoads: 2,
+  warmup: 100,
   sequentialBatches: 4,
   concurrentRounds: 3,
   scaling: FULL.scaling.map((s) => ({ ...s, rounds: 2 })),
@@ -320,7 +322,10 @@ async function measureThroughput(browser, base, counts) {
     const call = (fn, ...args) => page.evaluate((f, a) => window.bench[f](...a), fn, args);
 
     log('  sequential');
-    await interleaved(1, (w) => call('sequential', w, 50)); // warm-up
+    // Warm-up, long enough for the engines to finish optimizing the module
+    // (V8 tiers hot wasm functions up as they run): 50 queries left
+    // gqlauth's first batches 0.3-0.5 ms slower than its later ones.
+    await interleaved(1, (w) => call('sequential', w, counts.warmup));
     const sequential = await interleaved(counts.sequentialBatches, (w) => call('sequential', w, counts.sequentialBatch));
 
     log('  concurrent');
