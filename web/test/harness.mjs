@@ -54,7 +54,7 @@ function assertBuilt() {
   }
 }
 
-/** Every server started by this process, so that a crash still cleans up. */
+/** Every child started by this process, so that a crash still cleans up. */
 const running = new Set();
 process.on('exit', () => {
   for (const s of running) {
@@ -85,13 +85,17 @@ export async function startServer(o = {}) {
     flags.push('-static', o.staticDirs.map((d) => path.resolve(ROOT, d)).join(','));
   }
   if (o.testHooks !== false) flags.push('-test-hooks');
-  const { child, base, stderr } = await spawnServer(['-addr', '127.0.0.1:0', ...flags]);
+  const { child, base, stderr } = await spawnListening(SERVER_BIN, ['-addr', '127.0.0.1:0', ...flags], { timeoutMs: 15000 });
   return new ApiServer(child, base, stderr, flags);
 }
 
-/** Runs the server binary with args and waits for its listening line. */
-async function spawnServer(args) {
-  const child = spawn(SERVER_BIN, args, { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+/**
+ * Runs command with args and waits for its line `… listening on
+ * http://127.0.0.1:PORT`: {child, base, stderr()}. The child is killed when
+ * this process exits, or by stopChild.
+ */
+export async function spawnListening(command, args, { env, label = path.basename(command), timeoutMs = 30000 } = {}) {
+  const child = spawn(command, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
   running.add(child);
   let err = '';
   const stderr = () => err;
@@ -101,18 +105,18 @@ async function spawnServer(args) {
 
   const base = await new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => fail(new Error('server did not print its listening line within 15s')), 15000);
+    const timer = setTimeout(() => fail(new Error(`no listening line within ${timeoutMs / 1000} s`)), timeoutMs);
     function fail(e) {
       clearTimeout(timer);
       child.kill('SIGKILL');
       running.delete(child);
-      reject(new Error(`${e.message}\nargs: ${args.join(' ')}\nstderr: ${err}`));
+      reject(new Error(`${label}: ${e.message}\nargs: ${args.join(' ')}\nstderr: ${err}`));
     }
     child.on('error', fail);
-    child.on('exit', (code, sig) => fail(new Error(`server exited early (code ${code}, signal ${sig})`)));
+    child.on('exit', (code, sig) => fail(new Error(`exited early (code ${code}, signal ${sig})`)));
     child.stdout.on('data', (d) => {
       out += d;
-      const m = /gqlauth-server listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
+      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
       if (m) {
         clearTimeout(timer);
         child.removeAllListeners('exit');
@@ -123,6 +127,18 @@ async function spawnServer(args) {
   });
   child.stdout.resume();
   return { child, base, stderr };
+}
+
+/** Stops a child of spawnListening: SIGTERM, then SIGKILL after 3 s. */
+export async function stopChild(child) {
+  if (child.exitCode === null && child.signalCode === null) {
+    const gone = new Promise((r) => child.once('exit', r));
+    child.kill('SIGTERM');
+    const t = setTimeout(() => child.kill('SIGKILL'), 3000);
+    await gone;
+    clearTimeout(t);
+  }
+  running.delete(child);
 }
 
 export class ApiServer {
@@ -191,7 +207,7 @@ export class ApiServer {
    */
   async restart() {
     await this.stop();
-    const { child, base, stderr } = await spawnServer(['-addr', `127.0.0.1:${this.port}`, ...this.flags]);
+    const { child, base, stderr } = await spawnListening(SERVER_BIN, ['-addr', `127.0.0.1:${this.port}`, ...this.flags], { timeoutMs: 15000 });
     this.child = child;
     this.stderr = stderr;
     if (base !== this.base) throw new Error(`restarted on ${base}, not ${this.base}`);
@@ -204,15 +220,7 @@ export class ApiServer {
     return u.href;
   }
 
-  async stop() {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) { running.delete(this.child); return; }
-    const gone = new Promise((r) => this.child.once('exit', r));
-    this.child.kill('SIGTERM');
-    const t = setTimeout(() => this.child.kill('SIGKILL'), 3000);
-    await gone;
-    clearTimeout(t);
-    running.delete(this.child);
-  }
+  stop() { return stopChild(this.child); }
 }
 
 /** JWT exp/iat (unix seconds, fractional) -> epoch milliseconds. */

@@ -3,7 +3,7 @@
 // those projects (tsc, Vite: this directory's locked devDependencies) and
 // headless browsers by name.
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -107,6 +107,15 @@ export async function consumerProject(fixtures) {
 }
 
 /** Runs the locked TypeScript compiler with args in dir. */
+/** Links the named packages of this directory's locked node_modules into project. */
+export function linkTools(project, names) {
+  for (const name of names) {
+    const link = path.join(project.dir, 'node_modules', name);
+    mkdirSync(path.dirname(link), { recursive: true });
+    symlinkSync(path.join(TOOLS, name), link, 'dir');
+  }
+}
+
 export function tsc(dir, args) {
   return sh(process.execPath, [path.join(TOOLS, 'typescript', 'bin', 'tsc'), ...args], { cwd: dir });
 }

@@ -11,10 +11,9 @@
 // urql also run from the Vite dev server.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { leaksIn, startServer, tokenSecrets } from '../harness.mjs';
-import { TOOLS, consumerProject, ensureTools, launch, watch } from './consumer.mjs';
+import { consumerProject, ensureTools, launch, linkTools, watch } from './consumer.mjs';
 
 /** The pages of fixtures/libraries, and the error class each library reports a refusal with. */
 const LIBRARIES = {
@@ -36,11 +35,7 @@ describe('GraphQL client libraries over client.fetch', { timeout: 600000 }, () =
     await ensureTools();
     vite = await import('vite');
     project = await consumerProject('libraries');
-    for (const name of PACKAGES) {
-      const link = path.join(project.dir, 'node_modules', name);
-      mkdirSync(path.dirname(link), { recursive: true });
-      symlinkSync(path.join(TOOLS, name), link, 'dir');
-    }
+    linkTools(project, PACKAGES);
     outDir = path.join(project.dir, 'dist');
     const logger = vite.createLogger('warn');
     await vite.build({

@@ -10,11 +10,10 @@
 // holds a token.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, symlinkSync } from 'node:fs';
 import path from 'node:path';
 import { leaksIn, startServer, tokenSecrets } from '../harness.mjs';
 import { startTestServer } from '../servers/start.mjs';
-import { TOOLS, consumerProject, ensureTools, launch, watch } from './consumer.mjs';
+import { consumerProject, ensureTools, launch, linkTools, watch } from './consumer.mjs';
 
 /** Each library page, the server it talks to, the methods its requests use, and its error class for a refusal. */
 const PAIRS = [
@@ -33,11 +32,7 @@ describe('Apollo Client on Apollo Server, urql on GraphQL Yoga, over client.fetc
     await ensureTools();
     const vite = await import('vite');
     project = await consumerProject('libraries');
-    for (const name of PACKAGES) {
-      const link = path.join(project.dir, 'node_modules', name);
-      mkdirSync(path.dirname(link), { recursive: true });
-      symlinkSync(path.join(TOOLS, name), link, 'dir');
-    }
+    linkTools(project, PACKAGES);
     outDir = path.join(project.dir, 'dist');
     await vite.build({
       root: project.dir,

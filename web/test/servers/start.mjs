@@ -1,58 +1,20 @@
 // Starts the test servers of this directory (apollo.mjs, yoga.mjs) for the
 // suites, as harness.mjs starts the reference API: a child process on
 // 127.0.0.1 with an ephemeral port, ready once it prints its listening line.
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { spawnListening, stopChild } from '../harness.mjs';
 
 const HERE = path.dirname(fileURLToPath(import.meta.url));
 
 /** The servers there are, by the name of their file. */
 export const KINDS = Object.freeze(['apollo', 'yoga']);
 
-/** Every child started by this process, so that a crash still cleans up. */
-const running = new Set();
-process.on('exit', () => {
-  for (const child of running) {
-    try { child.kill('SIGKILL'); } catch { /* already gone */ }
-  }
-});
-
-async function spawnServer(kind, env) {
+function spawnServer(kind, env) {
   const { JWT_SECRET, ...parent } = process.env; // each process draws its own key
-  const child = spawn(process.execPath, [path.join(HERE, `${kind}.mjs`)], {
-    env: { ...parent, NODE_ENV: 'production', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  return spawnListening(process.execPath, [path.join(HERE, `${kind}.mjs`)], {
+    env: { ...parent, NODE_ENV: 'production', ...env }, label: `${kind} server`,
   });
-  running.add(child);
-  let err = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d) => { err = (err + d).slice(-8192); });
-  child.stdout.setEncoding('utf8');
-  const base = await new Promise((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => fail(new Error('no listening line within 30 s')), 30000);
-    function fail(e) {
-      clearTimeout(timer);
-      child.kill('SIGKILL');
-      running.delete(child);
-      reject(new Error(`${kind} server: ${e.message}\nstderr: ${err}`));
-    }
-    child.on('error', fail);
-    child.on('exit', (code, sig) => fail(new Error(`exited early (code ${code}, signal ${sig})`)));
-    child.stdout.on('data', (d) => {
-      out += d;
-      const m = /listening on (http:\/\/127\.0\.0\.1:\d+)/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        child.removeAllListeners('exit');
-        child.removeAllListeners('error');
-        resolve(m[1]);
-      }
-    });
-  });
-  child.stdout.resume();
-  return { child, base, stderr: () => err };
 }
 
 /** A running test server. */
@@ -101,17 +63,8 @@ export class TestServer {
     Object.assign(this, { child: started.child, stderr: started.stderr });
   }
 
-  async stop() {
-    const { child } = this;
-    if (child.exitCode === null && child.signalCode === null) {
-      const gone = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      const t = setTimeout(() => child.kill('SIGKILL'), 3000);
-      await gone;
-      clearTimeout(t);
-    }
-    running.delete(child);
-  }
+  stop() { return stopChild(this.child); }
+
 }
 
 /**
