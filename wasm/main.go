@@ -14,7 +14,7 @@
 //	close(call, client, cause) → length
 //	refuse(call, why) → length                  a record it could not take: too long, a body not bytes
 //	head(call, n) → length                      the head of an answer
-//	chunk(call, n)                              the next piece of its body
+//	chunk(call, n) → 0 (or a length)            the next piece of its body
 //	end(call, failure, n) → length              its end, or why it did not come
 //	tick(client) → length                       the token's expiry, the keep-alive
 //	tokenExpiresAt(client) → ms since the epoch, or -1
@@ -27,7 +27,8 @@
 // ports; 0 is the token's expiry, -1 the keep-alive, -2 another tab.
 //
 // A panic in an export is recovered: the call fails with INTERNAL, and the
-// module keeps working. The module imports neither syscall/js nor fmt.
+// module keeps working. Its code calls neither syscall/js nor fmt (only
+// package time links syscall/js, for the local time zone).
 package main
 
 import (
@@ -100,7 +101,9 @@ func closeClient(call uint32, h, cause int32) (out int32) {
 }
 
 //go:wasmexport refuse
-func refuse(call uint32, why int32) int32 {
+func refuse(call uint32, why int32) (out int32) {
+	defer recovered(call, &out)
+	testHook("refuse")
 	return jsbridge.Answer(module.Refuse(call, seam.Refusal(why)))
 }
 
@@ -112,10 +115,11 @@ func head(call uint32, n int32) (out int32) {
 }
 
 //go:wasmexport chunk
-func chunk(call uint32, n int32) {
-	var out int32
-	defer recovered(call, &out) // its answer comes with the call's end
+func chunk(call uint32, n int32) (out int32) {
+	defer recovered(call, &out) // 0, unless it panicked: then the call's failure
+	testHook("chunk")
 	module.Chunk(call, jsbridge.Inbox(n))
+	return 0
 }
 
 //go:wasmexport end
@@ -128,29 +132,49 @@ func end(call uint32, failure, n int32) (out int32) {
 //go:wasmexport tick
 func tick(h int32) (out int32) {
 	defer recovered(0, &out)
+	testHook("tick")
 	return jsbridge.Answer(module.Tick(int(h)))
 }
 
+// The state reads answer as for a client with no token if they panic.
+
 //go:wasmexport tokenExpiresAt
-func tokenExpiresAt(h int32) float64 {
+func tokenExpiresAt(h int32) (ms float64) {
+	ms = -1
+	defer ignorePanic()
+	testHook("tokenExpiresAt")
 	if at := module.State(int(h)).ExpiresAt; !at.IsZero() {
-		return float64(at.UnixMilli())
+		ms = float64(at.UnixMilli())
 	}
-	return -1
+	return ms
 }
 
 //go:wasmexport tokenExpiresIn
-func tokenExpiresIn(h int32) float64 { return millis(module.State(int(h)).ExpiresIn) }
+func tokenExpiresIn(h int32) (ms float64) {
+	defer ignorePanic()
+	testHook("tokenExpiresIn")
+	return millis(module.State(int(h)).ExpiresIn)
+}
 
 //go:wasmexport tokenUsableFor
-func tokenUsableFor(h int32) float64 { return millis(module.State(int(h)).UsableFor) }
+func tokenUsableFor(h int32) (ms float64) {
+	defer ignorePanic()
+	testHook("tokenUsableFor")
+	return millis(module.State(int(h)).UsableFor)
+}
 
 //go:wasmexport isAuthenticated
-func isAuthenticated(h int32) int32 {
+func isAuthenticated(h int32) (yes int32) {
+	defer ignorePanic()
+	testHook("isAuthenticated")
 	if module.State(int(h)).Authenticated {
-		return 1
+		yes = 1
 	}
-	return 0
+	return yes
 }
+
+// ignorePanic, deferred, keeps a panic from stopping the module; the
+// export returns what its result holds.
+func ignorePanic() { _ = recover() }
 
 func millis(d time.Duration) float64 { return float64(d.Milliseconds()) }

@@ -331,7 +331,8 @@ class Module {
         for (let at = 0; at < value.byteLength; at += CHUNK) { // Go sees the body 64 KiB at a time: its memory stays small
           const piece = value.subarray(at, at + CHUNK);
           this.write('', piece);
-          this.ex.chunk(call, piece.byteLength);
+          const n = this.ex.chunk(call, piece.byteLength); // 0: its answer comes at the end
+          if (n > 0) this.run(n);
         }
         if (calls.get(call)?.passed) {
           c.port?.post({ kind: KIND.chunk, id: c.id, bytes: value }, value.buffer);

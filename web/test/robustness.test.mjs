@@ -74,8 +74,8 @@ describe(`robustness [${BROWSER}]`, { timeout: 60000 }, () => {
 
       const out = {};
       // fetchWithAuth reads its arguments in its export; its answer comes
-      // back through head and end: panic in each.
-      for (const where of ['fetchWithAuth', 'head', 'end']) {
+      // back through head, chunk and end: panic in each.
+      for (const where of ['fetchWithAuth', 'head', 'chunk', 'end']) {
         await u.workerTest('panicNext', where);
         out[where] = await u.attempt(() => c.fetchWithAuth('{ me { id } }'));
       }
@@ -98,7 +98,7 @@ describe(`robustness [${BROWSER}]`, { timeout: 60000 }, () => {
       return { baseline, out, end: await u.bridgeStats(), state: u.state('c') };
     }, api.endpoint, USER.username, PASSWORD);
 
-    for (const k of ['fetchWithAuth', 'head', 'end']) {
+    for (const k of ['fetchWithAuth', 'head', 'chunk', 'end']) {
       const res = r.out[k];
       assert.equal(res.ok, false, `${k}: the forced panic must reject`);
       assert.equal(res.error.name, 'AuthError', k);
@@ -109,5 +109,48 @@ describe(`robustness [${BROWSER}]`, { timeout: 60000 }, () => {
     assert.equal(r.state.isAuthenticated, true, 'the session survived');
     assert.equal(r.end.inFlight, 0, 'no request is left in flight in the module');
     assert.equal(r.end.goroutines, r.baseline.goroutines, 'no goroutine is left behind');
+  });
+
+  it('keeps working after a panic in any other export: refuse, fetch and tick answer, the state reads say what a client with no token would', async () => {
+    assert.ok(existsSync(TESTHOOKS_WASM), `missing ${TESTHOOKS_WASM}: run \`make testbuild\``);
+    const r = await t.run(async (endpoint, username, password) => {
+      const u = await import('/e2e-util.js');
+      const c = await u.newClient('c', { endpoint, ...u.TEST_BUILD });
+      await c.login({ username, password });
+      const [{ handle }] = await u.workerTest('state');
+      const call = 1 << 30; // no call of the worker's
+      const exports = {
+        refuse: [call, 0],
+        fetch: [call + 1, handle, 1, 0, 0],
+        tick: [handle],
+        tokenExpiresAt: [handle],
+        tokenExpiresIn: [handle],
+        tokenUsableFor: [handle],
+        isAuthenticated: [handle],
+      };
+      const out = {};
+      for (const [name, args] of Object.entries(exports)) {
+        await u.workerTest('panicNext', name);
+        const forced = await u.workerTest('exportCall', name, ...args);
+        const again = await u.workerTest('exportCall', name, ...args);
+        out[name] = { forced, again };
+      }
+      const still = await u.attempt(() => c.fetchWithAuth('{ me { id } }'));
+      return { out, still, auth: c.isAuthenticated(), stats: await u.bridgeStats() };
+    }, api.endpoint, USER.username, PASSWORD);
+
+    for (const name of ['refuse', 'fetch']) {
+      const [reply] = r.out[name].forced.record?.replies ?? [];
+      assert.equal(reply?.code, 'INTERNAL', `${name}: the forced panic fails its call: ${JSON.stringify(r.out[name].forced)}`);
+      assert.match(reply.message, /internal error/);
+    }
+    assert.equal(typeof r.out.tick.forced.result, 'number', 'tick answered');
+    assert.deepEqual(['tokenExpiresAt', 'tokenExpiresIn', 'tokenUsableFor', 'isAuthenticated'].map((n) => r.out[n].forced.result), [-1, 0, 0, 0],
+      'a state read that panicked answers as for no token');
+    assert.ok(r.out.tokenExpiresAt.again.result > Date.now() - 60000 && r.out.isAuthenticated.again.result === 1 && r.out.tokenExpiresIn.again.result > 0,
+      `the next reads tell the session: ${JSON.stringify(r.out)}`);
+    assert.equal(r.still.ok, true, `the module keeps working: ${JSON.stringify(r.still.error)}`);
+    assert.equal(r.auth, true);
+    assert.equal(r.stats.inFlight, 0, 'no call left in flight');
   });
 });
