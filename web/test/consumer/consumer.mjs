@@ -152,11 +152,11 @@ export async function launch(name, { viewport } = {}) {
  *
  * Chromium reports a fetch whose body JavaScript reads as a stream to its end
  * as failed (net::ERR_ABORTED, canceled) when the read ends before the
- * network's own completion arrives: for a quarter to a half of such reads here (Chromium 156), on a page
- * or in a worker, with plain JS too, every byte delivered and the connection
- * kept. The module's fetch reads bodies that way (to stop at
- * maxResponseBytes), so such a request, once a 2xx head came, goes to
- * `readToEnd`, not `bad`: the suites check the data the app got instead.
+ * network's own completion arrives: a quarter to a half of such reads here
+ * (Chromium 156), on a page or in a worker, with plain JS too, every byte
+ * delivered and the connection kept. The module's fetch reads bodies that way
+ * (to stop at maxResponseBytes), so such a request, once a 2xx head came,
+ * goes to `readToEnd`, not `bad`: the suites check the data the app got.
  */
 export function watch(page) {
   const w = { console: [], errors: [], requests: [], bad: [], readToEnd: [] };
